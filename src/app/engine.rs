@@ -1,0 +1,81 @@
+//! Chooses and starts the burn device in the page: WebGPU when the browser offers an
+//! adapter and burn's wgpu runtime initialises, else the CPU backend.
+
+use burn::tensor::Device;
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::backend::{BackendInfo, CpuBackend};
+
+/// A started device and what the user is told about it.
+#[derive(Clone)]
+pub struct Engine {
+    /// What runs the model.
+    pub info: BackendInfo,
+    /// The burn device (without autodiff).
+    pub device: Device,
+}
+
+/// Starts the best available backend. Never fails: every WebGPU problem falls back to the CPU
+/// with the reason recorded in [`BackendInfo::Cpu`].
+pub async fn start(force_cpu: bool) -> Engine {
+    let reason = if force_cpu {
+        "forced by the user (setting)".to_string()
+    } else {
+        match webgpu_adapter_name().await {
+            Err(reason) => reason,
+            Ok(adapter) => match Device::wgpu_options().init_async().await {
+                Ok(device) => {
+                    return Engine {
+                        info: BackendInfo::WebGpu { adapter },
+                        device,
+                    };
+                }
+                Err(err) => format!("WebGPU failed to start: {err}"),
+            },
+        }
+    };
+    let backend = CpuBackend::default();
+    Engine {
+        info: BackendInfo::Cpu { backend, reason },
+        device: backend.device(),
+    }
+}
+
+/// Asks `navigator.gpu` for an adapter and returns its name, or why there is none.
+async fn webgpu_adapter_name() -> Result<String, String> {
+    let navigator: JsValue = web_sys::window()
+        .ok_or("no window")?
+        .navigator()
+        .into();
+    let gpu = get(&navigator, "gpu");
+    if gpu.is_undefined() || gpu.is_null() {
+        return Err("this browser has no WebGPU".into());
+    }
+    let request: Function = get(&gpu, "requestAdapter")
+        .dyn_into()
+        .map_err(|_| "navigator.gpu.requestAdapter is missing")?;
+    let promise: Promise = request
+        .call0(&gpu)
+        .and_then(|p| p.dyn_into().map_err(JsValue::from))
+        .map_err(|e| format!("requestAdapter failed: {e:?}"))?;
+    let adapter = JsFuture::from(promise)
+        .await
+        .map_err(|e| format!("requestAdapter failed: {e:?}"))?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Err("WebGPU has no adapter here".into());
+    }
+    let info = get(&adapter, "info");
+    let name = ["vendor", "architecture", "description"]
+        .iter()
+        .filter_map(|field| get(&info, field).as_string())
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(if name.is_empty() { "unnamed adapter".into() } else { name })
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}

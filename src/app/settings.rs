@@ -1,0 +1,17 @@
+//! User settings kept in the browser's localStorage, so they survive reloads.
+
+use gloo_storage::{LocalStorage, Storage};
+
+const FORCE_CPU_KEY: &str = "melodeon.force-cpu";
+
+/// Whether the user asked to run on the CPU even where WebGPU is available.
+pub fn force_cpu() -> bool {
+    LocalStorage::get(FORCE_CPU_KEY).unwrap_or(false)
+}
+
+/// Stores the force-CPU setting.
+pub fn set_force_cpu(value: bool) {
+    if let Err(err) = LocalStorage::set(FORCE_CPU_KEY, value) {
+        web_sys::console::warn_1(&format!("could not save the CPU setting: {err}").into());
+    }
+}

@@ -1,0 +1,8 @@
+//! The web page's entry point (built by Trunk for wasm32).
+
+fn main() {
+    #[cfg(target_arch = "wasm32")]
+    melodeon::app::start();
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("melodeon-web is the web page: build it with `./dev serve` (Trunk, wasm32).");
+}

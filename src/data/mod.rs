@@ -1,0 +1,7 @@
+//! Training data: windows over the songs' id sequences and the split.
+
+pub mod split;
+pub mod windows;
+
+pub use split::{Split, SplitConfig, SplitMode, split};
+pub use windows::Windows;

@@ -1,0 +1,9 @@
+//! Songs ↔ grid tokens ↔ vocabulary ids.
+
+pub mod grid;
+pub mod vocab;
+
+pub use grid::{
+    DecodeError, EncodeError, Encoded, GridConfig, Step, Token, decode, encode, to_song,
+};
+pub use vocab::{Vocab, VocabError};

@@ -1,0 +1,19 @@
+//! Melodeon: learns folk melodies and writes new ones.
+//!
+//! The core (everything but `app`) knows nothing of the DOM and compiles both natively
+//! and to wasm32. Data flows one way:
+//! files → songs → tokens → windows → model → tokens → notes → MIDI / audio.
+
+pub mod backend;
+pub mod corpus;
+pub mod data;
+pub mod encoding;
+pub mod model;
+pub mod readback;
+pub mod song;
+
+#[cfg(target_arch = "wasm32")]
+pub mod app;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;

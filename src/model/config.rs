@@ -1,0 +1,116 @@
+//! The network's shape, stored in every model file.
+
+use burn::nn::{DropoutConfig, EmbeddingConfig, LinearConfig};
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use super::lstm::FusedLstm;
+use super::network::MelodyModel;
+
+/// Sizes of the network: Embedding(vocab, embedding) → LSTM(hidden) × layers → Dropout → Linear.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// Number of token ids (the vocabulary's size).
+    pub vocab_size: usize,
+    /// Width of the embedding (the seed: equal to the vocabulary size).
+    pub embedding_dim: usize,
+    /// Hidden units per LSTM layer (the seed: 128).
+    pub hidden: usize,
+    /// Number of stacked LSTM layers (the seed: 1).
+    pub layers: usize,
+    /// Dropout after each LSTM layer while training (the seed: 0.2).
+    pub dropout: f64,
+}
+
+impl ModelConfig {
+    /// The seed's network for a vocabulary of `vocab_size` tokens.
+    pub fn seed(vocab_size: usize) -> Self {
+        Self {
+            vocab_size,
+            embedding_dim: vocab_size,
+            hidden: 128,
+            layers: 1,
+            dropout: 0.2,
+        }
+    }
+
+    /// Checks that the sizes make a network (used before building one from a file or a form).
+    pub fn validate(&self) -> Result<(), String> {
+        let in_range = |name: &str, value: usize, max: usize| {
+            if (1..=max).contains(&value) {
+                Ok(())
+            } else {
+                Err(format!("{name} must be between 1 and {max}, not {value}"))
+            }
+        };
+        in_range("vocabulary size", self.vocab_size, 4096)?;
+        in_range("embedding size", self.embedding_dim, 4096)?;
+        in_range("hidden size", self.hidden, 4096)?;
+        in_range("number of layers", self.layers, 8)?;
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("dropout must be in [0, 1), not {}", self.dropout));
+        }
+        Ok(())
+    }
+
+    /// A freshly initialised network on `device` (PyTorch's initialisation, see [`FusedLstm::new`]).
+    pub fn init(&self, device: &Device) -> MelodyModel {
+        let layers = (0..self.layers)
+            .map(|layer| {
+                let d_input = if layer == 0 { self.embedding_dim } else { self.hidden };
+                FusedLstm::new(d_input, self.hidden, device)
+            })
+            .collect();
+        MelodyModel {
+            embedding: EmbeddingConfig::new(self.vocab_size, self.embedding_dim).init(device),
+            layers,
+            dropout: DropoutConfig::new(self.dropout).init(),
+            output: LinearConfig::new(self.hidden, self.vocab_size).init(device),
+        }
+    }
+
+    /// Number of trainable parameters (92,362 for the seed's network on 38 tokens).
+    pub fn num_params(&self) -> usize {
+        self.layer_summary().iter().map(|layer| layer.params).sum()
+    }
+
+    /// The layers with their output shapes and parameter counts, for the model card.
+    pub fn layer_summary(&self) -> Vec<LayerSummary> {
+        let (v, e, h) = (self.vocab_size, self.embedding_dim, self.hidden);
+        let mut layers = vec![LayerSummary {
+            name: "Embedding".into(),
+            output: format!("[batch, seq, {e}]"),
+            params: v * e,
+        }];
+        for layer in 0..self.layers {
+            let d_input = if layer == 0 { e } else { h };
+            layers.push(LayerSummary {
+                name: format!("LSTM {}", layer + 1),
+                output: format!("[batch, seq, {h}]"),
+                params: 4 * (d_input * h + h * h + 2 * h),
+            });
+        }
+        layers.push(LayerSummary {
+            name: format!("Dropout({})", self.dropout),
+            output: format!("[batch, seq, {h}]"),
+            params: 0,
+        });
+        layers.push(LayerSummary {
+            name: "Linear".into(),
+            output: format!("[batch, seq, {v}]"),
+            params: h * v + v,
+        });
+        layers
+    }
+}
+
+/// One row of the architecture diagram.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerSummary {
+    /// Layer name, e.g. `LSTM 1`.
+    pub name: String,
+    /// Output shape, e.g. `[batch, seq, 128]`.
+    pub output: String,
+    /// Trainable parameters.
+    pub params: usize,
+}

@@ -1,0 +1,10 @@
+//! The network (config, fused LSTM layer, full model) and the start-up check.
+
+pub mod check;
+pub mod config;
+pub mod lstm;
+pub mod network;
+
+pub use config::{LayerSummary, ModelConfig};
+pub use lstm::{FusedLstm, LstmState};
+pub use network::MelodyModel;

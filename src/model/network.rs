@@ -1,0 +1,95 @@
+//! The melody network: Embedding → LSTM layers → Dropout → Linear, as in the seed.
+
+use burn::module::Module;
+use burn::nn::{Dropout, Embedding, Linear};
+use burn::tensor::module::embedding;
+use burn::tensor::{Device, Int, Tensor};
+
+use super::lstm::{FusedLstm, LstmState};
+
+/// The network. Build it with [`super::ModelConfig::init`] or load it from a model file.
+#[derive(Module, Debug)]
+pub struct MelodyModel {
+    /// Token embedding `[vocab, embedding]`.
+    pub embedding: Embedding,
+    /// Stacked LSTM layers.
+    pub layers: Vec<FusedLstm>,
+    /// Dropout after each LSTM layer (active only on an autodiff device in training mode).
+    pub dropout: Dropout,
+    /// Output projection to one logit per token.
+    pub output: Linear,
+}
+
+impl MelodyModel {
+    /// Logits at every position: `ids: [batch, seq]` → `[batch, seq, vocab]`, with the final
+    /// state of each layer (to carry on from).
+    pub fn forward(&self, ids: Tensor<2, Int>, state: Option<Vec<LstmState>>) -> (Tensor<3>, Vec<LstmState>) {
+        let (steps, state) = self.hidden_steps(ids, state);
+        (self.output.forward(Tensor::stack(steps, 1)), state)
+    }
+
+    /// Logits for the token after the last position only (the seed's prediction):
+    /// `ids: [batch, seq]` → `[batch, vocab]`.
+    pub fn forward_last(&self, ids: Tensor<2, Int>) -> Tensor<2> {
+        let (mut steps, _) = self.hidden_steps(ids, None);
+        let last = steps.pop().expect("a sequence has at least one step");
+        self.output.forward(last)
+    }
+
+    /// One generation step: feeds `ids: [batch]` (one token per row) and returns the logits of
+    /// the next token `[batch, vocab]` and the carried state.
+    pub fn step(&self, ids: Tensor<1, Int>, state: Vec<LstmState>) -> (Tensor<2>, Vec<LstmState>) {
+        let [batch] = ids.dims();
+        let embedded = self.embedding.forward(ids.reshape([batch, 1]));
+        let width = embedded.dims()[2];
+        let mut x = embedded.reshape([batch, width]);
+        let mut next = Vec::with_capacity(self.layers.len());
+        for (layer, layer_state) in self.layers.iter().zip(state) {
+            let layer_state = layer.step(x, layer_state);
+            x = layer_state.hidden.clone();
+            next.push(layer_state);
+        }
+        (self.output.forward(x), next)
+    }
+
+    /// The zero state every sequence starts from.
+    pub fn initial_state(&self, batch: usize, device: &Device) -> Vec<LstmState> {
+        self.layers
+            .iter()
+            .map(|layer| LstmState::zeros(batch, layer.d_hidden, device))
+            .collect()
+    }
+
+    /// Number of token ids the network predicts.
+    pub fn vocab_size(&self) -> usize {
+        self.output.weight.shape().dims::<2>()[1]
+    }
+
+    /// Hidden states of the last layer at every step (after dropout) and the final states.
+    ///
+    /// The first layer's input part is computed once per vocabulary entry (embedding table ×
+    /// input weights, one product for the whole batch) and looked up per step; deeper layers
+    /// project their input step by step.
+    fn hidden_steps(&self, ids: Tensor<2, Int>, state: Option<Vec<LstmState>>) -> (Vec<Tensor<2>>, Vec<LstmState>) {
+        let [batch, seq] = ids.dims();
+        let device = ids.device();
+        let states = state.unwrap_or_else(|| self.initial_state(batch, &device));
+        let mut finals = Vec::with_capacity(self.layers.len());
+        let mut steps: Vec<Tensor<2>> = Vec::new();
+        for (index, (layer, layer_state)) in self.layers.iter().zip(states).enumerate() {
+            let gate_inputs: Vec<Tensor<2>> = if index == 0 {
+                let table = layer.input_gates(self.embedding.weight.val());
+                let width = table.dims()[1];
+                (0..seq)
+                    .map(|t| embedding(table.clone(), ids.clone().narrow(1, t, 1)).reshape([batch, width]))
+                    .collect()
+            } else {
+                steps.into_iter().map(|h| layer.input_gates(h)).collect()
+            };
+            let (outputs, last) = layer.run(gate_inputs, layer_state);
+            steps = outputs.into_iter().map(|h| self.dropout.forward(h)).collect();
+            finals.push(last);
+        }
+        (steps, finals)
+    }
+}

@@ -1,0 +1,87 @@
+// Shared harness of the browser tests: serves the built page on loopback and starts
+// Debian's headless Chromium through playwright-core (which never downloads a browser).
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { extname, join, normalize } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const DIST = process.env.MELODEON_DIST ?? 'dist';
+const CLI = process.env.MELODEON_CLI ?? 'target/release/melodeon';
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css',
+  '.json': 'application/json',
+};
+
+/** Serves DIST on 127.0.0.1 at a free port; resolves to { url, close }. */
+export async function serve() {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    let file = join(DIST, path);
+    try {
+      if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+/** Starts headless Chromium; `webgpu` adds --enable-unsafe-webgpu (SwiftShader's software adapter). */
+export async function browser({ webgpu }) {
+  const args = [
+    '--no-sandbox',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--autoplay-policy=no-user-gesture-required',
+  ];
+  if (webgpu) args.push('--enable-unsafe-webgpu');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+/** Opens the page in a fresh context, collecting console errors and uncaught exceptions. */
+export async function open(browserInstance, url) {
+  const context = await browserInstance.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(String(err)));
+  page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
+  await page.goto(url);
+  return { context, page, errors };
+}
+
+/** Waits until the status bar says the engine is ready (or failed) and returns what it shows. */
+export async function engineStatus(page, timeout = 240_000) {
+  const state = page.getByTestId('backend-state');
+  await state.and(page.locator('[data-state="ready"], [data-state="failed"]')).waitFor({ timeout });
+  const backend = page.getByTestId('backend');
+  return {
+    state: await state.getAttribute('data-state'),
+    kind: await backend.getAttribute('data-kind'),
+    label: await backend.textContent(),
+    values: JSON.parse((await page.getByTestId('startup-check').getAttribute('data-values')) ?? 'null'),
+  };
+}
+
+/** The native CLI's output for `args`, parsed as JSON. */
+export function cliJson(...args) {
+  return JSON.parse(execFileSync(CLI, [...args, '--json'], { encoding: 'utf8' }));
+}
+
+/** Largest absolute difference between two equally long number arrays. */
+export function maxAbsDiff(a, b) {
+  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);
+  return Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+}
