@@ -8,9 +8,11 @@ pub mod backend;
 pub mod corpus;
 pub mod data;
 pub mod encoding;
+pub mod generate;
 pub mod model;
 pub mod readback;
 pub mod song;
+pub mod train;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

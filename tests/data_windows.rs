@@ -6,7 +6,7 @@ use std::collections::HashSet;
 #[test]
 fn seed_windows_pad_both_sides() {
     let songs = vec![vec![5u32, 6, 7], vec![8, 9]];
-    let w = Windows::new(&songs, 4, 1);
+    let w = Windows::new(&songs, 4);
     assert_eq!(w.len(), 3 + 1 + 2 + 1);
     assert_eq!(w.ids(), [0, 0, 0, 0, 5, 6, 7, 0, 0, 0, 0, 8, 9, 0, 0, 0, 0]);
     assert_eq!((w.input(0), w.target(0)), (&[0, 0, 0, 0][..], 5));
@@ -21,23 +21,28 @@ fn seed_windows_pad_both_sides() {
 #[test]
 fn stride_keeps_the_last_window_of_each_song() {
     let songs = vec![(1..=10).collect::<Vec<u32>>(), vec![1, 2, 3]];
-    let w = Windows::new(&songs, 8, 4);
+    let w = Windows::new(&songs, 8);
+    let all: Vec<usize> = (0..w.len()).collect();
     // Song 0: positions 0, 4, 8 and 10 (the terminator); song 1: 0 and 3.
-    assert_eq!(w.len(), 6);
-    assert_eq!(w.target(3), 0);
-    assert_eq!(w.input(3).last(), Some(&10));
-    assert_eq!(w.target(4), 1);
-    assert_eq!(w.target(5), 0);
-    assert_eq!(w.input(5), [0, 0, 0, 0, 0, 1, 2, 3]);
-    assert_eq!(w.targets_all(5), [0, 0, 0, 0, 1, 2, 3, 0]);
-    let exact = Windows::new(&[vec![1u32, 2, 3, 4]], 2, 2);
-    assert_eq!(exact.len(), 3); // positions 0, 2, 4: the last one is already on the stride
+    let picked = w.strided(&all, 4);
+    assert_eq!(picked, [0, 4, 8, 10, 11, 14]);
+    assert_eq!(w.target(10), 0);
+    assert_eq!(w.input(10).last(), Some(&10));
+    assert_eq!(w.target(11), 1);
+    assert_eq!(w.target(14), 0);
+    assert_eq!(w.input(14), [0, 0, 0, 0, 0, 1, 2, 3]);
+    assert_eq!(w.targets_all(14), [0, 0, 0, 0, 1, 2, 3, 0]);
+    // Only the given indices are considered, in their order; stride 1 keeps them all.
+    assert_eq!(w.strided(&[14, 3, 4], 4), [14, 4]);
+    assert_eq!(w.strided(&all, 1), all);
+    let exact = Windows::new(&[vec![1u32, 2, 3, 4]], 2);
+    assert_eq!(exact.strided(&[0, 1, 2, 3, 4], 2), [0, 2, 4]); // the last one is already on the stride
 }
 
 #[test]
 fn split_by_song_keeps_songs_apart_and_is_deterministic() {
     let songs: Vec<Vec<u32>> = (0..50).map(|i| vec![1; 1 + i % 7]).collect();
-    let w = Windows::new(&songs, 16, 1);
+    let w = Windows::new(&songs, 16);
     let s = split(&w, &SplitConfig::default());
     assert_eq!(s, split(&w, &SplitConfig::default()));
     assert_ne!(
@@ -66,7 +71,7 @@ fn split_by_song_keeps_songs_apart_and_is_deterministic() {
 #[test]
 fn split_by_window_is_the_seeds_comparison_mode() {
     let songs: Vec<Vec<u32>> = (0..10).map(|_| vec![1; 9]).collect();
-    let w = Windows::new(&songs, 4, 1);
+    let w = Windows::new(&songs, 4);
     let s = split(
         &w,
         &SplitConfig {

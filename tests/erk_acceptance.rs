@@ -75,7 +75,7 @@ fn erk_kern() {
         .sum();
     assert_eq!(changed, 87);
     // Windows as views: one per token plus one per song, and the split is by song.
-    let w = Windows::new(&c.id_sequences(), 64, 1);
+    let w = Windows::new(&c.id_sequences(), 64);
     assert_eq!(w.len(), t.windows);
     let s = split(&w, &SplitConfig::default());
     assert_eq!(s.train.len() + s.valid.len() + s.test.len(), w.len());

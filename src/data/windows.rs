@@ -23,31 +23,19 @@ pub struct Windows {
 }
 
 impl Windows {
-    /// Builds the windows of `songs` (id sequences without terminator).
-    /// With `stride` 1 every position is a window (the seed: `len + 1` per
-    /// song); with a larger stride windows start every `stride` positions and
-    /// the last window of each song (predicting its terminator) is always kept.
-    /// A stride of 0 is read as 1.
-    pub fn new<S: AsRef<[u32]>>(songs: &[S], sequence_len: usize, stride: usize) -> Windows {
-        let stride = stride.max(1);
+    /// Builds every window of `songs` (id sequences without terminator): `len + 1` per song,
+    /// as the seed. [`Windows::strided`] picks a subset for the all-positions loss.
+    pub fn new<S: AsRef<[u32]>>(songs: &[S], sequence_len: usize) -> Windows {
         let total: usize = songs.iter().map(|s| s.as_ref().len()).sum();
         let mut ids = Vec::with_capacity(total + (songs.len() + 1) * sequence_len);
         ids.resize(sequence_len, END_ID);
-        let mut starts = Vec::new();
+        let mut starts = Vec::with_capacity(total + songs.len());
         let mut ranges = Vec::with_capacity(songs.len());
         for song in songs {
             let song = song.as_ref();
             let first_window = starts.len();
             let song_start = ids.len();
-            let last = song.len();
-            starts.extend(
-                (0..=last)
-                    .step_by(stride)
-                    .map(|p| song_start - sequence_len + p),
-            );
-            if last % stride != 0 {
-                starts.push(song_start - sequence_len + last);
-            }
+            starts.extend((0..=song.len()).map(|p| song_start - sequence_len + p));
             ranges.push(first_window..starts.len());
             ids.extend_from_slice(song);
             ids.resize(ids.len() + sequence_len, END_ID);
@@ -58,6 +46,25 @@ impl Windows {
             starts,
             songs: ranges,
         }
+    }
+
+    /// The windows among `indices` that start every `stride` positions of their song, plus
+    /// the last window of each song (the one predicting its terminator), in the order given.
+    /// With the all-positions loss a window teaches `sequence_len` targets, so a stride up to
+    /// `sequence_len` still shows every target. A stride of 0 is read as 1.
+    pub fn strided(&self, indices: &[usize], stride: usize) -> Vec<usize> {
+        let stride = stride.max(1);
+        let mut keep = vec![false; self.len()];
+        for range in &self.songs {
+            for i in range.clone() {
+                keep[i] = (i - range.start) % stride == 0 || i + 1 == range.end;
+            }
+        }
+        indices
+            .iter()
+            .copied()
+            .filter(|&i| keep.get(i).copied().unwrap_or(false))
+            .collect()
     }
 
     /// Number of windows.

@@ -1,0 +1,72 @@
+//! Writing new tunes: sample token after token from the model until the terminator.
+//!
+//! Generation starts from the seed's context (64 terminators) plus optional primer tokens,
+//! samples from `softmax(logits / temperature)` (optionally top-k) with a seeded generator,
+//! and stops at the terminator or the maximum length. Two rules keep every result decodable
+//! (see [`Grammar`]).
+
+mod decoder;
+mod sampler;
+
+pub use decoder::{CarriedState, Decoder, Refeed};
+pub use sampler::{Sampler, SamplerConfig};
+
+/// Which tokens may come next, so that the decoder can always place them:
+/// - a hold `_` never comes right after the start (there is nothing to hold);
+/// - the terminator never comes first (a tune has at least one token).
+///
+/// Masked tokens get probability zero; the others keep their relative probabilities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grammar {
+    /// Id of the terminator `.`.
+    pub end: u32,
+    /// Id of the hold `_`.
+    pub hold: u32,
+}
+
+impl Grammar {
+    /// Whether `next` may follow `previous` (`None`: the start of the tune).
+    pub fn allows(&self, previous: Option<u32>, next: u32) -> bool {
+        match previous {
+            None => next != self.hold && next != self.end,
+            Some(_) => true,
+        }
+    }
+}
+
+/// What to generate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenerateConfig {
+    /// Sampling settings (temperature, top-k, seed).
+    pub sampler: SamplerConfig,
+    /// Maximum number of tokens in the tune, primer included.
+    pub max_len: usize,
+}
+
+/// Generates one tune with `decoder`, which must start from the context ending in `primer`.
+/// Returns the tune's tokens (primer first), without the terminator.
+pub async fn generate<D: Decoder>(
+    decoder: &mut D,
+    grammar: Grammar,
+    primer: &[u32],
+    config: &GenerateConfig,
+) -> Result<Vec<u32>, String> {
+    let mut sampler = Sampler::new(&config.sampler);
+    let mut tune = primer.to_vec();
+    let mut last = None;
+    while tune.len() < config.max_len {
+        let logits = decoder.next_logits(last).await?;
+        let previous = tune.last().copied();
+        let allowed = |id: usize| u32::try_from(id).is_ok_and(|id| grammar.allows(previous, id));
+        let next = sampler
+            .sample(&logits, allowed)
+            .ok_or("the model gave no usable probabilities (NaN or all masked)")?;
+        let next = u32::try_from(next).map_err(|e| e.to_string())?;
+        if next == grammar.end {
+            break;
+        }
+        tune.push(next);
+        last = Some(next);
+    }
+    Ok(tune)
+}

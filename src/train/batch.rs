@@ -1,0 +1,34 @@
+//! Turning window indices into tensors.
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+
+use crate::data::Windows;
+
+/// Inputs `[batch, seq]` of the windows `indices`.
+pub fn inputs(windows: &Windows, indices: &[usize], device: &Device) -> Tensor<2, Int> {
+    let seq = windows.sequence_len();
+    let ids: Vec<i64> = indices
+        .iter()
+        .flat_map(|&i| windows.input(i).iter().map(|&id| i64::from(id)))
+        .collect();
+    Tensor::from_data(TensorData::new(ids, [indices.len(), seq]), device)
+}
+
+/// The seed's targets: the token after each window, `[batch]`.
+pub fn next_targets(windows: &Windows, indices: &[usize]) -> Vec<u32> {
+    indices.iter().map(|&i| windows.target(i)).collect()
+}
+
+/// Targets at every position (the input shifted by one), flattened to `[batch · seq]`.
+pub fn all_targets(windows: &Windows, indices: &[usize]) -> Vec<u32> {
+    indices
+        .iter()
+        .flat_map(|&i| windows.targets_all(i).iter().copied())
+        .collect()
+}
+
+/// A `[n]` integer tensor of token ids.
+pub fn ids(ids: &[u32], device: &Device) -> Tensor<1, Int> {
+    let data: Vec<i64> = ids.iter().map(|&id| i64::from(id)).collect();
+    Tensor::from_data(TensorData::new(data, [ids.len()]), device)
+}

@@ -1,0 +1,9 @@
+//! Training: a step-driven loop (the page interleaves steps with rendering, pauses and
+//! cancels between them; the command line runs them flat out), and held-out metrics.
+
+mod batch;
+mod metrics;
+mod trainer;
+
+pub use metrics::{Metrics, evaluate};
+pub use trainer::{LossMode, Progress, TrainConfig, Trainer};

@@ -1,0 +1,120 @@
+//! The network: agreement of the fused LSTM with burn's, shapes, gradients, parameter count.
+
+use burn::module::{Module, Param};
+use burn::nn::{GateController, Lstm, LstmConfig, LstmState as BurnState};
+use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
+use melodeon::model::{FusedLstm, LstmState, ModelConfig};
+
+fn device() -> Device {
+    let device = Device::flex();
+    device.seed(7);
+    device
+}
+
+/// The fused layer holding exactly the weights of burn's `Lstm` (gate order i, f, o, g).
+fn fused_from(lstm: &Lstm) -> FusedLstm {
+    let gates: [&GateController; 4] = [
+        &lstm.input_gate,
+        lstm.forget_gate.as_ref().expect("forget gate"),
+        &lstm.output_gate,
+        &lstm.cell_gate,
+    ];
+    let weights = |pick: fn(&GateController) -> Tensor<2>| Tensor::cat(gates.iter().map(|g| pick(g)).collect(), 1);
+    let biases = |pick: fn(&GateController) -> Tensor<1>| Tensor::cat(gates.iter().map(|g| pick(g)).collect(), 0);
+    FusedLstm {
+        input_weight: Param::from_tensor(weights(|g| g.input_transform.weight.val())),
+        hidden_weight: Param::from_tensor(weights(|g| g.hidden_transform.weight.val())),
+        input_bias: Param::from_tensor(biases(|g| g.input_transform.bias.as_ref().unwrap().val())),
+        hidden_bias: Param::from_tensor(biases(|g| g.hidden_transform.bias.as_ref().unwrap().val())),
+        d_hidden: lstm.d_hidden,
+    }
+}
+
+fn max_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
+    (a - b).abs().max().into_scalar::<f32>()
+}
+
+#[test]
+fn fused_lstm_equals_burns_lstm_on_the_same_weights() {
+    let device = device();
+    let lstm = LstmConfig::new(10, 16, true).init(&device);
+    let fused = fused_from(&lstm);
+    let input = Tensor::<3>::random([3, 9, 10], Distribution::Normal(0.0, 1.0), &device);
+    let hidden = Tensor::<2>::random([3, 16], Distribution::Normal(0.0, 0.5), &device);
+    let cell = Tensor::<2>::random([3, 16], Distribution::Normal(0.0, 0.5), &device);
+
+    let (expected, expected_state) =
+        lstm.forward(input.clone(), Some(BurnState::new(cell.clone(), hidden.clone())));
+    let (actual, actual_state) = fused.forward(input, Some(LstmState { hidden, cell }));
+
+    assert_eq!(actual.dims(), [3, 9, 16]);
+    assert!(max_diff(expected, actual) < 1e-5);
+    assert!(max_diff(expected_state.hidden, actual_state.hidden) < 1e-5);
+    assert!(max_diff(expected_state.cell, actual_state.cell) < 1e-5);
+}
+
+#[test]
+fn fused_step_equals_the_sequence_pass() {
+    let device = device();
+    let layer = FusedLstm::new(6, 8, &device);
+    let input = Tensor::<3>::random([2, 5, 6], Distribution::Normal(0.0, 1.0), &device);
+    let (outputs, _) = layer.forward(input.clone(), None);
+    let mut state = LstmState::zeros(2, 8, &device);
+    for t in 0..5 {
+        state = layer.step(input.clone().narrow(1, t, 1).reshape([2, 6]), state);
+        let expected = outputs.clone().narrow(1, t, 1).reshape([2, 8]);
+        assert!(max_diff(expected, state.hidden.clone()) < 1e-5);
+    }
+}
+
+#[test]
+fn the_seed_network_has_the_seeds_parameter_count() {
+    let config = ModelConfig::seed(38);
+    assert_eq!(config.num_params(), 92_362);
+    assert_eq!(config.init(&device()).num_params(), 92_362);
+    let deep = ModelConfig { layers: 2, hidden: 64, ..ModelConfig::seed(38) };
+    assert_eq!(deep.init(&device()).num_params(), deep.num_params());
+}
+
+#[test]
+fn forward_shapes() {
+    let device = device();
+    let model = ModelConfig { layers: 2, ..ModelConfig::seed(12) }.init(&device);
+    let ids = Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 2, 3, 4, 5, 6, 7, 8], [2, 4]), &device);
+    let (logits, state) = model.forward(ids.clone(), None);
+    assert_eq!(logits.dims(), [2, 4, 12]);
+    assert_eq!(state.len(), 2);
+    assert_eq!(state[1].hidden.dims(), [2, 128]);
+    assert_eq!(model.forward_last(ids).dims(), [2, 12]);
+    let step_ids = Tensor::<1, Int>::from_data(TensorData::new(vec![3i64, 4], [2]), &device);
+    let (step_logits, _) = model.step(step_ids, model.initial_state(2, &device));
+    assert_eq!(step_logits.dims(), [2, 12]);
+}
+
+#[test]
+fn the_last_position_of_forward_is_forward_last() {
+    let device = device();
+    let model = ModelConfig::seed(9).init(&device);
+    let ids = Tensor::<2, Int>::from_data(TensorData::new(vec![0i64, 3, 5, 8, 2, 2], [2, 3]), &device);
+    let (all, _) = model.forward(ids.clone(), None);
+    let last = all.narrow(1, 2, 1).reshape([2, 9]);
+    assert!(max_diff(last, model.forward_last(ids)) < 1e-5);
+}
+
+#[test]
+fn every_parameter_gets_a_gradient() {
+    let device = device().autodiff();
+    let model = ModelConfig { layers: 2, hidden: 16, ..ModelConfig::seed(7) }.init(&device);
+    let ids = Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 2, 3, 4, 5, 6], [2, 3]), &device);
+    let loss = model.forward(ids, None).0.powi_scalar(2).mean();
+    let grads = loss.backward();
+    let lstm = &model.layers[0];
+    for weight in [&lstm.input_weight, &lstm.hidden_weight, &model.embedding.weight, &model.output.weight] {
+        let grad = weight.val().grad(&grads).expect("gradient");
+        assert_eq!(grad.dims(), weight.val().dims());
+        assert!(grad.abs().sum().into_scalar::<f32>() > 0.0, "zero gradient");
+    }
+    for bias in [&lstm.input_bias, &lstm.hidden_bias] {
+        assert!(bias.val().grad(&grads).is_some());
+    }
+}
