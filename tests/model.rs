@@ -19,8 +19,8 @@ fn fused_from(lstm: &Lstm) -> FusedLstm {
         &lstm.output_gate,
         &lstm.cell_gate,
     ];
-    let weights = |pick: fn(&GateController) -> Tensor<2>| Tensor::cat(gates.iter().map(|g| pick(g)).collect(), 1);
-    let biases = |pick: fn(&GateController) -> Tensor<1>| Tensor::cat(gates.iter().map(|g| pick(g)).collect(), 0);
+    let weights = |pick: fn(&GateController) -> Tensor<2>| Tensor::cat(gates.iter().map(|g| pick(g)).collect(), 1).detach();
+    let biases = |pick: fn(&GateController) -> Tensor<1>| Tensor::cat(gates.iter().map(|g| pick(g)).collect(), 0).detach();
     FusedLstm {
         input_weight: Param::from_tensor(weights(|g| g.input_transform.weight.val())),
         hidden_weight: Param::from_tensor(weights(|g| g.hidden_transform.weight.val())),
@@ -51,6 +51,43 @@ fn fused_lstm_equals_burns_lstm_on_the_same_weights() {
     assert!(max_diff(expected, actual) < 1e-5);
     assert!(max_diff(expected_state.hidden, actual_state.hidden) < 1e-5);
     assert!(max_diff(expected_state.cell, actual_state.cell) < 1e-5);
+}
+
+#[test]
+fn fused_lstm_gradients_equal_burns_lstm_gradients() {
+    let device = device().autodiff();
+    let lstm = LstmConfig::new(5, 12, true).init(&device);
+    let fused = fused_from(&lstm);
+    let input = Tensor::<3>::random([4, 7, 5], Distribution::Normal(0.0, 1.0), &device).require_grad();
+    let hidden = Tensor::<2>::random([4, 12], Distribution::Normal(0.0, 0.5), &device).require_grad();
+    let cell = Tensor::<2>::random([4, 12], Distribution::Normal(0.0, 0.5), &device).require_grad();
+    let mix = Tensor::<3>::random([4, 7, 12], Distribution::Normal(0.0, 1.0), &device);
+    let mix_state = Tensor::<2>::random([4, 12], Distribution::Normal(0.0, 1.0), &device);
+
+    let (out, state) = lstm.forward(input.clone(), Some(BurnState::new(cell.clone(), hidden.clone())));
+    let expected = (out * mix.clone()).sum() + (state.cell * mix_state.clone()).sum();
+    let expected = expected.backward();
+    let (out, state) = fused.forward(input.clone(), Some(LstmState { hidden: hidden.clone(), cell: cell.clone() }));
+    let actual = (out * mix).sum() + (state.cell * mix_state).sum();
+    let actual = actual.backward();
+
+    assert!(max_diff(input.grad(&expected).unwrap(), input.grad(&actual).unwrap()) < 1e-4);
+    for tensor in [hidden, cell] {
+        assert!(max_diff(tensor.grad(&expected).unwrap(), tensor.grad(&actual).unwrap()) < 1e-4);
+    }
+    let gates: [&GateController; 4] = [
+        &lstm.input_gate,
+        lstm.forget_gate.as_ref().unwrap(),
+        &lstm.output_gate,
+        &lstm.cell_gate,
+    ];
+    let burn_grad = |pick: fn(&GateController) -> Tensor<2>| {
+        Tensor::cat(gates.iter().map(|g| pick(g).grad(&expected).unwrap()).collect(), 1)
+    };
+    let hidden_weight = burn_grad(|g| g.hidden_transform.weight.val());
+    let input_weight = burn_grad(|g| g.input_transform.weight.val());
+    assert!(max_diff(hidden_weight, fused.hidden_weight.val().grad(&actual).unwrap()) < 1e-4);
+    assert!(max_diff(input_weight, fused.input_weight.val().grad(&actual).unwrap()) < 1e-4);
 }
 
 #[test]

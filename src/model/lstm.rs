@@ -8,14 +8,16 @@
 //! `tests/model.rs` checks it against `nn::Lstm` on the same weights, and `melodeon bench`
 //! measures the difference.
 //!
-//! Steps are kept as a list of `[batch, ·]` tensors rather than slices of one
-//! `[batch, seq, ·]` tensor: under autodiff, every slice of a big tensor costs a full-size
-//! gradient buffer in the backward pass, which made a sliced version slower than burn's.
+//! On the CPU backends the whole recurrence is one operation with a hand-written backward
+//! ([`super::sequence`]); composed from tensor operations it was no faster than burn's `Lstm`,
+//! because burn's autodiff bookkeeping per operation outweighs the arithmetic at these sizes.
 
 use burn::module::{Module, Param};
 use burn::nn::Initializer;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
+
+use super::sequence;
 
 /// One LSTM layer. Gate blocks are stored side by side in the order input, forget, output,
 /// cell (`i f o g`), so one sigmoid covers the first three.
@@ -73,9 +75,9 @@ impl FusedLstm {
         input.matmul(self.input_weight.val()) + bias.unsqueeze()
     }
 
-    /// Runs the layer over a sequence given as the input part of the gates of each step
-    /// (see [`FusedLstm::input_gates`]), from `state`. Returns each step's hidden state.
-    pub fn run(&self, gate_inputs: impl IntoIterator<Item = Tensor<2>>, mut state: LstmState) -> (Vec<Tensor<2>>, LstmState) {
+    /// The composed recurrence over the input part of the gates of each step, from `state`.
+    /// Returns each step's hidden state.
+    fn run(&self, gate_inputs: impl IntoIterator<Item = Tensor<2>>, mut state: LstmState) -> (Vec<Tensor<2>>, LstmState) {
         let hidden_weight = self.hidden_weight.val();
         let outputs = gate_inputs
             .into_iter()
@@ -96,11 +98,25 @@ impl FusedLstm {
         let gates = self
             .input_gates(input.reshape([batch * seq, d_input]))
             .reshape([batch, seq, 4 * self.d_hidden]);
-        let steps = gates
-            .iter_dim(1)
-            .map(|step| step.reshape([batch, 4 * self.d_hidden]));
-        let (outputs, state) = self.run(steps, state);
-        (Tensor::stack(outputs, 1), state)
+        self.forward_gates(gates, state)
+    }
+
+    /// Runs the layer over the input part of the gates `[batch, seq, 4·d_hidden]` (see
+    /// [`FusedLstm::input_gates`]) from `state`: every step's hidden state and the final state.
+    /// On the CPU backends the recurrence is one operation with a hand-written backward
+    /// ([`super::sequence`]); elsewhere it is composed step by step.
+    pub fn forward_gates(&self, gates_in: Tensor<3>, state: LstmState) -> (Tensor<3>, LstmState) {
+        let [batch, seq, _] = gates_in.dims();
+        let h = self.d_hidden;
+        if !sequence::supported(&gates_in.device()) {
+            let steps = gates_in.iter_dim(1).map(|step| step.reshape([batch, 4 * h]));
+            let (outputs, state) = self.run(steps, state);
+            return (Tensor::stack(outputs, 1), state);
+        }
+        let both = sequence::lstm_sequence(gates_in, state.hidden, state.cell, self.hidden_weight.val());
+        let last = both.clone().narrow(1, seq - 1, 1).reshape([batch, 2 * h]);
+        let state = LstmState { hidden: last.clone().narrow(1, 0, h), cell: last.narrow(1, h, h) };
+        (both.narrow(2, 0, h), state)
     }
 
     /// One step for `input: [batch, d_input]`, as used when generating token by token.

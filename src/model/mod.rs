@@ -2,8 +2,10 @@
 
 pub mod check;
 pub mod config;
+pub mod kernel;
 pub mod lstm;
 pub mod network;
+pub mod sequence;
 
 pub use config::{LayerSummary, ModelConfig};
 pub use lstm::{FusedLstm, LstmState};

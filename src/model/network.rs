@@ -24,16 +24,16 @@ impl MelodyModel {
     /// Logits at every position: `ids: [batch, seq]` → `[batch, seq, vocab]`, with the final
     /// state of each layer (to carry on from).
     pub fn forward(&self, ids: Tensor<2, Int>, state: Option<Vec<LstmState>>) -> (Tensor<3>, Vec<LstmState>) {
-        let (steps, state) = self.hidden_steps(ids, state);
-        (self.output.forward(Tensor::stack(steps, 1)), state)
+        let (hidden, state) = self.hidden(ids, state);
+        (self.output.forward(hidden), state)
     }
 
     /// Logits for the token after the last position only (the seed's prediction):
     /// `ids: [batch, seq]` → `[batch, vocab]`.
     pub fn forward_last(&self, ids: Tensor<2, Int>) -> Tensor<2> {
-        let (mut steps, _) = self.hidden_steps(ids, None);
-        let last = steps.pop().expect("a sequence has at least one step");
-        self.output.forward(last)
+        let (hidden, _) = self.hidden(ids, None);
+        let [batch, seq, width] = hidden.dims();
+        self.output.forward(hidden.narrow(1, seq - 1, 1).reshape([batch, width]))
     }
 
     /// One generation step: feeds `ids: [batch]` (one token per row) and returns the logits of
@@ -68,28 +68,26 @@ impl MelodyModel {
     /// Hidden states of the last layer at every step (after dropout) and the final states.
     ///
     /// The first layer's input part is computed once per vocabulary entry (embedding table ×
-    /// input weights, one product for the whole batch) and looked up per step; deeper layers
-    /// project their input step by step.
-    fn hidden_steps(&self, ids: Tensor<2, Int>, state: Option<Vec<LstmState>>) -> (Vec<Tensor<2>>, Vec<LstmState>) {
+    /// input weights) and looked up for every position in one gather.
+    fn hidden(&self, ids: Tensor<2, Int>, state: Option<Vec<LstmState>>) -> (Tensor<3>, Vec<LstmState>) {
         let [batch, seq] = ids.dims();
-        let device = ids.device();
-        let states = state.unwrap_or_else(|| self.initial_state(batch, &device));
+        let states = state.unwrap_or_else(|| self.initial_state(batch, &ids.device()));
         let mut finals = Vec::with_capacity(self.layers.len());
-        let mut steps: Vec<Tensor<2>> = Vec::new();
-        for (index, (layer, layer_state)) in self.layers.iter().zip(states).enumerate() {
-            let gate_inputs: Vec<Tensor<2>> = if index == 0 {
-                let table = layer.input_gates(self.embedding.weight.val());
-                let width = table.dims()[1];
-                (0..seq)
-                    .map(|t| embedding(table.clone(), ids.clone().narrow(1, t, 1)).reshape([batch, width]))
-                    .collect()
-            } else {
-                steps.into_iter().map(|h| layer.input_gates(h)).collect()
+        let mut below: Option<Tensor<3>> = None;
+        for (layer, layer_state) in self.layers.iter().zip(states) {
+            let gates_in = match below {
+                None => embedding(layer.input_gates(self.embedding.weight.val()), ids.clone()),
+                Some(x) => {
+                    let width = x.dims()[2];
+                    layer
+                        .input_gates(x.reshape([batch * seq, width]))
+                        .reshape([batch, seq, 4 * layer.d_hidden])
+                }
             };
-            let (outputs, last) = layer.run(gate_inputs, layer_state);
-            steps = outputs.into_iter().map(|h| self.dropout.forward(h)).collect();
+            let (hidden, last) = layer.forward_gates(gates_in, layer_state);
+            below = Some(self.dropout.forward(hidden));
             finals.push(last);
         }
-        (steps, finals)
+        (below.expect("a model has at least one layer"), finals)
     }
 }
