@@ -8,6 +8,7 @@ pub mod backend;
 pub mod corpus;
 pub mod data;
 pub mod encoding;
+pub mod export;
 pub mod generate;
 pub mod model;
 pub mod readback;

@@ -6,7 +6,7 @@ use melodeon::model::{MelodyModel, ModelConfig};
 
 const END: u32 = 0;
 const HOLD: u32 = 9;
-const GRAMMAR: Grammar = Grammar { end: END, hold: HOLD };
+const GRAMMAR: Grammar = Grammar { end: END, hold: Some(HOLD) };
 
 fn model(device: &Device) -> MelodyModel {
     device.seed(5);

@@ -1,6 +1,7 @@
 //! Songs ↔ grid tokens ↔ vocabulary ids.
 
 pub mod grid;
+pub mod primer;
 pub mod vocab;
 
 pub use grid::{

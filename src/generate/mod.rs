@@ -11,6 +11,9 @@ mod sampler;
 pub use decoder::{CarriedState, Decoder, Refeed};
 pub use sampler::{Sampler, SamplerConfig};
 
+use crate::encoding::grid::Token;
+use crate::encoding::vocab::{END_ID, Vocab};
+
 /// Which tokens may come next, so that the decoder can always place them:
 /// - a hold `_` never comes right after the start (there is nothing to hold);
 /// - the terminator never comes first (a tune has at least one token).
@@ -20,15 +23,20 @@ pub use sampler::{Sampler, SamplerConfig};
 pub struct Grammar {
     /// Id of the terminator `.`.
     pub end: u32,
-    /// Id of the hold `_`.
-    pub hold: u32,
+    /// Id of the hold `_` (none in a vocabulary without holds).
+    pub hold: Option<u32>,
 }
 
 impl Grammar {
+    /// The grammar of a vocabulary (its terminator is always id 0).
+    pub fn of(vocab: &Vocab) -> Self {
+        Self { end: END_ID, hold: vocab.id(Token::Hold) }
+    }
+
     /// Whether `next` may follow `previous` (`None`: the start of the tune).
     pub fn allows(&self, previous: Option<u32>, next: u32) -> bool {
         match previous {
-            None => next != self.hold && next != self.end,
+            None => Some(next) != self.hold && next != self.end,
             Some(_) => true,
         }
     }

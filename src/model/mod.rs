@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod config;
+pub mod file;
 pub mod kernel;
 pub mod lstm;
 pub mod network;

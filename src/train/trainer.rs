@@ -240,6 +240,11 @@ impl Trainer {
         }
     }
 
+    /// The model as it is now, in validation mode.
+    pub fn current_model(&self) -> Option<MelodyModel> {
+        self.model.as_ref().map(Module::valid)
+    }
+
     /// Validation metrics of [`Trainer::best_model`], if evaluated.
     pub fn best_metrics(&self) -> Option<Metrics> {
         self.best.as_ref().map(|best| best.metrics)

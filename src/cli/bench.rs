@@ -1,0 +1,186 @@
+//! `melodeon bench`: training and generation speed on the native CPU backends.
+//!
+//! Training: the seed's step (batch 64, window 64, hidden 128, vocabulary 38, loss on the last
+//! token, Adam) through Melodeon's trainer, and the same step with burn's own `nn::Lstm` for
+//! comparison. Generation: a 256-token tune with carried state and with the seed's re-feeding.
+//! Every figure is the median of `--runs` runs.
+
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig, Lstm, LstmConfig};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Int, Tensor};
+use clap::Args;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use web_time::Instant;
+
+use crate::backend::CpuBackend;
+use crate::data::{SEQUENCE_LEN, Windows};
+use crate::generate::{CarriedState, Decoder, Refeed};
+use crate::model::ModelConfig;
+use crate::train::{TrainConfig, Trainer};
+
+const VOCAB: usize = 38;
+const BATCH: usize = 64;
+const TUNE: usize = 256;
+
+/// Options of `melodeon bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Runs per figure (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Training steps per run.
+    #[arg(long, default_value_t = 20)]
+    steps: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Figures for one CPU backend.
+#[derive(Debug, Serialize)]
+struct Figures {
+    /// Seed training step through Melodeon's trainer (fused LSTM), windows per second.
+    train_windows_per_s: f64,
+    /// The same step with burn's `nn::Lstm`, windows per second.
+    stock_lstm_windows_per_s: f64,
+    /// Generation of a 256-token tune with carried state, tokens per second.
+    gen_tokens_per_s: f64,
+    /// The same with the seed's re-feeding of the whole prefix, tokens per second.
+    refeed_tokens_per_s: f64,
+}
+
+/// Runs `melodeon bench`.
+pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    let runs = args.runs.max(1);
+    let mut all = Vec::new();
+    for backend in [CpuBackend::Flex, CpuBackend::NdArray] {
+        let device = backend.device();
+        let figures = Figures {
+            train_windows_per_s: median(runs, || train_speed(&device, args.steps)),
+            stock_lstm_windows_per_s: median(runs, || stock_speed(&device, args.steps.min(8))),
+            gen_tokens_per_s: median(runs, || gen_speed(&device, false)),
+            refeed_tokens_per_s: median(runs, || gen_speed(&device, true)),
+        };
+        if !args.json {
+            println!(
+                "{:8} train {:7.0} windows/s (burn Lstm {:5.0}) · generate {:7.0} tokens/s (re-feeding {:5.0})",
+                backend.name(),
+                figures.train_windows_per_s,
+                figures.stock_lstm_windows_per_s,
+                figures.gen_tokens_per_s,
+                figures.refeed_tokens_per_s
+            );
+        }
+        all.push((backend, figures));
+    }
+    if args.json {
+        let default = &all[0].1;
+        let backends: serde_json::Map<String, serde_json::Value> = all
+            .iter()
+            .map(|(backend, figures)| (backend.name().to_string(), serde_json::json!(figures)))
+            .collect();
+        let json = serde_json::json!({
+            "backend": CpuBackend::default().name(),
+            "runs": runs,
+            "train_windows_per_s": default.train_windows_per_s,
+            "gen_tokens_per_s": default.gen_tokens_per_s,
+            "refeed_tokens_per_s": default.refeed_tokens_per_s,
+            "backends": backends,
+        });
+        println!("{json}");
+    }
+    Ok(())
+}
+
+fn median(runs: usize, mut measure: impl FnMut() -> f64) -> f64 {
+    let mut values: Vec<f64> = (0..runs).map(|_| measure()).collect();
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Random songs over the seed's vocabulary, long enough for the measured steps.
+fn synthetic_windows(steps: usize) -> Windows {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let song: Vec<u32> = (0..(steps + 2) * BATCH).map(|_| rng.random_range(1..VOCAB as u32)).collect();
+    Windows::new(&[song], SEQUENCE_LEN)
+}
+
+fn train_speed(device: &Device, steps: usize) -> f64 {
+    let windows = synthetic_windows(steps);
+    let indices: Vec<usize> = (0..windows.len()).collect();
+    let config = TrainConfig { epochs: 1, ..TrainConfig::seed_recipe() };
+    let mut trainer = Trainer::new(&ModelConfig::seed(VOCAB), config, indices, vec![], 36, device)
+        .expect("valid bench setup");
+    pollster::block_on(trainer.step(&windows)).expect("warm-up step");
+    let started = Instant::now();
+    for _ in 0..steps {
+        pollster::block_on(trainer.step(&windows)).expect("bench step");
+    }
+    (steps * BATCH) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// burn's own LSTM in the seed's network, for comparison.
+#[derive(Module, Debug)]
+struct StockNetwork {
+    embedding: Embedding,
+    lstm: Lstm,
+    output: Linear,
+}
+
+fn stock_speed(device: &Device, steps: usize) -> f64 {
+    let device = device.clone().autodiff();
+    let mut network = StockNetwork {
+        embedding: EmbeddingConfig::new(VOCAB, VOCAB).init(&device),
+        lstm: LstmConfig::new(VOCAB, 128, true).init(&device),
+        output: LinearConfig::new(128, VOCAB).init(&device),
+    };
+    let mut optim = AdamConfig::new().init();
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let windows = synthetic_windows(steps);
+    let mut step = |network: StockNetwork, at: usize| {
+        let ids: Vec<i64> = (at..at + BATCH).flat_map(|i| windows.input(i).iter().map(|&id| i64::from(id))).collect();
+        let targets: Vec<i64> = (at..at + BATCH).map(|i| i64::from(windows.target(i))).collect();
+        let ids = Tensor::<2, Int>::from_data(burn::tensor::TensorData::new(ids, [BATCH, SEQUENCE_LEN]), &device);
+        let targets = Tensor::<1, Int>::from_data(burn::tensor::TensorData::new(targets, [BATCH]), &device);
+        let (hidden, _) = network.lstm.forward(network.embedding.forward(ids), None);
+        let last = hidden.narrow(1, SEQUENCE_LEN - 1, 1).reshape([BATCH, 128]);
+        let loss = loss_fn.forward(network.output.forward(last), targets);
+        let grads = GradientsParams::from_grads(loss.backward(), &network);
+        optim.step(1e-3, network, grads)
+    };
+    network = step(network, 0);
+    let started = Instant::now();
+    for s in 0..steps {
+        network = step(network, s * BATCH);
+    }
+    (steps * BATCH) as f64 / started.elapsed().as_secs_f64()
+}
+
+fn gen_speed(device: &Device, refeed: bool) -> f64 {
+    device.seed(3);
+    let model = ModelConfig::seed(VOCAB).init(device);
+    let context = vec![0u32; SEQUENCE_LEN];
+    let started = Instant::now();
+    let result = if refeed {
+        feed(&mut Refeed::new(&model, device, &context))
+    } else {
+        feed(&mut CarriedState::new(&model, device, &context))
+    };
+    result.expect("generation bench");
+    TUNE as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Asks for 256 next-token distributions, feeding tokens that cycle through the vocabulary.
+fn feed(decoder: &mut impl Decoder) -> Result<(), String> {
+    let mut token = None;
+    for i in 0..TUNE {
+        let logits = pollster::block_on(decoder.next_logits(token))?;
+        debug_assert_eq!(logits.len(), VOCAB);
+        token = Some(1 + (i % (VOCAB - 1)) as u32);
+    }
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! `melodeon generate`: write new tunes with a model file.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::load_model;
+use crate::data::SEQUENCE_LEN;
+use crate::encoding::grid::{self, Token};
+use crate::encoding::primer;
+use crate::export::midi;
+use crate::generate::{CarriedState, GenerateConfig, Grammar, SamplerConfig, generate};
+use crate::song::{Key, Meter};
+
+/// Options of `melodeon generate`.
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// The model file.
+    #[arg(long)]
+    model: PathBuf,
+    /// Seed of the first tune (the next ones count up from it).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Softmax temperature (0.1–2.0).
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f32,
+    /// Sample only among the k most likely tokens.
+    #[arg(long)]
+    top_k: Option<usize>,
+    /// Opening notes: note names with durations (`G4 8 A4 8`) or raw tokens (`67 _ 69 _`).
+    #[arg(long, default_value = "")]
+    primer: String,
+    /// Number of tunes.
+    #[arg(long, default_value_t = 1)]
+    count: u64,
+    /// Maximum tokens per tune (1/16 notes), primer included.
+    #[arg(long, default_value_t = 256)]
+    max_len: usize,
+    /// Meter written to MIDI files.
+    #[arg(long, default_value = "4/4", value_parser = parse_meter)]
+    meter: Meter,
+    /// Tempo of MIDI files, in quarter notes per minute.
+    #[arg(long, default_value_t = 100.0)]
+    tempo: f64,
+    /// Also write each tune as a MIDI file into this folder.
+    #[arg(long)]
+    midi: Option<PathBuf>,
+    /// Print one JSON object per tune.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_meter(text: &str) -> Result<Meter, String> {
+    Meter::parse(text).ok_or_else(|| format!("`{text}` is not a meter like 3/4"))
+}
+
+/// Runs `melodeon generate`.
+pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
+    let (header, model, device) = load_model(&args.model)?;
+    let primer_tokens = primer::parse(&args.primer, header.grid.step, 0).context("the primer")?;
+    let primer_ids = header.vocab.encode(&primer_tokens).context("the primer")?;
+    let grammar = Grammar::of(&header.vocab);
+    let mut context = vec![grammar.end; SEQUENCE_LEN];
+    context.extend_from_slice(&primer_ids);
+    if let Some(dir) = &args.midi {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    for seed in args.seed..args.seed + args.count {
+        let config = GenerateConfig {
+            sampler: SamplerConfig { temperature: args.temperature.clamp(0.1, 2.0), top_k: args.top_k, seed },
+            max_len: args.max_len,
+        };
+        let mut decoder = CarriedState::new(&model, &device, &context);
+        let ids = pollster::block_on(generate(&mut decoder, grammar, &primer_ids, &config)).map_err(anyhow::Error::msg)?;
+        let tokens: Vec<Token> = header.vocab.decode(&ids)?;
+        let text: Vec<String> = tokens.iter().map(ToString::to_string).collect();
+        if let Some(dir) = &args.midi {
+            let song = grid::to_song(&tokens, &header.grid, &format!("seed-{seed}"), Key::C_MAJOR, vec![args.meter])?;
+            let title = format!("Melodeon tune, seed {seed}");
+            let path = dir.join(format!("melodeon-seed-{seed}.mid"));
+            std::fs::write(&path, midi::write(&song, &title, args.tempo)).with_context(|| format!("writing {}", path.display()))?;
+        }
+        if args.json {
+            println!("{}", serde_json::json!({ "seed": seed, "tokens": text }));
+        } else {
+            println!("{}", text.join(" "));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,230 @@
+//! `melodeon train`: train a model on a corpus and write a model file.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use web_time::{Instant, SystemTime, UNIX_EPOCH};
+
+use super::read_corpus;
+use crate::backend;
+use crate::data::{Dataset, SEQUENCE_LEN, SplitConfig, SplitMode};
+use crate::encoding::grid::Token;
+use crate::model::ModelConfig;
+use crate::model::file::{self, ModelHeader, TrainingInfo};
+use crate::train::{LossMode, Metrics, TrainConfig, Trainer, evaluate};
+
+/// How to split the corpus (command-line spelling of [`SplitMode`]).
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SplitArg {
+    /// By song: no test window shares a song with training (Melodeon's default).
+    Songs,
+    /// By window, as the seed did.
+    Windows,
+}
+
+/// Loss mode (command-line spelling of [`LossMode`]).
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LossArg {
+    /// The seed's: the token after each window only.
+    Last,
+    /// Every position of each window.
+    All,
+}
+
+/// Options of `melodeon train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Corpus files, folders and zips.
+    #[arg(long, required = true, num_args = 1..)]
+    corpus: Vec<PathBuf>,
+    /// Name of the corpus, stored in the model file (default: the paths).
+    #[arg(long)]
+    corpus_name: Option<String>,
+    /// Name of the model.
+    #[arg(long, default_value = "Melodeon model")]
+    name: String,
+    /// Passes over the training windows.
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    /// Hidden units per LSTM layer.
+    #[arg(long, default_value_t = 128)]
+    hidden: usize,
+    /// LSTM layers.
+    #[arg(long, default_value_t = 1)]
+    layers: usize,
+    /// Embedding width (default: the vocabulary size, as the seed).
+    #[arg(long)]
+    embedding: Option<usize>,
+    /// Dropout after each LSTM layer.
+    #[arg(long, default_value_t = 0.2)]
+    dropout: f64,
+    /// Loss on the last token (the seed) or on every position.
+    #[arg(long, value_enum, default_value = "last")]
+    loss: LossArg,
+    /// Take every N-th window of each song (useful with `--loss all`).
+    #[arg(long, default_value_t = 1)]
+    stride: usize,
+    /// Split by song or by window.
+    #[arg(long, value_enum, default_value = "songs")]
+    split: SplitArg,
+    /// Windows per step.
+    #[arg(long, default_value_t = 64)]
+    batch: usize,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Multiply the learning rate by this after every epoch.
+    #[arg(long, default_value_t = 1.0)]
+    lr_decay: f64,
+    /// Clip gradients to this global norm.
+    #[arg(long)]
+    clip: Option<f32>,
+    /// Also validate every N steps.
+    #[arg(long)]
+    eval_every: Option<usize>,
+    /// Seed of initialisation, dropout, shuffling and the split.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Also measure the test split whenever the validation split is measured (for curves of
+    /// test NLL against training time).
+    #[arg(long)]
+    track_test: bool,
+    /// Print one JSON line per epoch and a JSON summary.
+    #[arg(long)]
+    json: bool,
+    /// Where to write the model file.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Runs `melodeon train`.
+pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    let (_, device) = backend::native();
+    let corpus = read_corpus(&args.corpus, Default::default())?;
+    let vocab = corpus.vocab.clone();
+    let hold = vocab.id(Token::Hold).unwrap_or(u32::MAX);
+    let split_config = SplitConfig {
+        mode: match args.split {
+            SplitArg::Songs => SplitMode::BySong,
+            SplitArg::Windows => SplitMode::ByWindow,
+        },
+        seed: args.seed,
+        ..SplitConfig::default()
+    };
+    let dataset = Dataset::new(&corpus.id_sequences(), SEQUENCE_LEN, &split_config);
+    let train_windows = dataset.train_windows(args.stride);
+    let model_config = ModelConfig {
+        vocab_size: vocab.len(),
+        embedding_dim: args.embedding.unwrap_or(vocab.len()),
+        hidden: args.hidden,
+        layers: args.layers,
+        dropout: args.dropout,
+    };
+    let config = TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch,
+        learning_rate: args.lr,
+        lr_decay: args.lr_decay,
+        loss: match args.loss {
+            LossArg::Last => LossMode::Last,
+            LossArg::All => LossMode::All,
+        },
+        grad_clip: args.clip,
+        eval_every: args.eval_every,
+        seed: args.seed,
+    };
+    eprintln!(
+        "{} songs, {} windows ({} training at stride {}, {} validation, {} test); {} parameters",
+        corpus.songs.len(),
+        dataset.windows.len(),
+        train_windows.len(),
+        args.stride,
+        dataset.split.valid.len(),
+        dataset.split.test.len(),
+        model_config.num_params()
+    );
+    let mut trainer = Trainer::new(&model_config, config.clone(), train_windows, dataset.split.valid.clone(), hold, &device)
+        .map_err(anyhow::Error::msg)?;
+    let started = Instant::now();
+    let bar = ProgressBar::new((trainer.steps_per_epoch() * args.epochs) as u64).with_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} steps · {msg}").context("progress style")?,
+    );
+    while !trainer.is_finished() {
+        let progress = pollster::block_on(trainer.step(&dataset.windows)).map_err(anyhow::Error::msg)?;
+        bar.inc(1);
+        bar.set_message(format!(
+            "epoch {}/{} · loss {:.3} · {:.0} windows/s · ETA {:.0} s",
+            progress.epoch, progress.epochs, progress.train_loss, progress.windows_per_s, progress.eta_s
+        ));
+        if let Some(valid) = progress.valid {
+            let seconds = started.elapsed().as_secs_f64();
+            let test = match trainer.current_model().filter(|_| args.track_test) {
+                Some(model) => Some(
+                    pollster::block_on(evaluate(&model, &dataset.windows, &dataset.split.test, hold, 256, &device))
+                        .map_err(anyhow::Error::msg)?,
+                ),
+                None => None,
+            };
+            let line = serde_json::json!({
+                "epoch": progress.epoch, "step": progress.step, "train_loss": progress.train_loss,
+                "valid": valid, "test": test, "seconds": seconds,
+            });
+            if args.json {
+                println!("{line}");
+            } else {
+                bar.println(format!(
+                    "epoch {} step {}: validation NLL {:.4} (onset {:.3} bits), accuracy {:.3}",
+                    progress.epoch, progress.step, valid.nll, valid.onset_bits(), valid.accuracy
+                ));
+            }
+        }
+    }
+    bar.finish_and_clear();
+    let training_seconds = started.elapsed().as_secs_f64();
+    let Some(model) = trainer.best_model() else {
+        bail!("training produced no model");
+    };
+    let test = pollster::block_on(evaluate(&model, &dataset.windows, &dataset.split.test, hold, 256, &device))
+        .map_err(anyhow::Error::msg)?;
+    let header = ModelHeader {
+        name: args.name.clone(),
+        config: model_config,
+        vocab,
+        grid: Default::default(),
+        training: TrainingInfo {
+            corpus: args.corpus_name.clone().unwrap_or_else(|| {
+                args.corpus.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            }),
+            songs: corpus.songs.len(),
+            config,
+            stride: args.stride,
+            split: split_config,
+            valid: trainer.best_metrics(),
+            test: Some(test),
+            training_seconds,
+            created_unix_s: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        },
+    };
+    let bytes = file::save(&header, &model)?;
+    std::fs::write(&args.out, bytes).with_context(|| format!("writing {}", args.out.display()))?;
+    report(args.json, &test, training_seconds, &args.out);
+    Ok(())
+}
+
+fn report(json: bool, test: &Metrics, seconds: f64, out: &std::path::Path) {
+    if json {
+        println!("{}", serde_json::json!({ "test": test, "training_seconds": seconds, "out": out }));
+    } else {
+        println!(
+            "test NLL {:.4} nats/token, onset {:.3} bits, accuracy {:.3} ({} windows); trained in {:.0} s; wrote {}",
+            test.nll,
+            test.onset_bits(),
+            test.accuracy,
+            test.windows,
+            seconds,
+            out.display()
+        );
+    }
+}

@@ -1,0 +1,36 @@
+//! A corpus's windows and their split: what training and evaluation read from.
+
+use super::split::{Split, SplitConfig, split};
+use super::windows::Windows;
+
+/// The seed's window length.
+pub const SEQUENCE_LEN: usize = 64;
+
+/// All windows of a corpus, split into training, validation and test.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Every window (stride 1), as views into one id buffer.
+    pub windows: Windows,
+    /// Window indices of each part.
+    pub split: Split,
+}
+
+impl Dataset {
+    /// Windows of `sequence_len` over the id sequences of the songs, split by `config`.
+    pub fn new<S: AsRef<[u32]>>(songs: &[S], sequence_len: usize, config: &SplitConfig) -> Self {
+        let windows = Windows::new(songs, sequence_len);
+        let split = split(&windows, config);
+        Self { windows, split }
+    }
+
+    /// The training windows: all of them for the seed's loss (`stride` 1), or every
+    /// `stride`-th position of each song for the all-positions loss.
+    pub fn train_windows(&self, stride: usize) -> Vec<usize> {
+        self.windows.strided(&self.split.train, stride)
+    }
+
+    /// Every window index (to evaluate a model on a corpus it never saw).
+    pub fn all_windows(&self) -> Vec<usize> {
+        (0..self.windows.len()).collect()
+    }
+}

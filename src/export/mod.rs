@@ -1,0 +1,3 @@
+//! Getting tunes out: standard MIDI files.
+
+pub mod midi;

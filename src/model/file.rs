@@ -1,0 +1,184 @@
+//! The model file: one self-describing file per trained model.
+//!
+//! Layout (all integers little-endian):
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 0–7 | magic `MELODEON` |
+//! | 8–11 | format version (`u32`, currently 1) |
+//! | 12–15 | header length `H` (`u32`) |
+//! | 16–19 | weights length `W` (`u32`) |
+//! | 20–23 | CRC-32 of the header and weights |
+//! | 24… | header: JSON ([`ModelHeader`]: config, vocabulary, encoder settings, training metadata) |
+//! | 24+H… | weights: burn's record format (burnpack), `W` bytes |
+//!
+//! Loading checks every part and fails with a [`ModelFileError`] naming the problem; it never
+//! panics. The same bytes load natively and in the page.
+
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::{MelodyModel, ModelConfig};
+use crate::data::SplitConfig;
+use crate::encoding::grid::GridConfig;
+use crate::encoding::vocab::Vocab;
+use crate::train::{Metrics, TrainConfig};
+
+const MAGIC: &[u8; 8] = b"MELODEON";
+/// The format version this build writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+const PREFIX: usize = 24;
+
+/// Everything about a model except its weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelHeader {
+    /// The model's name as shown to the user.
+    pub name: String,
+    /// The network's shape.
+    pub config: ModelConfig,
+    /// Token ids, in id order.
+    pub vocab: Vocab,
+    /// How songs were encoded (step, transposition, ties).
+    pub grid: GridConfig,
+    /// How and on what the model was trained.
+    pub training: TrainingInfo,
+}
+
+/// Training metadata carried by a model file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    /// Name of the corpus (e.g. "Erk (Essen Folksong Collection), **kern").
+    pub corpus: String,
+    /// Songs accepted from the corpus.
+    pub songs: usize,
+    /// Training settings (epochs, loss mode, learning rate, seed, …).
+    pub config: TrainConfig,
+    /// Window stride used for the training windows.
+    pub stride: usize,
+    /// How the corpus was split.
+    pub split: SplitConfig,
+    /// Best validation metrics.
+    pub valid: Option<Metrics>,
+    /// Test metrics on the held-out split, the seed's way.
+    pub test: Option<Metrics>,
+    /// Seconds spent training.
+    pub training_seconds: f64,
+    /// When the model was saved (seconds since 1970).
+    pub created_unix_s: u64,
+}
+
+/// Why a model file could not be read.
+#[derive(Debug, Error, PartialEq)]
+pub enum ModelFileError {
+    /// Not a Melodeon model file at all.
+    #[error("this is not a Melodeon model file")]
+    NotAModel,
+    /// Written by a newer Melodeon.
+    #[error("this model file has format {0}, made by a newer Melodeon; this version reads format {FORMAT_VERSION}")]
+    NewerVersion(u32),
+    /// Shorter than its own lengths say.
+    #[error("the model file is truncated: {expected} bytes expected, {found} found")]
+    Truncated {
+        /// Bytes the file should have.
+        expected: usize,
+        /// Bytes it has.
+        found: usize,
+    },
+    /// The checksum does not match.
+    #[error("the model file is corrupted (checksum mismatch)")]
+    Corrupted,
+    /// The header is not valid.
+    #[error("the model file's header is invalid: {0}")]
+    BadHeader(String),
+    /// The weights do not load into the described network.
+    #[error("the model file's weights do not fit its network: {0}")]
+    BadWeights(String),
+    /// The model could not be written.
+    #[error("could not write the model: {0}")]
+    Write(String),
+}
+
+/// Serialises `model` with `header`. The model's parameters must be readable synchronously
+/// (a CPU device); move a WebGPU model to the CPU first.
+pub fn save(header: &ModelHeader, model: &MelodyModel) -> Result<Vec<u8>, ModelFileError> {
+    let json = serde_json::to_vec(header).map_err(|e| ModelFileError::Write(e.to_string()))?;
+    let weights = model
+        .clone()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| ModelFileError::Write(e.to_string()))?;
+    let length = |n: usize| u32::try_from(n).map_err(|_| ModelFileError::Write("model too large".into()));
+    let mut out = Vec::with_capacity(PREFIX + json.len() + weights.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&length(json.len())?.to_le_bytes());
+    out.extend_from_slice(&length(weights.len())?.to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&weights);
+    let crc = crc32fast::hash(&out[PREFIX..]);
+    out[20..24].copy_from_slice(&crc.to_le_bytes());
+    Ok(out)
+}
+
+/// Reads only the header (fast: for listing models), after checking the whole file.
+pub fn read_header(bytes: &[u8]) -> Result<ModelHeader, ModelFileError> {
+    split(bytes).and_then(|(header, _)| parse_header(header))
+}
+
+/// Reads a model file onto `device`.
+pub fn load(bytes: &[u8], device: &Device) -> Result<(ModelHeader, MelodyModel), ModelFileError> {
+    let (header, weights) = split(bytes)?;
+    let header = parse_header(header)?;
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights.to_vec()))
+        .map_err(|e| ModelFileError::BadWeights(e.to_string()))?;
+    let model = header
+        .config
+        .init(device)
+        .try_load_record(record)
+        .map_err(|e| ModelFileError::BadWeights(e.to_string()))?;
+    Ok((header, model))
+}
+
+/// Checks magic, version, lengths and checksum; returns the header and weights bytes.
+fn split(bytes: &[u8]) -> Result<(&[u8], &[u8]), ModelFileError> {
+    if bytes.len() < PREFIX || &bytes[..8] != MAGIC {
+        return Err(ModelFileError::NotAModel);
+    }
+    let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let version = word(8);
+    if version > FORMAT_VERSION {
+        return Err(ModelFileError::NewerVersion(version));
+    }
+    if version == 0 {
+        return Err(ModelFileError::NotAModel);
+    }
+    let header_len = word(12) as usize;
+    let weights_len = word(16) as usize;
+    let expected = PREFIX + header_len + weights_len;
+    if bytes.len() < expected {
+        return Err(ModelFileError::Truncated { expected, found: bytes.len() });
+    }
+    if bytes.len() > expected || crc32fast::hash(&bytes[PREFIX..]) != word(20) {
+        return Err(ModelFileError::Corrupted);
+    }
+    Ok(bytes[PREFIX..].split_at(header_len))
+}
+
+/// Parses the header and checks that config, vocabulary and encoder fit together (the
+/// vocabulary itself only deserialises when every token is a grid token and `.` comes first).
+fn parse_header(json: &[u8]) -> Result<ModelHeader, ModelFileError> {
+    let header: ModelHeader = serde_json::from_slice(json).map_err(|e| ModelFileError::BadHeader(e.to_string()))?;
+    header.config.validate().map_err(ModelFileError::BadHeader)?;
+    if header.vocab.len() != header.config.vocab_size {
+        return Err(ModelFileError::BadHeader(format!(
+            "the vocabulary has {} tokens but the network predicts {}",
+            header.vocab.len(),
+            header.config.vocab_size
+        )));
+    }
+    Ok(header)
+}

@@ -1,0 +1,144 @@
+//! The model file: round trip, and a clear error for every kind of bad file.
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use melodeon::data::SplitConfig;
+use melodeon::encoding::grid::Token;
+use melodeon::encoding::vocab::Vocab;
+use melodeon::model::ModelConfig;
+use melodeon::model::file::{self, FORMAT_VERSION, ModelFileError, ModelHeader, TrainingInfo};
+use melodeon::train::TrainConfig;
+
+fn header(vocab: Vocab) -> ModelHeader {
+    ModelHeader {
+        name: "test".into(),
+        config: ModelConfig { hidden: 16, ..ModelConfig::seed(vocab.len()) },
+        vocab,
+        grid: Default::default(),
+        training: TrainingInfo {
+            corpus: "fixtures".into(),
+            songs: 3,
+            config: TrainConfig::seed_recipe(),
+            stride: 1,
+            split: SplitConfig::default(),
+            valid: None,
+            test: None,
+            training_seconds: 1.5,
+            created_unix_s: 1_700_000_000,
+        },
+    }
+}
+
+fn vocab() -> Vocab {
+    Vocab::from_tokens(vec![Token::End, Token::Note(60), Token::Note(62), Token::Hold, Token::Rest]).unwrap()
+}
+
+fn saved() -> (ModelHeader, Vec<u8>) {
+    let device = Device::flex();
+    device.seed(1);
+    let header = header(vocab());
+    let model = header.config.init(&device);
+    (header.clone(), file::save(&header, &model).unwrap())
+}
+
+#[test]
+fn a_saved_model_loads_back_with_the_same_outputs() {
+    let device = Device::flex();
+    device.seed(1);
+    let header = header(vocab());
+    let model = header.config.init(&device);
+    let bytes = file::save(&header, &model).unwrap();
+    let (loaded_header, loaded) = file::load(&bytes, &device).unwrap();
+    assert_eq!(loaded_header, header);
+    assert_eq!(file::read_header(&bytes).unwrap(), header);
+    let ids = Tensor::<2, Int>::from_data(TensorData::new(vec![0i64, 1, 3, 2, 4], [1, 5]), &device);
+    let a = model.forward_last(ids.clone()).into_data();
+    let b = loaded.forward_last(ids).into_data();
+    a.assert_approx_eq::<f32>(&b, Default::default());
+}
+
+#[test]
+fn not_a_model_file() {
+    let device = Device::flex();
+    for bytes in [&b""[..], b"hello world, this is not a model", &[0u8; 100]] {
+        assert_eq!(file::load(bytes, &device).err(), Some(ModelFileError::NotAModel));
+    }
+}
+
+#[test]
+fn a_newer_format_is_refused_with_its_version() {
+    let (_, mut bytes) = saved();
+    bytes[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    let err = file::load(&bytes, &Device::flex()).err().unwrap();
+    assert_eq!(err, ModelFileError::NewerVersion(FORMAT_VERSION + 1));
+    assert!(err.to_string().contains("newer Melodeon"));
+}
+
+#[test]
+fn truncation_and_corruption_are_detected() {
+    let (_, bytes) = saved();
+    let err = file::load(&bytes[..bytes.len() - 10], &Device::flex()).err().unwrap();
+    assert!(matches!(err, ModelFileError::Truncated { found, .. } if found == bytes.len() - 10));
+    let mut flipped = bytes.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x40;
+    assert_eq!(file::load(&flipped, &Device::flex()).err(), Some(ModelFileError::Corrupted));
+    let mut longer = bytes;
+    longer.push(0);
+    assert_eq!(file::load(&longer, &Device::flex()).err(), Some(ModelFileError::Corrupted));
+}
+
+/// Rewrites the header of a valid file (and fixes lengths and checksum), keeping the weights.
+fn with_header(edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
+    let (_, bytes) = saved();
+    let header_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let mut json: serde_json::Value = serde_json::from_slice(&bytes[24..24 + header_len]).unwrap();
+    edit(&mut json);
+    let new_header = serde_json::to_vec(&json).unwrap();
+    let weights = &bytes[24 + header_len..];
+    let mut out = bytes[..24].to_vec();
+    out[12..16].copy_from_slice(&(new_header.len() as u32).to_le_bytes());
+    out.extend_from_slice(&new_header);
+    out.extend_from_slice(weights);
+    let crc = crc32fast_hash(&out[24..]);
+    out[20..24].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
+fn crc32fast_hash(bytes: &[u8]) -> u32 {
+    // The same CRC-32 (IEEE) the file uses, computed bit by bit.
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn a_header_that_does_not_fit_is_refused() {
+    let device = Device::flex();
+    let bad_vocab = with_header(|json| json["vocab"] = serde_json::json!([".", "60", "62", "_"]));
+    let err = file::load(&bad_vocab, &device).err().unwrap();
+    assert!(err.to_string().contains("vocabulary has 4 tokens but the network predicts 5"), "{err}");
+
+    let no_end = with_header(|json| json["vocab"] = serde_json::json!(["60", "62", "64", "_", "r"]));
+    assert!(file::load(&no_end, &device).err().unwrap().to_string().contains("first token must be '.'"));
+
+    let bad_token = with_header(|json| json["vocab"] = serde_json::json!([".", "60", "x", "_", "r"]));
+    assert!(matches!(file::load(&bad_token, &device).err().unwrap(), ModelFileError::BadHeader(_)));
+
+    let bad_config = with_header(|json| json["config"]["layers"] = serde_json::json!(0));
+    assert!(file::load(&bad_config, &device).err().unwrap().to_string().contains("number of layers"));
+
+    let not_json = with_header(|json| *json = serde_json::json!("just a string"));
+    assert!(matches!(file::load(&not_json, &device).err().unwrap(), ModelFileError::BadHeader(_)));
+}
+
+#[test]
+fn weights_of_another_shape_are_refused() {
+    let bigger = with_header(|json| json["config"]["hidden"] = serde_json::json!(32));
+    let err = file::load(&bigger, &Device::flex()).err().unwrap();
+    assert!(matches!(err, ModelFileError::BadWeights(_)), "{err}");
+}
