@@ -14,6 +14,7 @@ pub mod model;
 pub mod readback;
 pub mod song;
 pub mod train;
+pub mod tune;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

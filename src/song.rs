@@ -129,7 +129,7 @@ pub fn letter_semitone(letter: char) -> Option<i32> {
 }
 
 /// A time signature such as 3/4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Meter {
     /// Beats per bar (upper number).
     pub numerator: u32,

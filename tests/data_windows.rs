@@ -24,7 +24,7 @@ fn stride_keeps_the_last_window_of_each_song() {
     let w = Windows::new(&songs, 8);
     let all: Vec<usize> = (0..w.len()).collect();
     // Song 0: positions 0, 4, 8 and 10 (the terminator); song 1: 0 and 3.
-    let picked = w.strided(&all, 4);
+    let picked = w.strided(&all, 4, 0);
     assert_eq!(picked, [0, 4, 8, 10, 11, 14]);
     assert_eq!(w.target(10), 0);
     assert_eq!(w.input(10).last(), Some(&10));
@@ -33,10 +33,12 @@ fn stride_keeps_the_last_window_of_each_song() {
     assert_eq!(w.input(14), [0, 0, 0, 0, 0, 1, 2, 3]);
     assert_eq!(w.targets_all(14), [0, 0, 0, 0, 1, 2, 3, 0]);
     // Only the given indices are considered, in their order; stride 1 keeps them all.
-    assert_eq!(w.strided(&[14, 3, 4], 4), [14, 4]);
-    assert_eq!(w.strided(&all, 1), all);
+    assert_eq!(w.strided(&[14, 3, 4], 4, 0), [14, 4]);
+    // Another phase: song 0 from position 1 (1, 5, 9, then 10), song 1 from 1 (1, 3).
+    assert_eq!(w.strided(&all, 4, 1), [1, 5, 9, 10, 12, 14]);
+    assert_eq!(w.strided(&all, 1, 0), all);
     let exact = Windows::new(&[vec![1u32, 2, 3, 4]], 2);
-    assert_eq!(exact.strided(&[0, 1, 2, 3, 4], 2), [0, 2, 4]); // the last one is already on the stride
+    assert_eq!(exact.strided(&[0, 1, 2, 3, 4], 2, 0), [0, 2, 4]); // the last one is already on the stride
 }
 
 #[test]

@@ -18,7 +18,6 @@ fn header(vocab: Vocab) -> ModelHeader {
             corpus: "fixtures".into(),
             songs: 3,
             config: TrainConfig::seed_recipe(),
-            stride: 1,
             split: SplitConfig::default(),
             valid: None,
             test: None,

@@ -63,7 +63,7 @@ pub struct TrainArgs {
     /// Loss on the last token (the seed) or on every position.
     #[arg(long, value_enum, default_value = "last")]
     loss: LossArg,
-    /// Take every N-th window of each song (useful with `--loss all`).
+    /// Train on every N-th window of each song, with a new phase each epoch (for `--loss all`).
     #[arg(long, default_value_t = 1)]
     stride: usize,
     /// Split by song or by window.
@@ -114,7 +114,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         ..SplitConfig::default()
     };
     let dataset = Dataset::new(&corpus.id_sequences(), SEQUENCE_LEN, &split_config);
-    let train_windows = dataset.train_windows(args.stride);
+    let train_windows = dataset.split.train.clone();
     let model_config = ModelConfig {
         vocab_size: vocab.len(),
         embedding_dim: args.embedding.unwrap_or(vocab.len()),
@@ -131,12 +131,13 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             LossArg::Last => LossMode::Last,
             LossArg::All => LossMode::All,
         },
+        stride: args.stride,
         grad_clip: args.clip,
         eval_every: args.eval_every,
         seed: args.seed,
     };
     eprintln!(
-        "{} songs, {} windows ({} training at stride {}, {} validation, {} test); {} parameters",
+        "{} songs, {} windows ({} training, used at stride {}, {} validation, {} test); {} parameters",
         corpus.songs.len(),
         dataset.windows.len(),
         train_windows.len(),
@@ -199,7 +200,6 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             }),
             songs: corpus.songs.len(),
             config,
-            stride: args.stride,
             split: split_config,
             valid: trainer.best_metrics(),
             test: Some(test),

@@ -23,12 +23,6 @@ impl Dataset {
         Self { windows, split }
     }
 
-    /// The training windows: all of them for the seed's loss (`stride` 1), or every
-    /// `stride`-th position of each song for the all-positions loss.
-    pub fn train_windows(&self, stride: usize) -> Vec<usize> {
-        self.windows.strided(&self.split.train, stride)
-    }
-
     /// Every window index (to evaluate a model on a corpus it never saw).
     pub fn all_windows(&self) -> Vec<usize> {
         (0..self.windows.len()).collect()

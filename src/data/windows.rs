@@ -48,16 +48,18 @@ impl Windows {
         }
     }
 
-    /// The windows among `indices` that start every `stride` positions of their song, plus
-    /// the last window of each song (the one predicting its terminator), in the order given.
-    /// With the all-positions loss a window teaches `sequence_len` targets, so a stride up to
-    /// `sequence_len` still shows every target. A stride of 0 is read as 1.
-    pub fn strided(&self, indices: &[usize], stride: usize) -> Vec<usize> {
+    /// The windows among `indices` at positions `phase`, `phase + stride`, … of their song,
+    /// plus the last window of each song (the one predicting its terminator), in the order
+    /// given. With the all-positions loss a window teaches `sequence_len` targets, so a stride
+    /// up to `sequence_len` still shows every target; a new phase each epoch varies the
+    /// context each target is seen with. A stride of 0 is read as 1.
+    pub fn strided(&self, indices: &[usize], stride: usize, phase: usize) -> Vec<usize> {
         let stride = stride.max(1);
+        let phase = phase % stride;
         let mut keep = vec![false; self.len()];
         for range in &self.songs {
             for i in range.clone() {
-                keep[i] = (i - range.start) % stride == 0 || i + 1 == range.end;
+                keep[i] = (i - range.start) % stride == phase || i + 1 == range.end;
             }
         }
         indices

@@ -1,3 +1,4 @@
 //! Getting tunes out: standard MIDI files.
 
+pub mod link;
 pub mod midi;

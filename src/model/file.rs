@@ -54,10 +54,8 @@ pub struct TrainingInfo {
     pub corpus: String,
     /// Songs accepted from the corpus.
     pub songs: usize,
-    /// Training settings (epochs, loss mode, learning rate, seed, …).
+    /// Training settings (epochs, loss mode, stride, learning rate, seed, …).
     pub config: TrainConfig,
-    /// Window stride used for the training windows.
-    pub stride: usize,
     /// How the corpus was split.
     pub split: SplitConfig,
     /// Best validation metrics.

@@ -5,7 +5,7 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::optim::grad_clipping::GradientClippingConfig;
 use burn::tensor::Device;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,9 @@ pub struct TrainConfig {
     pub lr_decay: f64,
     /// Loss mode.
     pub loss: LossMode,
+    /// Train on every `stride`-th window of each song, with a new random phase each epoch
+    /// (1: every window, as the seed). Meant for [`LossMode::All`].
+    pub stride: usize,
     /// Clip gradients to this global norm, if set.
     pub grad_clip: Option<f32>,
     /// Also evaluate on the validation windows every this many steps (always at epoch ends).
@@ -57,6 +60,7 @@ impl TrainConfig {
             learning_rate: 1e-3,
             lr_decay: 1.0,
             loss: LossMode::Last,
+            stride: 1,
             grad_clip: None,
             eval_every: None,
             seed: 42,
@@ -101,6 +105,9 @@ pub struct Trainer {
     device: Device,
     model: Option<MelodyModel>,
     optim: ModuleOptimizer,
+    /// Every training window; each epoch trains on a strided, shuffled selection.
+    candidates: Vec<usize>,
+    /// This epoch's windows, in order.
     train: Vec<usize>,
     valid: Vec<usize>,
     hold: u32,
@@ -116,7 +123,7 @@ pub struct Trainer {
 
 impl Trainer {
     /// A fresh network of `model_config`, trained on `train` and validated on `valid` (window
-    /// indices). `hold` is the id of `_` (for onset metrics). `device` must not be an autodiff
+    /// indices of the [`Windows`] later passed to [`Trainer::step`]). `hold` is the id of `_` (for onset metrics). `device` must not be an autodiff
     /// device: the trainer adds autodiff itself.
     pub fn new(
         model_config: &ModelConfig,
@@ -137,7 +144,7 @@ impl Trainer {
     pub fn from_model(
         model: MelodyModel,
         config: TrainConfig,
-        mut train: Vec<usize>,
+        train: Vec<usize>,
         valid: Vec<usize>,
         hold: u32,
         device: &Device,
@@ -151,8 +158,7 @@ impl Trainer {
         let device = device.clone().autodiff();
         device.seed(config.seed);
         let model = model.fork(&device).train();
-        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        train.shuffle(&mut rng);
+        let rng = ChaCha8Rng::seed_from_u64(config.seed);
         let mut adam = AdamConfig::new().with_epsilon(1e-7);
         if let Some(norm) = config.grad_clip {
             adam = adam.with_grad_clipping(Some(GradientClippingConfig::Norm(norm)));
@@ -163,7 +169,8 @@ impl Trainer {
             config,
             device,
             model: Some(model),
-            train,
+            candidates: train,
+            train: Vec::new(),
             valid,
             hold,
             rng,
@@ -176,9 +183,14 @@ impl Trainer {
         })
     }
 
-    /// Steps in one epoch.
+    /// Steps in one epoch (before the first step: an estimate from the stride).
     pub fn steps_per_epoch(&self) -> usize {
-        self.train.len().div_ceil(self.config.batch_size)
+        let windows = if self.train.is_empty() {
+            self.candidates.len().div_ceil(self.config.stride.max(1))
+        } else {
+            self.train.len()
+        };
+        windows.div_ceil(self.config.batch_size)
     }
 
     /// Whether every epoch has run.
@@ -190,6 +202,12 @@ impl Trainer {
     pub async fn step(&mut self, windows: &Windows) -> Result<Progress, String> {
         if self.is_finished() {
             return Err("training has already finished".into());
+        }
+        if self.cursor == 0 {
+            let stride = self.config.stride.max(1);
+            let phase = self.rng.random_range(0..stride);
+            self.train = windows.strided(&self.candidates, stride, phase);
+            self.train.shuffle(&mut self.rng);
         }
         let end = (self.cursor + self.config.batch_size).min(self.train.len());
         let chunk = &self.train[self.cursor..end];
@@ -211,12 +229,10 @@ impl Trainer {
             self.epoch += 1;
             self.cursor = 0;
             self.learning_rate *= self.config.lr_decay;
-            self.train.shuffle(&mut self.rng);
         }
         let elapsed = self.started.elapsed().as_secs_f64().max(1e-9);
         let windows_per_s = self.windows_seen as f64 / elapsed;
-        let total = self.config.epochs * self.train.len();
-        let left = total.saturating_sub(self.epoch * self.train.len() + self.cursor);
+        let left = (self.config.epochs - self.epoch) * self.train.len() - self.cursor;
         Ok(Progress {
             epoch,
             epochs: self.config.epochs,
