@@ -1,7 +1,7 @@
 //! Generation: carried state equals re-feeding, seeds are reproducible, the grammar holds.
 
 use burn::tensor::Device;
-use melodeon::generate::{CarriedState, Decoder, GenerateConfig, Grammar, Refeed, SamplerConfig, generate};
+use melodeon::generate::{CarriedState, Decoder, GenerateConfig, Grammar, KernelDecoder, Refeed, SamplerConfig, generate};
 use melodeon::model::{MelodyModel, ModelConfig};
 
 const END: u32 = 0;
@@ -40,6 +40,23 @@ fn carried_state_and_refeeding_give_the_same_distribution_at_every_step() {
         let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
         assert!(diff < 1e-5, "step {step}: distributions differ by {diff}");
         token = Some(1 + step % 9);
+    }
+}
+
+#[test]
+fn the_cpu_kernel_decoder_gives_the_same_distribution_at_every_step() {
+    let device = Device::flex();
+    let model = model(&device);
+    let primer = [5, HOLD, 2];
+    let mut carried = CarriedState::new(&model, &device, &context(&primer));
+    let mut kernel = KernelDecoder::new(&model, &context(&primer)).expect("a CPU model");
+    let mut token = None;
+    for step in 0..40u32 {
+        let a = softmax(&pollster::block_on(carried.next_logits(token)).unwrap());
+        let b = softmax(&pollster::block_on(kernel.next_logits(token)).unwrap());
+        let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+        assert!(diff < 1e-5, "step {step}: distributions differ by {diff}");
+        token = Some(1 + (step * 7) % 9);
     }
 }
 

@@ -1,14 +1,31 @@
 //! The Leptos (client-side rendered) page. A thin layer over the core: it owns the DOM,
-//! the browser's storage and the choice of device, and nothing of parsing or modelling.
+//! the browser's storage, audio and the choice of device, and nothing of parsing or modelling.
 
+mod browser;
 mod engine;
+mod generator;
+mod history;
+mod model_card;
 mod panic;
+mod player;
 mod settings;
+mod state;
 mod status;
+mod tune_card;
+
+use std::rc::Rc;
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 pub use panic::show_banner;
+use state::{AppState, LoadedModel, ModelState, Startup};
+
+use crate::export::link;
+use crate::model::{check, file};
+
+/// Where the shipped pretrained model is served from.
+const PRETRAINED_URL: &str = "models/erk.mdl";
 
 /// Entry point of the page: installs the panic hook and mounts the app on `<body>`.
 pub fn start() {
@@ -20,13 +37,105 @@ pub fn start() {
 /// The whole page.
 #[component]
 fn App() -> impl IntoView {
+    let state = AppState::new();
+    provide_context(state);
+    open_shared_link(state);
+    spawn_local(start_engine(state));
+    // The playhead follows the AudioContext clock; this only refreshes the screen.
+    let audio = RwSignal::new(false);
+    let _ = set_interval_with_handle(
+        move || {
+            let position = state.player.try_update_value(|p| p.position()).flatten();
+            if state.position.get_untracked() != position {
+                state.position.set(position);
+            }
+            let running = state.player.with_value(|p| p.audio_running());
+            if audio.get_untracked() != running {
+                audio.set(running);
+            }
+        },
+        std::time::Duration::from_millis(40),
+    );
+
     view! {
         <header class="top">
             <h1>"Melodeon"</h1>
             <p class="tagline">"Learns folk melodies and writes new ones, entirely in your browser."</p>
         </header>
+        {move || state.notice.get().map(|message| view! {
+            <div class="banner notice" role="alert" data-testid="notice">
+                <span>{message}</span>
+                <button type="button" aria-label="Dismiss" on:click=move |_| state.notice.set(None)>"×"</button>
+            </div>
+        })}
         <main>
             <status::StatusBar />
+            <div class="columns">
+                <div>
+                    <model_card::ModelCard />
+                    <generator::GeneratePanel />
+                </div>
+                <tune_card::TuneList />
+            </div>
+            <span hidden data-testid="audio-state" data-running=move || audio.get().to_string()></span>
         </main>
+        <footer class="credits">
+            "The pretrained model learnt from the Erk collection of the Essen Folksong Collection (Helmut Schaffrath; "
+            "EsAC, Ewa Dahlig-Turek; **kern edition by CCARH), for research and non-commercial use only. "
+            "Nothing you do here leaves your browser."
+        </footer>
+    }
+}
+
+/// Starts the device, runs the start-up check, then loads the pretrained model.
+async fn start_engine(state: AppState) {
+    let engine = engine::start(settings::force_cpu()).await;
+    let outcome = check::startup_check(&engine.device).await;
+    state.startup.set(match outcome {
+        Ok(values) => Startup::Ready { info: engine.info.clone(), values, millis: browser::clock_ms() },
+        Err(error) => Startup::Failed { info: engine.info.clone(), error },
+    });
+    state.model.set(ModelState::Loading(0, None));
+    let bytes = browser::fetch_bytes(PRETRAINED_URL, |received, total| {
+        state.model.set(ModelState::Loading(received, total));
+    })
+    .await;
+    let loaded = bytes.and_then(|bytes| {
+        file::load(&bytes, &engine.device)
+            .map(|(header, model)| LoadedModel { header, model, device: engine.device.clone() })
+            .map_err(|e| format!("The pretrained model could not be loaded: {e}"))
+    });
+    state.model.set(match loaded {
+        Ok(loaded) => ModelState::Ready(Rc::new(loaded)),
+        Err(message) => ModelState::Failed(message),
+    });
+}
+
+/// Adds the tune in the page address's `#tune=…` fragment to the history (once), or explains
+/// why the link cannot be read.
+fn open_shared_link(state: AppState) {
+    let Some(hash) = web_sys::window().and_then(|w| w.location().hash().ok()) else { return };
+    if !hash.starts_with(&format!("#{}", link::FRAGMENT_KEY)) {
+        return;
+    }
+    match link::decode(&hash) {
+        Ok(shared) => {
+            let already = state.tunes.with_untracked(|tunes| {
+                tunes.iter().any(|t| t.tune == shared.tune && t.presentation == shared.presentation)
+            });
+            if !already {
+                let id = shared.tune.provenance.created_ms as u64 ^ 1;
+                state.tunes.update(|tunes| {
+                    tunes.insert(0, history::SavedTune {
+                        id,
+                        title: shared.title,
+                        starred: false,
+                        tune: shared.tune,
+                        presentation: shared.presentation,
+                    })
+                });
+            }
+        }
+        Err(err) => state.notice.set(Some(format!("{err}. Ask for the link again."))),
     }
 }

@@ -18,7 +18,7 @@ use web_time::Instant;
 
 use crate::backend::CpuBackend;
 use crate::data::{SEQUENCE_LEN, Windows};
-use crate::generate::{CarriedState, Decoder, Refeed};
+use crate::generate::{CarriedState, Decoder, KernelDecoder, Refeed};
 use crate::model::ModelConfig;
 use crate::train::{TrainConfig, Trainer};
 
@@ -47,8 +47,10 @@ struct Figures {
     train_windows_per_s: f64,
     /// The same step with burn's `nn::Lstm`, windows per second.
     stock_lstm_windows_per_s: f64,
-    /// Generation of a 256-token tune with carried state, tokens per second.
+    /// Generation of a 256-token tune with carried state in the CPU kernel, tokens per second.
     gen_tokens_per_s: f64,
+    /// The same with carried state through burn's tensors (the path used on WebGPU).
+    burn_carried_tokens_per_s: f64,
     /// The same with the seed's re-feeding of the whole prefix, tokens per second.
     refeed_tokens_per_s: f64,
 }
@@ -62,16 +64,18 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let figures = Figures {
             train_windows_per_s: median(runs, || train_speed(&device, args.steps)),
             stock_lstm_windows_per_s: median(runs, || stock_speed(&device, args.steps.min(8))),
-            gen_tokens_per_s: median(runs, || gen_speed(&device, false)),
-            refeed_tokens_per_s: median(runs, || gen_speed(&device, true)),
+            gen_tokens_per_s: median(runs, || gen_speed(&device, Method::Kernel)),
+            burn_carried_tokens_per_s: median(runs, || gen_speed(&device, Method::Burn)),
+            refeed_tokens_per_s: median(runs, || gen_speed(&device, Method::Refeed)),
         };
         if !args.json {
             println!(
-                "{:8} train {:7.0} windows/s (burn Lstm {:5.0}) · generate {:7.0} tokens/s (re-feeding {:5.0})",
+                "{:8} train {:6.0} windows/s (burn Lstm {:5.0}) · generate {:7.0} tokens/s (burn carried {:5.0}, re-feeding {:5.0})",
                 backend.name(),
                 figures.train_windows_per_s,
                 figures.stock_lstm_windows_per_s,
                 figures.gen_tokens_per_s,
+                figures.burn_carried_tokens_per_s,
                 figures.refeed_tokens_per_s
             );
         }
@@ -160,15 +164,25 @@ fn stock_speed(device: &Device, steps: usize) -> f64 {
     (steps * BATCH) as f64 / started.elapsed().as_secs_f64()
 }
 
-fn gen_speed(device: &Device, refeed: bool) -> f64 {
+/// A way of decoding, for the generation figures.
+#[derive(Clone, Copy)]
+enum Method {
+    Kernel,
+    Burn,
+    Refeed,
+}
+
+fn gen_speed(device: &Device, method: Method) -> f64 {
     device.seed(3);
     let model = ModelConfig::seed(VOCAB).init(device);
     let context = vec![0u32; SEQUENCE_LEN];
     let started = Instant::now();
-    let result = if refeed {
-        feed(&mut Refeed::new(&model, device, &context))
-    } else {
-        feed(&mut CarriedState::new(&model, device, &context))
+    let result = match method {
+        Method::Kernel => KernelDecoder::new(&model, &context)
+            .ok_or_else(|| "not a CPU device".to_string())
+            .and_then(|mut decoder| feed(&mut decoder)),
+        Method::Burn => feed(&mut CarriedState::new(&model, device, &context)),
+        Method::Refeed => feed(&mut Refeed::new(&model, device, &context)),
     };
     result.expect("generation bench");
     TUNE as f64 / started.elapsed().as_secs_f64()

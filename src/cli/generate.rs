@@ -10,7 +10,7 @@ use crate::data::SEQUENCE_LEN;
 use crate::encoding::grid::{self, Token};
 use crate::encoding::primer;
 use crate::export::midi;
-use crate::generate::{CarriedState, GenerateConfig, Grammar, SamplerConfig, generate};
+use crate::generate::{GenerateConfig, Grammar, SamplerConfig, Stateful, generate};
 use crate::song::{Key, Meter};
 
 /// Options of `melodeon generate`.
@@ -71,7 +71,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
             sampler: SamplerConfig { temperature: args.temperature.clamp(0.1, 2.0), top_k: args.top_k, seed },
             max_len: args.max_len,
         };
-        let mut decoder = CarriedState::new(&model, &device, &context);
+        let mut decoder = Stateful::new(&model, &device, &context);
         let ids = pollster::block_on(generate(&mut decoder, grammar, &primer_ids, &config)).map_err(anyhow::Error::msg)?;
         let tokens: Vec<Token> = header.vocab.decode(&ids)?;
         let text: Vec<String> = tokens.iter().map(ToString::to_string).collect();

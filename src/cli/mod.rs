@@ -5,6 +5,7 @@ pub mod bench;
 pub mod corpus;
 pub mod eval;
 pub mod generate;
+pub mod midi;
 pub mod train;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Write new tunes with a model file.
     Generate(generate::GenerateArgs),
+    /// Show what a MIDI file holds.
+    Midi(midi::MidiArgs),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -42,6 +45,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::Midi(args) => midi::run(&args),
     }
 }
 

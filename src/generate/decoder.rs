@@ -1,12 +1,16 @@
-//! Two ways to get the next token's logits from the model while generating.
+//! Ways to get the next token's logits from the model while generating.
 //!
-//! [`CarriedState`] feeds one token per step and keeps the LSTM state `(h, c)`: constant work
-//! per token. [`Refeed`] re-reads the whole prefix every step, as the seed does: work grows
-//! with the tune. Both give the same distributions (tested); `melodeon bench` times them.
+//! [`CarriedState`] feeds one token per step through burn and keeps the LSTM state `(h, c)`:
+//! constant work per token, on any device. [`KernelDecoder`] does the same with the model's
+//! weights copied once into the CPU kernel: no per-token tensor bookkeeping, so it is the
+//! fastest on the CPU. [`Refeed`] re-reads the whole prefix every step, as the seed does:
+//! work grows with the tune. All give the same distributions (tested); `melodeon bench`
+//! times them.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use crate::model::{LstmState, MelodyModel};
+use crate::model::kernel::{self, Dims};
+use crate::model::{LstmState, MelodyModel, sequence};
 use crate::readback;
 
 /// Something that turns the tokens so far into the next token's logits.
@@ -75,4 +79,136 @@ impl Decoder for Refeed<'_> {
 fn ids_tensor(ids: &[u32], device: &Device) -> Tensor<2, Int> {
     let data: Vec<i64> = ids.iter().map(|&id| i64::from(id)).collect();
     Tensor::from_data(TensorData::new(data, [1, ids.len()]), device)
+}
+
+/// One LSTM layer's weights as plain `f32`s.
+struct KernelLayer {
+    input_weight: Vec<f32>,
+    bias: Vec<f32>,
+    hidden_weight: Vec<f32>,
+    hidden: usize,
+    state: (Vec<f32>, Vec<f32>),
+}
+
+/// Feeds one token per step through the CPU kernel with carried state (CPU devices only).
+pub struct KernelDecoder {
+    /// Input part of the first layer's gates for every vocabulary entry, `[vocab, 4h]`.
+    table: Vec<f32>,
+    layers: Vec<KernelLayer>,
+    output_weight: Vec<f32>,
+    output_bias: Vec<f32>,
+    logits: Vec<f32>,
+}
+
+fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+    tensor.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default()
+}
+
+impl KernelDecoder {
+    /// Copies the weights of `model` and reads `context`; `None` unless the model is on a
+    /// CPU device (where weights can be read at once).
+    pub fn new(model: &MelodyModel, context: &[u32]) -> Option<Self> {
+        let first = model.layers.first()?;
+        if !sequence::supported(&first.hidden_weight.val().device()) {
+            return None;
+        }
+        let layers: Vec<KernelLayer> = model
+            .layers
+            .iter()
+            .map(|layer| KernelLayer {
+                input_weight: values(layer.input_weight.val()),
+                bias: values(layer.input_bias.val() + layer.hidden_bias.val()),
+                hidden_weight: values(layer.hidden_weight.val()),
+                hidden: layer.d_hidden,
+                state: (vec![0.0; layer.d_hidden], vec![0.0; layer.d_hidden]),
+            })
+            .collect();
+        let [vocab, width] = model.embedding.weight.val().dims();
+        let embedding = values(model.embedding.weight.val());
+        let gates = 4 * layers[0].hidden;
+        let mut table: Vec<f32> = (0..vocab).flat_map(|_| layers[0].bias.iter().copied()).collect();
+        kernel::matmul(vocab, gates, width, &mut table, &embedding, (width, 1), &layers[0].input_weight, (gates, 1), true);
+        let mut decoder = Self {
+            table,
+            layers,
+            output_weight: values(model.output.weight.val()),
+            output_bias: values(model.output.bias.as_ref()?.val()),
+            logits: Vec::new(),
+        };
+        decoder.feed(context);
+        Some(decoder)
+    }
+
+    /// Runs `tokens` through every layer from the carried state, then the output layer.
+    fn feed(&mut self, tokens: &[u32]) {
+        if tokens.is_empty() {
+            return;
+        }
+        let steps = tokens.len();
+        let first_gates = 4 * self.layers[0].hidden;
+        let mut gates_in: Vec<f32> = tokens
+            .iter()
+            .flat_map(|&t| {
+                let row = t as usize * first_gates;
+                self.table.get(row..row + first_gates).unwrap_or(&[]).iter().copied()
+            })
+            .collect();
+        let mut below = Vec::new();
+        for (index, layer) in self.layers.iter_mut().enumerate() {
+            let h = layer.hidden;
+            if index > 0 {
+                let d_input = below.len() / (2 * steps);
+                gates_in = (0..steps).flat_map(|_| layer.bias.iter().copied()).collect();
+                kernel::matmul(steps, 4 * h, d_input, &mut gates_in, &below, (2 * d_input, 1), &layer.input_weight, (4 * h, 1), true);
+            }
+            let dims = Dims { batch: 1, seq: steps, hidden: h };
+            let (out, _) = kernel::forward(dims, &gates_in, &layer.state.0, &layer.state.1, &layer.hidden_weight, false);
+            let last = &out[(steps - 1) * 2 * h..];
+            layer.state = (last[..h].to_vec(), last[h..].to_vec());
+            below = out;
+        }
+        let last = self.layers.last().map_or(0, |l| l.hidden);
+        let vocab = self.output_bias.len();
+        let mut logits = self.output_bias.clone();
+        let top = &below[(steps - 1) * 2 * last..(steps - 1) * 2 * last + last];
+        kernel::matmul(1, vocab, last, &mut logits, top, (last, 1), &self.output_weight, (vocab, 1), true);
+        self.logits = logits;
+    }
+}
+
+impl Decoder for KernelDecoder {
+    async fn next_logits(&mut self, token: Option<u32>) -> Result<Vec<f32>, String> {
+        if let Some(token) = token {
+            self.feed(&[token]);
+        }
+        Ok(self.logits.clone())
+    }
+}
+
+/// The fastest carried-state decoder for the model's device: the CPU kernel on a CPU device,
+/// burn's tensors elsewhere (WebGPU).
+pub enum Stateful<'m> {
+    /// The CPU kernel.
+    Kernel(KernelDecoder),
+    /// burn on the model's device.
+    Burn(CarriedState<'m>),
+}
+
+impl<'m> Stateful<'m> {
+    /// Starts from `context` on the model's own device.
+    pub fn new(model: &'m MelodyModel, device: &Device, context: &[u32]) -> Self {
+        match KernelDecoder::new(model, context) {
+            Some(kernel) => Stateful::Kernel(kernel),
+            None => Stateful::Burn(CarriedState::new(model, device, context)),
+        }
+    }
+}
+
+impl Decoder for Stateful<'_> {
+    async fn next_logits(&mut self, token: Option<u32>) -> Result<Vec<f32>, String> {
+        match self {
+            Stateful::Kernel(decoder) => decoder.next_logits(token).await,
+            Stateful::Burn(decoder) => decoder.next_logits(token).await,
+        }
+    }
 }

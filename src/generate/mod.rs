@@ -8,7 +8,7 @@
 mod decoder;
 mod sampler;
 
-pub use decoder::{CarriedState, Decoder, Refeed};
+pub use decoder::{CarriedState, Decoder, KernelDecoder, Refeed, Stateful};
 pub use sampler::{Sampler, SamplerConfig};
 
 use crate::encoding::grid::Token;

@@ -150,7 +150,7 @@ pub fn backward(d: Dims, saved: &Saved, weight: &[f32], grad_out: &[f32]) -> Gra
 
 /// `dst [m, n] (+)= lhs [m, k] · rhs [k, n]`, with `(row, column)` strides for the inputs.
 #[allow(clippy::too_many_arguments)]
-fn matmul(
+pub fn matmul(
     m: usize,
     n: usize,
     k: usize,

@@ -75,7 +75,7 @@ fn read<B: Backend>(tensor: FloatTensor<B>) -> Vec<f32> {
     let mut future = std::pin::pin!(B::float_into_data(tensor));
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
     match future.as_mut().poll(&mut context) {
-        std::task::Poll::Ready(Ok(data)) => data.convert::<f32>().into_vec::<f32>().expect("f32 data"),
+        std::task::Poll::Ready(Ok(data)) => data.convert::<f32>().try_into_vec::<f32>().expect("f32 data"),
         std::task::Poll::Ready(Err(err)) => panic!("LSTM kernel could not read its input: {err}"),
         std::task::Poll::Pending => panic!("the LSTM kernel runs on the CPU backends only"),
     }

@@ -27,6 +27,10 @@ pub enum LossMode {
     All,
 }
 
+fn every_window() -> usize {
+    1
+}
+
 /// Training settings. [`TrainConfig::seed_recipe`] gives the seed's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -42,6 +46,7 @@ pub struct TrainConfig {
     pub loss: LossMode,
     /// Train on every `stride`-th window of each song, with a new random phase each epoch
     /// (1: every window, as the seed). Meant for [`LossMode::All`].
+    #[serde(default = "every_window")]
     pub stride: usize,
     /// Clip gradients to this global norm, if set.
     pub grad_clip: Option<f32>,

@@ -1,0 +1,203 @@
+//! Playback through the Web Audio API. Notes are scheduled on the AudioContext clock (not
+//! timers), so timing stays exact; timers only move the playhead on screen. The voice is a
+//! soft reed-like wave with a short attack/decay/sustain/release envelope.
+
+use web_sys::{AudioContext, GainNode, OscillatorNode, PeriodicWave};
+
+use super::browser::describe;
+
+/// A note to play: start and length in quarter notes, MIDI pitch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PlayNote {
+    /// Start, in quarter notes from the beginning.
+    pub start: f64,
+    /// Length in quarter notes.
+    pub length: f64,
+    /// MIDI note number.
+    pub midi: u8,
+}
+
+/// What the player is doing, for the page to show.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PlayState {
+    /// Sounding.
+    Playing,
+    /// Stopped part-way; play resumes here.
+    Paused,
+}
+
+/// The tune being played and its position.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Position {
+    /// Which tune.
+    pub tune: u64,
+    /// Where, in quarter notes.
+    pub beat: f64,
+    /// Playing or paused.
+    pub state: PlayState,
+}
+
+const LEAD_S: f64 = 0.05;
+const PEAK: f32 = 0.22;
+const ATTACK_S: f64 = 0.012;
+const DECAY_S: f64 = 0.12;
+const SUSTAIN: f32 = 0.65;
+const RELEASE_S: f64 = 0.07;
+
+struct Current {
+    tune: u64,
+    notes: Vec<PlayNote>,
+    total: f64,
+    tempo: f64,
+    looping: bool,
+    /// AudioContext time at which `origin_beat` sounds.
+    origin_time: f64,
+    origin_beat: f64,
+    paused_at: Option<f64>,
+}
+
+/// The page's one player (one tune at a time).
+#[derive(Default)]
+pub struct Player {
+    context: Option<(AudioContext, GainNode, PeriodicWave)>,
+    voices: Vec<OscillatorNode>,
+    current: Option<Current>,
+}
+
+impl Player {
+    /// Plays `notes` (tune `tune`, `total` quarter notes long) from `from` at `tempo` bpm.
+    /// Creates or resumes the AudioContext: call it from a user gesture.
+    pub fn play(&mut self, tune: u64, notes: Vec<PlayNote>, total: f64, tempo: f64, looping: bool) -> Result<(), String> {
+        let from = match &self.current {
+            Some(current) if current.tune == tune => current.paused_at.unwrap_or(0.0),
+            _ => 0.0,
+        };
+        self.ensure_context()?;
+        self.current = Some(Current { tune, notes, total, tempo, looping, origin_time: 0.0, origin_beat: from, paused_at: None });
+        self.schedule(from)
+    }
+
+    /// Pauses, keeping the position.
+    pub fn pause(&mut self) {
+        let beat = self.beat();
+        self.silence();
+        if let (Some(current), Some(beat)) = (self.current.as_mut(), beat) {
+            current.paused_at = Some(beat);
+        }
+    }
+
+    /// Stops and forgets the position.
+    pub fn stop(&mut self) {
+        self.silence();
+        self.current = None;
+    }
+
+    /// Changes the tempo; a playing tune goes on from where it is at the new tempo.
+    pub fn set_tempo(&mut self, tune: u64, tempo: f64) {
+        let beat = self.beat();
+        let Some(current) = self.current.as_mut().filter(|c| c.tune == tune) else { return };
+        current.tempo = tempo;
+        if current.paused_at.is_none() {
+            if let Some(beat) = beat {
+                let _ = self.schedule(beat);
+            }
+        }
+    }
+
+    /// Turns looping on or off for the tune being played.
+    pub fn set_looping(&mut self, tune: u64, looping: bool) {
+        if let Some(current) = self.current.as_mut().filter(|c| c.tune == tune) {
+            current.looping = looping;
+        }
+    }
+
+    /// Where playback is now; restarts a looping tune at its end and stops a finished one.
+    pub fn position(&mut self) -> Option<Position> {
+        let beat = self.beat()?;
+        let current = self.current.as_ref()?;
+        if current.paused_at.is_some() {
+            return Some(Position { tune: current.tune, beat, state: PlayState::Paused });
+        }
+        if beat >= current.total {
+            if current.looping {
+                let tune = current.tune;
+                let _ = self.schedule(0.0);
+                return Some(Position { tune, beat: 0.0, state: PlayState::Playing });
+            }
+            self.stop();
+            return None;
+        }
+        Some(Position { tune: current.tune, beat, state: PlayState::Playing })
+    }
+
+    /// Whether the AudioContext is running (for the tests and the status).
+    pub fn audio_running(&self) -> bool {
+        self.context.as_ref().is_some_and(|(ctx, ..)| ctx.state() == web_sys::AudioContextState::Running)
+    }
+
+    fn beat(&self) -> Option<f64> {
+        let current = self.current.as_ref()?;
+        if let Some(paused) = current.paused_at {
+            return Some(paused);
+        }
+        let (ctx, ..) = self.context.as_ref()?;
+        let elapsed = (ctx.current_time() - current.origin_time).max(0.0);
+        Some(current.origin_beat + elapsed * current.tempo / 60.0)
+    }
+
+    fn ensure_context(&mut self) -> Result<(), String> {
+        if self.context.is_none() {
+            let ctx = AudioContext::new().map_err(describe)?;
+            let master = ctx.create_gain().map_err(describe)?;
+            master.gain().set_value(0.9);
+            master.connect_with_audio_node(&ctx.destination()).map_err(describe)?;
+            // A soft reed: fundamental and a few quickly falling harmonics.
+            let mut real = vec![0.0f32; 8];
+            let mut imag = vec![0.0, 1.0, 0.42, 0.22, 0.11, 0.05, 0.025, 0.012];
+            let wave = ctx.create_periodic_wave(&mut real, &mut imag).map_err(describe)?;
+            self.context = Some((ctx, master, wave));
+        }
+        if let Some((ctx, ..)) = &self.context {
+            // Browsers start the context suspended until a user gesture; this call is one.
+            let _ = ctx.resume();
+        }
+        Ok(())
+    }
+
+    fn silence(&mut self) {
+        for voice in self.voices.drain(..) {
+            let _ = voice.stop();
+        }
+    }
+
+    fn schedule(&mut self, from: f64) -> Result<(), String> {
+        self.silence();
+        let (ctx, master, wave) = self.context.as_ref().ok_or("no audio")?;
+        let current = self.current.as_mut().ok_or("nothing to play")?;
+        let seconds_per_beat = 60.0 / current.tempo.max(1.0);
+        let t0 = ctx.current_time() + LEAD_S;
+        current.origin_time = t0;
+        current.origin_beat = from;
+        for note in current.notes.iter().filter(|n| n.start + n.length > from) {
+            let start = t0 + (note.start.max(from) - from) * seconds_per_beat;
+            let end = t0 + (note.start + note.length - from) * seconds_per_beat;
+            let oscillator = ctx.create_oscillator().map_err(describe)?;
+            oscillator.set_periodic_wave(wave);
+            oscillator.frequency().set_value(440.0 * 2f32.powf((f32::from(note.midi) - 69.0) / 12.0));
+            let envelope = ctx.create_gain().map_err(describe)?;
+            let gain = envelope.gain();
+            let decay_end = (start + ATTACK_S + DECAY_S).min(end);
+            gain.set_value_at_time(0.0, start).map_err(describe)?;
+            gain.linear_ramp_to_value_at_time(PEAK, start + ATTACK_S).map_err(describe)?;
+            gain.linear_ramp_to_value_at_time(PEAK * SUSTAIN, decay_end).map_err(describe)?;
+            gain.set_value_at_time(PEAK * SUSTAIN, end).map_err(describe)?;
+            gain.linear_ramp_to_value_at_time(0.0, end + RELEASE_S).map_err(describe)?;
+            oscillator.connect_with_audio_node(&envelope).map_err(describe)?;
+            envelope.connect_with_audio_node(master).map_err(describe)?;
+            oscillator.start_with_when(start).map_err(describe)?;
+            oscillator.stop_with_when(end + RELEASE_S + 0.02).map_err(describe)?;
+            self.voices.push(oscillator);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,115 @@
+//! State shared by the page's components (provided as a Leptos context).
+
+use std::rc::Rc;
+
+use burn::tensor::Device;
+use leptos::prelude::*;
+
+use super::history::{self, SavedTune};
+use super::player::{Player, Position};
+use crate::backend::BackendInfo;
+use crate::model::MelodyModel;
+use crate::model::file::ModelHeader;
+
+/// The engine's start-up, as the status bar shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Startup {
+    /// Choosing and starting the device.
+    Starting,
+    /// Ready, with the start-up check's numbers and how long it all took.
+    Ready {
+        /// Which backend runs.
+        info: BackendInfo,
+        /// The start-up check's logits.
+        values: Vec<f32>,
+        /// Milliseconds from navigation to ready.
+        millis: f64,
+    },
+    /// The device started but the check failed.
+    Failed {
+        /// Which backend.
+        info: BackendInfo,
+        /// What went wrong.
+        error: String,
+    },
+}
+
+/// A model ready to generate.
+pub struct LoadedModel {
+    /// Its file header (name, vocabulary, training metadata).
+    pub header: ModelHeader,
+    /// The network, on `device`.
+    pub model: MelodyModel,
+    /// The device it runs on.
+    pub device: Device,
+}
+
+/// Loading the model.
+#[derive(Clone)]
+pub enum ModelState {
+    /// Waiting for the engine.
+    Waiting,
+    /// Downloading: bytes received and expected.
+    Loading(usize, Option<usize>),
+    /// Ready.
+    Ready(Rc<LoadedModel>),
+    /// Could not load; the page stays usable.
+    Failed(String),
+}
+
+/// Everything the components share.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    /// Engine start-up.
+    pub startup: RwSignal<Startup>,
+    /// The model.
+    pub model: RwSignal<ModelState, LocalStorage>,
+    /// Generated tunes, newest first (persisted).
+    pub tunes: RwSignal<Vec<SavedTune>>,
+    /// The player.
+    pub player: StoredValue<Player, LocalStorage>,
+    /// Where playback is, refreshed by a timer.
+    pub position: RwSignal<Option<Position>>,
+    /// A message for the user (errors, link problems), dismissible.
+    pub notice: RwSignal<Option<String>>,
+    /// The primer field's text.
+    pub primer: RwSignal<String>,
+}
+
+impl AppState {
+    /// Fresh state with the saved tunes loaded; persists the tunes whenever they change.
+    pub fn new() -> Self {
+        let state = Self {
+            startup: RwSignal::new(Startup::Starting),
+            model: RwSignal::new_local(ModelState::Waiting),
+            tunes: RwSignal::new(history::load()),
+            player: StoredValue::new_local(Player::default()),
+            position: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            primer: RwSignal::new(String::new()),
+        };
+        Effect::new(move |_| {
+            if let Err(message) = state.tunes.with(|tunes| history::save(tunes)) {
+                state.notice.set(Some(message));
+            }
+        });
+        state
+    }
+
+    /// The loaded model, if ready.
+    pub fn loaded(&self) -> Option<Rc<LoadedModel>> {
+        self.model.with_untracked(|m| match m {
+            ModelState::Ready(loaded) => Some(loaded.clone()),
+            _ => None,
+        })
+    }
+
+    /// Applies `edit` to the saved tune `id`.
+    pub fn edit_tune(&self, id: u64, edit: impl FnOnce(&mut SavedTune)) {
+        self.tunes.update(|tunes| {
+            if let Some(tune) = tunes.iter_mut().find(|t| t.id == id) {
+                edit(tune);
+            }
+        });
+    }
+}

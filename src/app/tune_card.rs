@@ -1,0 +1,254 @@
+//! The tunes: a piano roll and a note list for each, with playback, key/meter/tempo, MIDI
+//! download, share link, rename, star and delete.
+
+use leptos::prelude::*;
+
+use super::browser::{copy_to_clipboard, download};
+use super::history::SavedTune;
+use super::player::{PlayNote, PlayState};
+use super::state::AppState;
+use crate::encoding::grid::{Step, Token};
+use crate::export::link::{self, SharedTune};
+use crate::export::midi;
+use crate::song::{Meter, Pitch, Song};
+use crate::tune::{KEYS, event_label};
+
+/// Every saved tune, newest first; starred ones first when asked.
+#[component]
+pub fn TuneList() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let starred_only = RwSignal::new(false);
+    let ids = move || {
+        state.tunes.with(|tunes| {
+            tunes.iter().filter(|t| !starred_only.get() || t.starred).map(|t| t.id).collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <section class="panel tunes" aria-labelledby="tunes-heading">
+            <div class="row">
+                <h2 id="tunes-heading">"Your tunes"</h2>
+                <label class="setting">
+                    <input type="checkbox" on:change=move |ev| starred_only.set(event_target_checked(&ev)) />
+                    " Starred only"
+                </label>
+            </div>
+            <Show when=move || state.tunes.with(Vec::is_empty)>
+                <p class="muted">"Tunes you generate appear here and stay in this browser."</p>
+            </Show>
+            <For each=ids key=|id| *id let:id>
+                <TuneCard id />
+            </For>
+        </section>
+    }
+}
+
+/// Quarter notes per grid step (tunes use the seed's 1/16 grid).
+const STEP: Step = Step::Sixteenth;
+
+fn song_of(tune: &SavedTune) -> Option<Song> {
+    tune.tune.song(STEP, &tune.presentation).ok()
+}
+
+fn play_notes(song: &Song) -> (Vec<PlayNote>, f64) {
+    let mut clock = 0.0;
+    let mut notes = Vec::new();
+    for event in &song.events {
+        let length = *event.duration.numer() as f64 / *event.duration.denom() as f64;
+        if let Pitch::Note(midi) = event.pitch {
+            notes.push(PlayNote { start: clock, length, midi });
+        }
+        clock += length;
+    }
+    (notes, clock)
+}
+
+fn file_name(title: &str, seed: u64) -> String {
+    let clean: String = title
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '-' { c } else { '-' })
+        .collect();
+    format!("{}-seed-{seed}.mid", clean.trim_matches('-'))
+}
+
+/// One tune.
+#[component]
+fn TuneCard(id: u64) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let tune = Memo::new(move |_| state.tunes.with(|tunes| tunes.iter().find(|t| t.id == id).cloned()));
+    let song = Memo::new(move |_| tune.get().as_ref().and_then(song_of));
+    let share = RwSignal::new(None::<String>);
+    let looping = RwSignal::new(false);
+    let playing = move || state.position.get().is_some_and(|p| p.tune == id && p.state == PlayState::Playing);
+    let beat = Signal::derive(move || state.position.get().filter(|p| p.tune == id).map(|p| p.beat));
+
+    let play = move |_| {
+        if playing() {
+            state.player.update_value(|p| p.pause());
+        } else if let (Some(tune), Some(song)) = (tune.get_untracked(), song.get_untracked()) {
+            let (notes, total) = play_notes(&song);
+            let looping = looping.get_untracked();
+            let mut result = Ok(());
+            state.player.update_value(|p| result = p.play(id, notes, total, tune.presentation.tempo_bpm, looping));
+            if let Err(message) = result {
+                state.notice.set(Some(format!("Playback failed: {message}")));
+            }
+        }
+        state.position.set(state.player.try_update_value(|p| p.position()).flatten());
+    };
+    let stop = move |_| {
+        state.player.update_value(|p| p.stop());
+        state.position.set(None);
+    };
+    let download_midi = move |_| {
+        let (Some(tune), Some(song)) = (tune.get_untracked(), song.get_untracked()) else { return };
+        let bytes = midi::write(&song, &tune.title, tune.presentation.tempo_bpm);
+        if let Err(message) = download(&bytes, &file_name(&tune.title, tune.tune.provenance.seed), "audio/midi") {
+            state.notice.set(Some(format!("Download failed: {message}")));
+        }
+    };
+    let make_link = move |_| {
+        let Some(tune) = tune.get_untracked() else { return };
+        let fragment = link::encode(&SharedTune { title: tune.title, tune: tune.tune, presentation: tune.presentation });
+        let base = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+        let url = format!("{}#{fragment}", base.split('#').next().unwrap_or_default());
+        copy_to_clipboard(&url);
+        share.set(Some(url));
+    };
+    let use_opening = move |_| {
+        let Some(tune) = tune.get_untracked() else { return };
+        let bar_steps = (tune.presentation.meter.bar_length() / STEP.quarters()).to_integer() as usize;
+        let opening: Vec<String> = tune.tune.tokens.iter().take(bar_steps * 2).map(Token::to_string).collect();
+        state.primer.set(opening.join(" "));
+    };
+
+    view! {
+        {move || tune.get().map(|t| {
+            let provenance = t.tune.provenance.clone();
+            let song_now = song.get();
+            let labels: Vec<String> = song_now.iter().flat_map(|s| s.events.iter().map(event_label)).collect();
+            let notes_json = song_now.as_ref().map(note_data).unwrap_or_default();
+            let note_count = song_now.as_ref().map_or(0, |s| s.events.iter().filter(|e| matches!(e.pitch, Pitch::Note(_))).count());
+            let tokens_text = t.tune.tokens.iter().map(Token::to_string).collect::<Vec<_>>().join(" ");
+            let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(provenance.created_ms)).to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED);
+            view! {
+                <article class="tune" data-testid="tune" data-id=id.to_string() data-seed=provenance.seed.to_string()
+                    data-notes=notes_json data-note-count=note_count.to_string()
+                    data-tokens=tokens_text>
+                    <header class="row">
+                        <input class="title" aria-label="Title" data-testid="title" prop:value=t.title.clone()
+                            on:change=move |ev| { let title = event_target_value(&ev); state.edit_tune(id, |t| t.title = title) } />
+                        <button type="button" class="star" data-testid="star" aria-pressed=t.starred.to_string()
+                            title="Star this tune" aria-label="Star"
+                            on:click=move |_| state.edit_tune(id, |t| t.starred = !t.starred)>
+                            {if t.starred { "★" } else { "☆" }}
+                        </button>
+                    </header>
+                    {song_now.clone().map(|s| view! { <PianoRoll song=s beat /> })}
+                    <p class="notes" aria-label="Notes">{labels.join(" · ")}</p>
+                    <div class="row controls">
+                        <button type="button" class="primary" data-testid="play" on:click=play>
+                            {move || if playing() { "⏸ Pause" } else { "▶ Play" }}
+                        </button>
+                        <button type="button" data-testid="stop" on:click=stop>"⏹ Stop"</button>
+                        <label class="setting"><input type="checkbox" data-testid="loop"
+                            on:change=move |ev| { let on = event_target_checked(&ev); looping.set(on); state.player.update_value(|p| p.set_looping(id, on)); } />" Loop"</label>
+                        <select aria-label="Key" data-testid="tune-key"
+                            on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<i8>() { state.edit_tune(id, |t| t.presentation.shift = v) } }>
+                            {KEYS.iter().map(|(s, major, minor)| view! {
+                                <option value=s.to_string() selected=*s == t.presentation.shift>{format!("{major} / {minor}m")}</option>
+                            }).collect_view()}
+                        </select>
+                        <select aria-label="Meter"
+                            on:change=move |ev| { if let Some(m) = Meter::parse(&event_target_value(&ev)) { state.edit_tune(id, |t| t.presentation.meter = m) } }>
+                            {["4/4", "3/4", "2/4", "6/8", "3/8"].into_iter().map(|m| view! {
+                                <option value=m selected=m == t.presentation.meter.to_string()>{m}</option>
+                            }).collect_view()}
+                        </select>
+                        <label class="setting">"♩=" <input type="number" min="30" max="240" class="tempo" aria-label="Tempo" data-testid="tempo"
+                            prop:value=t.presentation.tempo_bpm.to_string()
+                            on:change=move |ev| {
+                                if let Ok(bpm) = event_target_value(&ev).parse::<f64>() {
+                                    let bpm = bpm.clamp(30.0, 240.0);
+                                    state.edit_tune(id, |t| t.presentation.tempo_bpm = bpm);
+                                    state.player.update_value(|p| p.set_tempo(id, bpm));
+                                }
+                            } /></label>
+                        <button type="button" data-testid="download" on:click=download_midi>"Download MIDI"</button>
+                        <button type="button" data-testid="share" on:click=make_link>"Share link"</button>
+                        <button type="button" title="Use the first two bars as opening notes" on:click=use_opening>"Use opening"</button>
+                        <button type="button" class="danger" data-testid="delete" on:click=move |_| {
+                            state.player.update_value(|p| if state.position.get_untracked().is_some_and(|pos| pos.tune == id) { p.stop() });
+                            state.tunes.update(|tunes| tunes.retain(|t| t.id != id));
+                        }>"Delete"</button>
+                    </div>
+                    {move || share.get().map(|url| view! {
+                        <p class="share"><label>"Link (copied): " <input readonly data-testid="share-link" prop:value=url /></label></p>
+                    })}
+                    <p class="provenance" data-testid="provenance">
+                        {format!(
+                            "{} · seed {} · temperature {:.2} · {} · up to {} steps · {} · {}",
+                            provenance.model,
+                            provenance.seed,
+                            provenance.temperature,
+                            if provenance.primer.is_empty() { "no opening notes".to_string() } else { format!("opening “{}”", provenance.primer) },
+                            provenance.max_len,
+                            t.presentation.key_label(),
+                            String::from(date),
+                        )}
+                    </p>
+                </article>
+            }
+        })}
+    }
+}
+
+/// `[[midi, start_step, steps], …]` of the notes, for the tests.
+fn note_data(song: &Song) -> String {
+    let per_step = STEP.quarters();
+    let mut clock = 0u32;
+    let mut notes = Vec::new();
+    for event in &song.events {
+        let steps = (event.duration / per_step).to_integer();
+        if let Pitch::Note(m) = event.pitch {
+            notes.push([u32::from(m), clock, steps]);
+        }
+        clock += steps;
+    }
+    serde_json::to_string(&notes).unwrap_or_default()
+}
+
+/// Pitch over time as SVG (crisp at any zoom), with bar lines and the playhead.
+#[component]
+fn PianoRoll(song: Song, beat: Signal<Option<f64>>) -> impl IntoView {
+    const PX_PER_QUARTER: f64 = 24.0;
+    const ROW: f64 = 6.0;
+    let (notes, total) = play_notes(&song);
+    let low = notes.iter().map(|n| n.midi).min().unwrap_or(60).saturating_sub(2);
+    let high = notes.iter().map(|n| n.midi).max().unwrap_or(72).saturating_add(2);
+    let width = (total * PX_PER_QUARTER).max(PX_PER_QUARTER);
+    let height = f64::from(high - low + 1) * ROW;
+    let bar = song.meters.first().map_or(4.0, |m| {
+        let b = m.bar_length();
+        *b.numer() as f64 / *b.denom() as f64
+    });
+    let bars: Vec<f64> = (0..).map(|i| i as f64 * bar).take_while(|x| *x <= total).collect();
+    let label = format!("Piano roll: {} notes over {} bars", notes.len(), bars.len().saturating_sub(1).max(1));
+    let y = move |midi: u8| f64::from(high - midi) * ROW;
+    view! {
+        <div class="roll" role="img" aria-label=label>
+            <svg viewBox=format!("0 0 {width} {height}") width=width height=height preserveAspectRatio="xMinYMin meet">
+                {bars.into_iter().map(|x| view! {
+                    <line class="bar" x1=x * PX_PER_QUARTER x2=x * PX_PER_QUARTER y1="0" y2=height />
+                }).collect_view()}
+                {notes.iter().map(|n| view! {
+                    <rect class="note" x=n.start * PX_PER_QUARTER y=y(n.midi) width=(n.length * PX_PER_QUARTER - 1.0).max(1.0) height=ROW - 1.0 rx="1.5" />
+                }).collect_view()}
+                <line class="playhead" data-testid="playhead"
+                    x1=move || beat.get().unwrap_or(0.0) * PX_PER_QUARTER
+                    x2=move || beat.get().unwrap_or(0.0) * PX_PER_QUARTER
+                    data-beat=move || beat.get().map(|b| format!("{b:.3}")).unwrap_or_default()
+                    y1="0" y2=height visibility=move || if beat.get().is_some() { "visible" } else { "hidden" } />
+            </svg>
+        </div>
+    }
+}

@@ -1,0 +1,154 @@
+// Journey one: the pretrained model loads, a fixed seed gives a tune (the same one again),
+// its MIDI download matches the notes shown, the share link shows it in a fresh browser,
+// a reload keeps the history, playback starts the AudioContext and moves the playhead.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve, browser, open, cliJson } from './harness.mjs';
+
+let server;
+before(async () => { server = await serve(); });
+after(() => server.close());
+
+/** Waits for the model, sets a locked seed and length, generates, returns the new tune card. */
+async function generate(page, { seed, maxLen }) {
+  await page.getByTestId('model-ready').waitFor({ timeout: 240_000 });
+  const before = await page.getByTestId('tune').count();
+  await page.getByTestId('seed').fill(String(seed));
+  await page.getByTestId('seed').dispatchEvent('change');
+  await page.getByTestId('max-len').fill(String(maxLen));
+  await page.getByTestId('max-len').dispatchEvent('change');
+  if ((await page.getByTestId('seed-lock').getAttribute('aria-pressed')) !== 'true') {
+    await page.getByTestId('seed-lock').click();
+  }
+  await page.getByTestId('generate').click();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=tune]').length > n, before, { timeout: 240_000 });
+  return page.getByTestId('tune').first();
+}
+
+async function tuneData(card) {
+  return {
+    tokens: await card.getAttribute('data-tokens'),
+    notes: JSON.parse(await card.getAttribute('data-notes')),
+    noteCount: Number(await card.getAttribute('data-note-count')),
+    seed: await card.getAttribute('data-seed'),
+  };
+}
+
+test('journey one on the CPU backend: generate, download, share, reload, play', async () => {
+  const chrome = await browser({ webgpu: false });
+  try {
+    const { context, page, errors } = await open(chrome, server.url);
+    await page.getByTestId('model-ready').waitFor({ timeout: 240_000 });
+    assert.match(await page.getByTestId('model-params').textContent(), /92,362 parameters/);
+    assert.match(await page.getByTestId('model-nll').textContent(), /nats per token/);
+
+    const first = await tuneData(await generate(page, { seed: 4242, maxLen: 96 }));
+    assert.equal(first.seed, '4242');
+    const tokens = first.tokens.split(' ');
+    assert.ok(tokens.length > 0 && tokens.length <= 96, `tune length ${tokens.length}`);
+    assert.equal(first.noteCount, tokens.filter((t) => /^\d+$/.test(t)).length, 'one note per note token');
+    assert.equal(first.notes.length, first.noteCount);
+
+    const again = await tuneData(await generate(page, { seed: 4242, maxLen: 96 }));
+    assert.equal(again.tokens, first.tokens, 'the same seed gives the same tune');
+
+    // MIDI download: parse it with midly (through the CLI) and compare with the notes shown.
+    const card = page.getByTestId('tune').first();
+    const [download] = await Promise.all([page.waitForEvent('download'), card.getByTestId('download').click()]);
+    assert.match(download.suggestedFilename(), /seed-4242\.mid$/);
+    const file = join(mkdtempSync(join(tmpdir(), 'melodeon-')), 'tune.mid');
+    await download.saveAs(file);
+    const midi = cliJson('midi', file);
+    assert.equal(midi.ticks_per_quarter, 480);
+    assert.equal(midi.meter, '4/4');
+    assert.deepEqual(midi.notes, first.notes.map(([pitch, start, steps]) => [pitch, start * 120, (start + steps) * 120]));
+
+    // Share link, opened in a fresh browser context.
+    await card.getByTestId('share').click();
+    const link = await card.getByTestId('share-link').inputValue();
+    assert.match(link, /#tune=/);
+    const fresh = await chrome.newContext();
+    const shared = await fresh.newPage();
+    await shared.goto(link);
+    const sharedCard = shared.getByTestId('tune').first();
+    await sharedCard.waitFor({ timeout: 60_000 });
+    assert.equal(await sharedCard.getAttribute('data-tokens'), first.tokens);
+    await fresh.close();
+
+    // A tampered link explains itself.
+    const broken = await chrome.newContext();
+    const brokenPage = await broken.newPage();
+    await brokenPage.goto(link.slice(0, -8) + 'AAAAAAAA');
+    await brokenPage.getByTestId('notice').waitFor({ timeout: 60_000 });
+    assert.match(await brokenPage.getByTestId('notice').textContent(), /damaged|does not hold/);
+    await broken.close();
+
+    // Rename and star, then reload: the history is kept.
+    await card.getByTestId('title').fill('Reel for the test');
+    await card.getByTestId('title').dispatchEvent('change');
+    await card.getByTestId('star').click();
+    const count = await page.getByTestId('tune').count();
+    await page.reload();
+    await page.getByTestId('tune').first().waitFor();
+    assert.equal(await page.getByTestId('tune').count(), count);
+    assert.equal(await page.getByTestId('title').first().inputValue(), 'Reel for the test');
+    assert.equal(await page.getByTestId('star').first().getAttribute('aria-pressed'), 'true');
+
+    // Playback: the AudioContext runs and the playhead advances.
+    await page.getByTestId('model-ready').waitFor({ timeout: 240_000 });
+    await page.getByTestId('play').first().click();
+    await page.locator('[data-testid=audio-state][data-running=true]').waitFor({ state: 'attached', timeout: 10_000 });
+    const playhead = page.getByTestId('playhead').first();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=playhead]')?.getAttribute('data-beat') || 0) > 0.1);
+    const early = Number(await playhead.getAttribute('data-beat'));
+    await page.waitForTimeout(400);
+    const later = Number(await playhead.getAttribute('data-beat'));
+    assert.ok(later > early, `playhead ${early} → ${later}`);
+    await page.getByTestId('stop').first().click();
+
+    // Deleting removes it.
+    await page.getByTestId('delete').first().click();
+    assert.equal(await page.getByTestId('tune').count(), count - 1);
+    assert.deepEqual(errors, []);
+    await context.close();
+  } finally {
+    await chrome.close();
+  }
+});
+
+test('a primer with a mistake is explained and blocks generation', async () => {
+  const chrome = await browser({ webgpu: false });
+  try {
+    const { page } = await open(chrome, server.url);
+    await page.getByTestId('model-ready').waitFor({ timeout: 240_000 });
+    await page.getByTestId('primer').fill('G4 8 H4 8');
+    assert.match(await page.getByTestId('primer-error').textContent(), /item 3 \(`H4`\)/);
+    assert.ok(await page.getByTestId('generate').isDisabled());
+    await page.getByTestId('primer').fill('G4 8 A4 8');
+    assert.equal(await page.getByTestId('primer-error').textContent(), '');
+    const card = await generate(page, { seed: 7, maxLen: 48 });
+    assert.match(await card.getAttribute('data-tokens'), /^67 _ 69 _/);
+  } finally {
+    await chrome.close();
+  }
+});
+
+test('generation runs on WebGPU and gives the CPU tune for the same seed', async () => {
+  const cpu = await browser({ webgpu: false });
+  const gpu = await browser({ webgpu: true });
+  try {
+    const cpuPage = (await open(cpu, server.url)).page;
+    const expected = await tuneData(await generate(cpuPage, { seed: 99, maxLen: 24 }));
+    const { page, errors } = await open(gpu, server.url);
+    await page.locator('[data-testid=backend][data-kind=webgpu]').waitFor({ timeout: 240_000 });
+    const actual = await tuneData(await generate(page, { seed: 99, maxLen: 24 }));
+    assert.equal(actual.tokens, expected.tokens);
+    assert.deepEqual(errors, []);
+  } finally {
+    await cpu.close();
+    await gpu.close();
+  }
+});
