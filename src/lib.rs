@@ -5,6 +5,7 @@
 //! files → songs → tokens → windows → model → tokens → notes → MIDI / audio.
 
 pub mod backend;
+pub mod bench;
 pub mod corpus;
 pub mod data;
 pub mod encoding;

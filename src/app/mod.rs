@@ -139,3 +139,30 @@ fn open_shared_link(state: AppState) {
         Err(err) => state.notice.set(Some(format!("{err}. Ask for the link again."))),
     }
 }
+
+/// Speed figures of this browser for `tests/browser/bench.mjs` (and the curious, from the
+/// console: `await wasmBindings.melodeon_bench(10)`): the seed's training step and 256-token
+/// generation on each CPU backend, as a JSON string.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub async fn melodeon_bench(steps: usize) -> String {
+    use crate::backend::CpuBackend;
+    use crate::bench::{Method, gen_speed, train_speed};
+    let mut figures = serde_json::Map::new();
+    for backend in [CpuBackend::Flex, CpuBackend::NdArray] {
+        let device = backend.device();
+        let train = train_speed(&device, steps).await;
+        let kernel = gen_speed(&device, Method::Kernel).await;
+        let burn = gen_speed(&device, Method::Burn).await;
+        let refeed = gen_speed(&device, Method::Refeed).await;
+        figures.insert(
+            backend.name().into(),
+            serde_json::json!({
+                "train_windows_per_s": train.ok(),
+                "gen_tokens_per_s": kernel.ok(),
+                "burn_carried_tokens_per_s": burn.ok(),
+                "refeed_tokens_per_s": refeed.ok(),
+            }),
+        );
+    }
+    serde_json::Value::Object(figures).to_string()
+}

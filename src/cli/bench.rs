@@ -11,20 +11,12 @@ use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig, Lstm, LstmConfi
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor};
 use clap::Args;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use web_time::Instant;
 
 use crate::backend::CpuBackend;
-use crate::data::{SEQUENCE_LEN, Windows};
-use crate::generate::{CarriedState, Decoder, KernelDecoder, Refeed};
-use crate::model::ModelConfig;
-use crate::train::{TrainConfig, Trainer};
-
-const VOCAB: usize = 38;
-const BATCH: usize = 64;
-const TUNE: usize = 256;
+use crate::bench::{BATCH, Method, VOCAB, gen_speed, synthetic_windows, train_speed};
+use crate::data::SEQUENCE_LEN;
 
 /// Options of `melodeon bench`.
 #[derive(Args, Debug)]
@@ -62,11 +54,11 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     for backend in [CpuBackend::Flex, CpuBackend::NdArray] {
         let device = backend.device();
         let figures = Figures {
-            train_windows_per_s: median(runs, || train_speed(&device, args.steps)),
-            stock_lstm_windows_per_s: median(runs, || stock_speed(&device, args.steps.min(8))),
-            gen_tokens_per_s: median(runs, || gen_speed(&device, Method::Kernel)),
-            burn_carried_tokens_per_s: median(runs, || gen_speed(&device, Method::Burn)),
-            refeed_tokens_per_s: median(runs, || gen_speed(&device, Method::Refeed)),
+            train_windows_per_s: median(runs, || pollster::block_on(train_speed(&device, args.steps)))?,
+            stock_lstm_windows_per_s: median(runs, || Ok(stock_speed(&device, args.steps.min(8))))?,
+            gen_tokens_per_s: median(runs, || pollster::block_on(gen_speed(&device, Method::Kernel)))?,
+            burn_carried_tokens_per_s: median(runs, || pollster::block_on(gen_speed(&device, Method::Burn)))?,
+            refeed_tokens_per_s: median(runs, || pollster::block_on(gen_speed(&device, Method::Refeed)))?,
         };
         if !args.json {
             println!(
@@ -100,31 +92,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn median(runs: usize, mut measure: impl FnMut() -> f64) -> f64 {
-    let mut values: Vec<f64> = (0..runs).map(|_| measure()).collect();
+fn median(runs: usize, mut measure: impl FnMut() -> Result<f64, String>) -> anyhow::Result<f64> {
+    let mut values = (0..runs).map(|_| measure()).collect::<Result<Vec<f64>, String>>().map_err(anyhow::Error::msg)?;
     values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-/// Random songs over the seed's vocabulary, long enough for the measured steps.
-fn synthetic_windows(steps: usize) -> Windows {
-    let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let song: Vec<u32> = (0..(steps + 2) * BATCH).map(|_| rng.random_range(1..VOCAB as u32)).collect();
-    Windows::new(&[song], SEQUENCE_LEN)
-}
-
-fn train_speed(device: &Device, steps: usize) -> f64 {
-    let windows = synthetic_windows(steps);
-    let indices: Vec<usize> = (0..windows.len()).collect();
-    let config = TrainConfig { epochs: 1, ..TrainConfig::seed_recipe() };
-    let mut trainer = Trainer::new(&ModelConfig::seed(VOCAB), config, indices, vec![], 36, device)
-        .expect("valid bench setup");
-    pollster::block_on(trainer.step(&windows)).expect("warm-up step");
-    let started = Instant::now();
-    for _ in 0..steps {
-        pollster::block_on(trainer.step(&windows)).expect("bench step");
-    }
-    (steps * BATCH) as f64 / started.elapsed().as_secs_f64()
+    Ok(values[values.len() / 2])
 }
 
 /// burn's own LSTM in the seed's network, for comparison.
@@ -164,37 +135,3 @@ fn stock_speed(device: &Device, steps: usize) -> f64 {
     (steps * BATCH) as f64 / started.elapsed().as_secs_f64()
 }
 
-/// A way of decoding, for the generation figures.
-#[derive(Clone, Copy)]
-enum Method {
-    Kernel,
-    Burn,
-    Refeed,
-}
-
-fn gen_speed(device: &Device, method: Method) -> f64 {
-    device.seed(3);
-    let model = ModelConfig::seed(VOCAB).init(device);
-    let context = vec![0u32; SEQUENCE_LEN];
-    let started = Instant::now();
-    let result = match method {
-        Method::Kernel => KernelDecoder::new(&model, &context)
-            .ok_or_else(|| "not a CPU device".to_string())
-            .and_then(|mut decoder| feed(&mut decoder)),
-        Method::Burn => feed(&mut CarriedState::new(&model, device, &context)),
-        Method::Refeed => feed(&mut Refeed::new(&model, device, &context)),
-    };
-    result.expect("generation bench");
-    TUNE as f64 / started.elapsed().as_secs_f64()
-}
-
-/// Asks for 256 next-token distributions, feeding tokens that cycle through the vocabulary.
-fn feed(decoder: &mut impl Decoder) -> Result<(), String> {
-    let mut token = None;
-    for i in 0..TUNE {
-        let logits = pollster::block_on(decoder.next_logits(token))?;
-        debug_assert_eq!(logits.len(), VOCAB);
-        token = Some(1 + (i % (VOCAB - 1)) as u32);
-    }
-    Ok(())
-}

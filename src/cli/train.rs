@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use web_time::{Instant, SystemTime, UNIX_EPOCH};
 
-use super::read_corpus;
+use super::{load_model, read_corpus};
 use crate::backend;
 use crate::data::{Dataset, SEQUENCE_LEN, SplitConfig, SplitMode};
 use crate::encoding::grid::Token;
@@ -94,6 +94,10 @@ pub struct TrainArgs {
     /// Print one JSON line per epoch and a JSON summary.
     #[arg(long)]
     json: bool,
+    /// Continue from this model file (fine-tuning) instead of a fresh network; its
+    /// vocabulary must hold every token of the corpus.
+    #[arg(long)]
+    init: Option<PathBuf>,
     /// Where to write the model file.
     #[arg(long)]
     out: PathBuf,
@@ -146,8 +150,17 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         dataset.split.test.len(),
         model_config.num_params()
     );
-    let mut trainer = Trainer::new(&model_config, config.clone(), train_windows, dataset.split.valid.clone(), hold, &device)
-        .map_err(anyhow::Error::msg)?;
+    let mut trainer = match &args.init {
+        None => Trainer::new(&model_config, config.clone(), train_windows, dataset.split.valid.clone(), hold, &device),
+        Some(path) => {
+            let (header, model, _) = load_model(path)?;
+            if header.vocab != vocab || header.config != model_config {
+                bail!("{} has another vocabulary or network shape than this corpus and these options", path.display());
+            }
+            Trainer::from_model(model, config.clone(), train_windows, dataset.split.valid.clone(), hold, &device)
+        }
+    }
+    .map_err(anyhow::Error::msg)?;
     let started = Instant::now();
     let bar = ProgressBar::new((trainer.steps_per_epoch() * args.epochs) as u64).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps · {msg}").context("progress style")?,

@@ -1,0 +1,79 @@
+//! Speed measurements shared by `melodeon bench` and the page's diagnostics: the seed's
+//! training step through Melodeon's trainer, and token-by-token generation.
+
+use burn::tensor::Device;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use web_time::Instant;
+
+use crate::data::{SEQUENCE_LEN, Windows};
+use crate::generate::{CarriedState, Decoder, KernelDecoder, Refeed};
+use crate::model::ModelConfig;
+use crate::train::{TrainConfig, Trainer};
+
+/// The seed's vocabulary size.
+pub const VOCAB: usize = 38;
+/// The seed's batch size.
+pub const BATCH: usize = 64;
+/// Tokens generated per generation measurement.
+pub const TUNE: usize = 256;
+
+/// Random songs over the seed's vocabulary, long enough for `steps` batches.
+pub fn synthetic_windows(steps: usize) -> Windows {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let song: Vec<u32> = (0..(steps + 2) * BATCH).map(|_| rng.random_range(1..VOCAB as u32)).collect();
+    Windows::new(&[song], SEQUENCE_LEN)
+}
+
+/// Training windows per second of the seed's step (batch 64, window 64, hidden 128,
+/// vocabulary 38, loss on the last token) on `device`, over `steps` steps after a warm-up.
+pub async fn train_speed(device: &Device, steps: usize) -> Result<f64, String> {
+    let windows = synthetic_windows(steps);
+    let indices: Vec<usize> = (0..windows.len()).collect();
+    let config = TrainConfig { epochs: 1, ..TrainConfig::seed_recipe() };
+    let mut trainer = Trainer::new(&ModelConfig::seed(VOCAB), config, indices, vec![], 36, device)?;
+    trainer.step(&windows).await?;
+    let started = Instant::now();
+    for _ in 0..steps {
+        trainer.step(&windows).await?;
+    }
+    Ok((steps * BATCH) as f64 / started.elapsed().as_secs_f64())
+}
+
+/// A way of decoding, for the generation figures.
+#[derive(Clone, Copy, Debug)]
+pub enum Method {
+    /// Carried state in the CPU kernel ([`KernelDecoder`]).
+    Kernel,
+    /// Carried state through burn's tensors ([`CarriedState`]).
+    Burn,
+    /// Re-feeding the whole prefix (the seed's, [`Refeed`]).
+    Refeed,
+}
+
+/// Tokens per second generating a 256-token tune with `method` on `device`.
+pub async fn gen_speed(device: &Device, method: Method) -> Result<f64, String> {
+    device.seed(3);
+    let model = ModelConfig::seed(VOCAB).init(device);
+    let context = vec![0u32; SEQUENCE_LEN];
+    let started = Instant::now();
+    match method {
+        Method::Kernel => {
+            let mut decoder = KernelDecoder::new(&model, &context).ok_or("the kernel runs on CPU devices only")?;
+            feed(&mut decoder).await?;
+        }
+        Method::Burn => feed(&mut CarriedState::new(&model, device, &context)).await?,
+        Method::Refeed => feed(&mut Refeed::new(&model, device, &context)).await?,
+    }
+    Ok(TUNE as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Asks for 256 next-token distributions, feeding tokens that cycle through the vocabulary.
+async fn feed(decoder: &mut impl Decoder) -> Result<(), String> {
+    let mut token = None;
+    for i in 0..TUNE {
+        decoder.next_logits(token).await?;
+        token = Some(1 + (i % (VOCAB - 1)) as u32);
+    }
+    Ok(())
+}
