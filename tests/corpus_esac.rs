@@ -18,12 +18,7 @@ fn song(file: &ParsedFile, i: usize) -> &Song {
 }
 
 fn tokens(song: &Song) -> String {
-    let enc = grid::encode(song, &GridConfig::default()).expect("on the grid");
-    enc.tokens
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" ")
+    grid::to_text(&grid::encode(song, &GridConfig::default()).expect("on the grid").tokens)
 }
 
 /// The record with CRLF line ends (as in the Erk files), a leftover `F[`

@@ -20,12 +20,7 @@ fn only_song(file: &ParsedFile) -> &Song {
 }
 
 fn tokens(song: &Song) -> String {
-    let enc = grid::encode(song, &GridConfig::default()).expect("on the grid");
-    enc.tokens
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" ")
+    grid::to_text(&grid::encode(song, &GridConfig::default()).expect("on the grid").tokens)
 }
 
 #[test]

@@ -7,7 +7,7 @@ use super::browser::{copy_to_clipboard, download};
 use super::history::SavedTune;
 use super::player::{PlayNote, PlayState};
 use super::state::AppState;
-use crate::encoding::grid::{Step, Token};
+use crate::encoding::grid::{self, Step};
 use crate::export::link::{self, SharedTune};
 use crate::export::midi;
 use crate::song::{Meter, Pitch, Song};
@@ -117,8 +117,8 @@ fn TuneCard(id: u64) -> impl IntoView {
     let use_opening = move |_| {
         let Some(tune) = tune.get_untracked() else { return };
         let bar_steps = (tune.presentation.meter.bar_length() / STEP.quarters()).to_integer() as usize;
-        let opening: Vec<String> = tune.tune.tokens.iter().take(bar_steps * 2).map(Token::to_string).collect();
-        state.primer.set(opening.join(" "));
+        let opening = &tune.tune.tokens[..tune.tune.tokens.len().min(bar_steps * 2)];
+        state.primer.set(grid::to_text(opening));
     };
 
     view! {
@@ -128,7 +128,7 @@ fn TuneCard(id: u64) -> impl IntoView {
             let labels: Vec<String> = song_now.iter().flat_map(|s| s.events.iter().map(event_label)).collect();
             let notes_json = song_now.as_ref().map(note_data).unwrap_or_default();
             let note_count = song_now.as_ref().map_or(0, |s| s.events.iter().filter(|e| matches!(e.pitch, Pitch::Note(_))).count());
-            let tokens_text = t.tune.tokens.iter().map(Token::to_string).collect::<Vec<_>>().join(" ");
+            let tokens_text = grid::to_text(&t.tune.tokens);
             let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(provenance.created_ms)).to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED);
             view! {
                 <article class="tune" data-testid="tune" data-id=id.to_string() data-seed=provenance.seed.to_string()

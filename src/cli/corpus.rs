@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 
 use crate::corpus::{self, EncodeOptions, archive};
-use crate::encoding::grid::{GridConfig, Step};
+use crate::encoding::grid::{self, GridConfig, Step};
 
 /// Arguments of `melodeon corpus`.
 #[derive(Debug, Clone, clap::Args)]
@@ -49,8 +49,7 @@ pub fn run(args: &CorpusArgs) -> anyhow::Result<()> {
         let Some(song) = corpus.find(id) else {
             bail!("no accepted song with id '{id}'");
         };
-        let text: Vec<String> = song.tokens.iter().map(ToString::to_string).collect();
-        println!("{}", text.join(" "));
+        println!("{}", grid::to_text(&song.tokens));
     } else if args.json {
         println!(
             "{}",

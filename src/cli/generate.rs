@@ -74,7 +74,6 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         let mut decoder = Stateful::new(&model, &device, &context);
         let ids = pollster::block_on(generate(&mut decoder, grammar, &primer_ids, &config)).map_err(anyhow::Error::msg)?;
         let tokens: Vec<Token> = header.vocab.decode(&ids)?;
-        let text: Vec<String> = tokens.iter().map(ToString::to_string).collect();
         if let Some(dir) = &args.midi {
             let song = grid::to_song(&tokens, &header.grid, &format!("seed-{seed}"), Key::C_MAJOR, vec![args.meter])?;
             let title = format!("Melodeon tune, seed {seed}");
@@ -82,9 +81,10 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
             std::fs::write(&path, midi::write(&song, &title, args.tempo)).with_context(|| format!("writing {}", path.display()))?;
         }
         if args.json {
+            let text: Vec<String> = tokens.iter().map(ToString::to_string).collect();
             println!("{}", serde_json::json!({ "seed": seed, "tokens": text }));
         } else {
-            println!("{}", text.join(" "));
+            println!("{}", grid::to_text(&tokens));
         }
     }
     Ok(())

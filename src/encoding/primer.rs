@@ -120,7 +120,7 @@ mod tests {
     use super::*;
 
     fn tokens(text: &str) -> String {
-        parse(text, Step::Sixteenth, 0).unwrap().iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+        crate::encoding::grid::to_text(&parse(text, Step::Sixteenth, 0).unwrap())
     }
 
     #[test]
