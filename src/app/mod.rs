@@ -21,6 +21,7 @@ use leptos::task::spawn_local;
 pub use panic::show_banner;
 use state::{AppState, LoadedModel, ModelState, Startup};
 
+use crate::backend::CpuBackend;
 use crate::export::link;
 use crate::model::{check, file};
 
@@ -87,7 +88,7 @@ fn App() -> impl IntoView {
     }
 }
 
-/// Starts the device, runs the start-up check, then loads the pretrained model.
+/// Starts the device, runs the start-up check, then loads the pretrained model for generation.
 async fn start_engine(state: AppState) {
     let engine = engine::start(settings::force_cpu()).await;
     let outcome = check::startup_check(&engine.device).await;
@@ -100,9 +101,13 @@ async fn start_engine(state: AppState) {
         state.model.set(ModelState::Loading(received, total));
     })
     .await;
+    // Tunes are generated on the CPU whatever the engine: one 92k-parameter LSTM step per
+    // token is far too small to gain from a GPU round trip (measured in the page: about 25,000
+    // tokens/s in the CPU kernel, about 3 tokens/s on SwiftShader's WebGPU; see README).
+    let device = CpuBackend::default().device();
     let loaded = bytes.and_then(|bytes| {
-        file::load(&bytes, &engine.device)
-            .map(|(header, model)| LoadedModel { header, model, device: engine.device.clone() })
+        file::load(&bytes, &device)
+            .map(|(header, model)| LoadedModel { header, model, device })
             .map_err(|e| format!("The pretrained model could not be loaded: {e}"))
     });
     state.model.set(match loaded {
@@ -145,7 +150,6 @@ fn open_shared_link(state: AppState) {
 /// generation on each CPU backend, as a JSON string.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub async fn melodeon_bench(steps: usize) -> String {
-    use crate::backend::CpuBackend;
     use crate::bench::{Method, gen_speed, train_speed};
     let mut figures = serde_json::Map::new();
     for backend in [CpuBackend::Flex, CpuBackend::NdArray] {
@@ -165,4 +169,30 @@ pub async fn melodeon_bench(steps: usize) -> String {
         );
     }
     serde_json::Value::Object(figures).to_string()
+}
+
+/// Parsing speed of this browser for `tests/browser/bench.mjs`: ingests `files` (an array of
+/// `{ name, bytes }`) as an upload would and returns the report's totals and the time taken,
+/// as a JSON string.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn melodeon_corpus_bench(files: js_sys::Array) -> String {
+    use wasm_bindgen::JsCast;
+    let field = |file: &wasm_bindgen::JsValue, key: &str| js_sys::Reflect::get(file, &key.into()).unwrap_or_default();
+    let inputs: Vec<crate::corpus::InputFile> = files
+        .iter()
+        .map(|file| {
+            let name = field(&file, "name").as_string().unwrap_or_default();
+            let bytes = field(&file, "bytes").dyn_into::<js_sys::Uint8Array>().map(|b| b.to_vec()).unwrap_or_default();
+            crate::corpus::InputFile::new(name, bytes)
+        })
+        .collect();
+    let started = web_time::Instant::now();
+    let corpus = crate::corpus::ingest(inputs, &Default::default());
+    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    let totals = &corpus.report.totals;
+    serde_json::json!({
+        "files": totals.files, "songs": totals.songs, "accepted": totals.accepted,
+        "tokens": totals.tokens, "ms": millis,
+    })
+    .to_string()
 }

@@ -136,7 +136,7 @@ test('a primer with a mistake is explained and blocks generation', async () => {
   }
 });
 
-test('generation runs on WebGPU and gives the CPU tune for the same seed', async () => {
+test('a page running on WebGPU generates the same tune as one on the CPU', async () => {
   const cpu = await browser({ webgpu: false });
   const gpu = await browser({ webgpu: true });
   try {
