@@ -149,7 +149,7 @@ fn TuneCard(id: u64) -> impl IntoView {
                         <button type="button" class="primary" data-testid="play" on:click=play>
                             {move || if playing() { "⏸ Pause" } else { "▶ Play" }}
                         </button>
-                        <button type="button" data-testid="stop" on:click=stop>"⏹ Stop"</button>
+                        <button type="button" data-testid="stop" on:click=stop>"■ Stop"</button>
                         <label class="setting"><input type="checkbox" data-testid="loop"
                             on:change=move |ev| { let on = event_target_checked(&ev); looping.set(on); state.player.update_value(|p| p.set_looping(id, on)); } />" Loop"</label>
                         <select aria-label="Key" data-testid="tune-key"
