@@ -26,38 +26,34 @@ fn softmax(logits: &[f32]) -> Vec<f64> {
     exp.iter().map(|e| e / total).collect()
 }
 
+/// Feeds the same tokens to both decoders and checks their next-token distributions agree.
+fn assert_same_distributions(a: &mut impl Decoder, b: &mut impl Decoder, steps: u32) {
+    let mut token = None;
+    for step in 0..steps {
+        let p = softmax(&pollster::block_on(a.next_logits(token)).unwrap());
+        let q = softmax(&pollster::block_on(b.next_logits(token)).unwrap());
+        let diff = p.iter().zip(&q).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+        assert!(diff < 1e-5, "step {step}: distributions differ by {diff}");
+        token = Some(1 + (step * 7) % 9);
+    }
+}
+
 #[test]
 fn carried_state_and_refeeding_give_the_same_distribution_at_every_step() {
     let device = Device::flex();
     let model = model(&device);
-    let primer = [3, 4, HOLD];
-    let mut carried = CarriedState::new(&model, &device, &context(&primer));
-    let mut refeed = Refeed::new(&model, &device, &context(&primer));
-    let mut token = None;
-    for step in 0..60u32 {
-        let a = softmax(&pollster::block_on(carried.next_logits(token)).unwrap());
-        let b = softmax(&pollster::block_on(refeed.next_logits(token)).unwrap());
-        let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
-        assert!(diff < 1e-5, "step {step}: distributions differ by {diff}");
-        token = Some(1 + step % 9);
-    }
+    let context = context(&[3, 4, HOLD]);
+    let mut carried = CarriedState::new(&model, &device, &context);
+    assert_same_distributions(&mut carried, &mut Refeed::new(&model, &device, &context), 60);
 }
 
 #[test]
 fn the_cpu_kernel_decoder_gives_the_same_distribution_at_every_step() {
     let device = Device::flex();
     let model = model(&device);
-    let primer = [5, HOLD, 2];
-    let mut carried = CarriedState::new(&model, &device, &context(&primer));
-    let mut kernel = KernelDecoder::new(&model, &context(&primer)).expect("a CPU model");
-    let mut token = None;
-    for step in 0..40u32 {
-        let a = softmax(&pollster::block_on(carried.next_logits(token)).unwrap());
-        let b = softmax(&pollster::block_on(kernel.next_logits(token)).unwrap());
-        let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
-        assert!(diff < 1e-5, "step {step}: distributions differ by {diff}");
-        token = Some(1 + (step * 7) % 9);
-    }
+    let context = context(&[5, HOLD, 2]);
+    let mut kernel = KernelDecoder::new(&model, &context).expect("a CPU model");
+    assert_same_distributions(&mut CarriedState::new(&model, &device, &context), &mut kernel, 60);
 }
 
 fn tune(model: &MelodyModel, device: &Device, seed: u64, primer: &[u32]) -> Vec<u32> {

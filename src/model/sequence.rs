@@ -158,16 +158,12 @@ impl<B: Backend + LstmSequenceBackend, C: CheckpointStrategy> LstmSequenceBacken
                 );
                 prep.finish(saved.expect("saved when asked"), output)
             }
-            OpsKind::UnTracked(prep) => prep.finish(
-                forward::<B>(
-                    gates_in.into_primitive(),
-                    hidden.into_primitive(),
-                    cell.into_primitive(),
-                    hidden_weight.into_primitive(),
-                    false,
-                )
-                .0,
-            ),
+            OpsKind::UnTracked(prep) => prep.finish(B::lstm_sequence(
+                gates_in.into_primitive(),
+                hidden.into_primitive(),
+                cell.into_primitive(),
+                hidden_weight.into_primitive(),
+            )),
         }
     }
 }
