@@ -31,11 +31,12 @@ fn config(loss: LossMode) -> TrainConfig {
 
 #[test]
 fn the_model_learns_a_tiny_corpus() {
-    for loss in [LossMode::Last, LossMode::All] {
+    for (loss, warmup) in [(LossMode::Last, 0), (LossMode::All, 0), (LossMode::All, 3)] {
         let windows = tiny_corpus();
         let all: Vec<usize> = (0..windows.len()).collect();
         let device = Device::flex();
-        let mut trainer = Trainer::new(&tiny_model(), config(loss), all.clone(), all.clone(), HOLD, &device).unwrap();
+        let config = TrainConfig { warmup, ..config(loss) };
+        let mut trainer = Trainer::new(&tiny_model(), config, all.clone(), all.clone(), HOLD, &device).unwrap();
         let mut first = None;
         let mut last = None;
         while !trainer.is_finished() {

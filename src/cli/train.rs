@@ -66,6 +66,9 @@ pub struct TrainArgs {
     /// Train on every N-th window of each song, with a new phase each epoch (for `--loss all`).
     #[arg(long, default_value_t = 1)]
     stride: usize,
+    /// With `--loss all`, leave the first N positions of each window out of the loss.
+    #[arg(long, default_value_t = 0)]
+    warmup: usize,
     /// Split by song or by window.
     #[arg(long, value_enum, default_value = "songs")]
     split: SplitArg,
@@ -136,6 +139,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             LossArg::All => LossMode::All,
         },
         stride: args.stride,
+        warmup: args.warmup,
         grad_clip: args.clip,
         eval_every: args.eval_every,
         seed: args.seed,

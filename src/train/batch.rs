@@ -19,11 +19,12 @@ pub fn next_targets(windows: &Windows, indices: &[usize]) -> Vec<u32> {
     indices.iter().map(|&i| windows.target(i)).collect()
 }
 
-/// Targets at every position (the input shifted by one), flattened to `[batch · seq]`.
-pub fn all_targets(windows: &Windows, indices: &[usize]) -> Vec<u32> {
+/// Targets at every position from `skip` on (the input shifted by one), flattened to
+/// `[batch · (seq − skip)]`.
+pub fn all_targets(windows: &Windows, indices: &[usize], skip: usize) -> Vec<u32> {
     indices
         .iter()
-        .flat_map(|&i| windows.targets_all(i).iter().copied())
+        .flat_map(|&i| windows.targets_all(i)[skip..].iter().copied())
         .collect()
 }
 

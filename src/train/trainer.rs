@@ -48,6 +48,10 @@ pub struct TrainConfig {
     /// (1: every window, as the seed). Meant for [`LossMode::All`].
     #[serde(default = "every_window")]
     pub stride: usize,
+    /// With [`LossMode::All`], leave the first `warmup` positions of each window out of the
+    /// loss: their predictions rest on a few tokens of context only.
+    #[serde(default)]
+    pub warmup: usize,
     /// Clip gradients to this global norm, if set.
     pub grad_clip: Option<f32>,
     /// Also evaluate on the validation windows every this many steps (always at epoch ends).
@@ -66,6 +70,7 @@ impl TrainConfig {
             lr_decay: 1.0,
             loss: LossMode::Last,
             stride: 1,
+            warmup: 0,
             grad_clip: None,
             eval_every: None,
             seed: 42,
@@ -282,8 +287,10 @@ impl Trainer {
             LossMode::All => {
                 let (logits, _) = model.forward(inputs, None);
                 let [b, s, v] = logits.dims();
-                let targets = batch::ids(&batch::all_targets(windows, chunk), &self.device);
-                cross_entropy.forward(logits.reshape([b * s, v]), targets)
+                let skip = self.config.warmup.min(s - 1);
+                let targets = batch::all_targets(windows, chunk, skip);
+                let logits = logits.narrow(1, skip, s - skip).reshape([b * (s - skip), v]);
+                cross_entropy.forward(logits, batch::ids(&targets, &self.device))
             }
         }
     }
