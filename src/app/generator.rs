@@ -5,7 +5,6 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::browser::{clock_ms, now_ms, yield_now};
-use super::history::SavedTune;
 use super::state::{AppState, ModelState};
 use crate::data::SEQUENCE_LEN;
 use crate::encoding::primer;
@@ -170,29 +169,15 @@ async fn generate_tunes(state: AppState, request: Request) -> Result<(), String>
         let mut decoder = Stateful::new(&loaded.model, &loaded.device, &context);
         let ids = generate(&mut decoder, grammar, &primer_ids, &config).await?;
         let tokens = header.vocab.decode(&ids).map_err(|e| e.to_string())?;
-        let created_ms = now_ms();
-        let id = state.tunes.with_untracked(|tunes| {
-            let base = created_ms as u64;
-            (base..).find(|id| tunes.iter().all(|t| t.id != *id)).unwrap_or(base)
-        });
-        let saved = SavedTune {
-            id,
-            title: format!("Tune {seed}"),
-            starred: false,
-            tune: Tune {
-                tokens,
-                provenance: Provenance {
-                    model: header.name.clone(),
-                    seed,
-                    temperature: request.temperature,
-                    primer: request.primer.clone(),
-                    max_len: request.max_len,
-                    created_ms,
-                },
-            },
-            presentation: request.presentation,
+        let provenance = Provenance {
+            model: header.name.clone(),
+            seed,
+            temperature: request.temperature,
+            primer: request.primer.clone(),
+            max_len: request.max_len,
+            created_ms: now_ms(),
         };
-        state.tunes.update(|tunes| tunes.insert(0, saved));
+        state.add_tune(format!("Tune {seed}"), Tune { tokens, provenance }, request.presentation);
         yield_now().await;
     }
     Ok(())

@@ -129,16 +129,7 @@ fn open_shared_link(state: AppState) {
                 tunes.iter().any(|t| t.tune == shared.tune && t.presentation == shared.presentation)
             });
             if !already {
-                let id = shared.tune.provenance.created_ms as u64 ^ 1;
-                state.tunes.update(|tunes| {
-                    tunes.insert(0, history::SavedTune {
-                        id,
-                        title: shared.title,
-                        starred: false,
-                        tune: shared.tune,
-                        presentation: shared.presentation,
-                    })
-                });
+                state.add_tune(shared.title, shared.tune, shared.presentation);
             }
         }
         Err(err) => state.notice.set(Some(format!("{err}. Ask for the link again."))),

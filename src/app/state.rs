@@ -5,11 +5,13 @@ use std::rc::Rc;
 use burn::tensor::Device;
 use leptos::prelude::*;
 
+use super::browser::now_ms;
 use super::history::{self, SavedTune};
 use super::player::{Player, Position};
 use crate::backend::BackendInfo;
 use crate::model::MelodyModel;
 use crate::model::file::ModelHeader;
+use crate::tune::{Presentation, Tune};
 
 /// The engine's start-up, as the status bar shows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -102,6 +104,15 @@ impl AppState {
             ModelState::Ready(loaded) => Some(loaded.clone()),
             _ => None,
         })
+    }
+
+    /// Adds a tune to the front of the history under a new, unique id.
+    pub fn add_tune(&self, title: String, tune: Tune, presentation: Presentation) {
+        self.tunes.update(|tunes| {
+            let base = now_ms() as u64;
+            let id = (base..).find(|id| tunes.iter().all(|t| t.id != *id)).unwrap_or(base);
+            tunes.insert(0, SavedTune { id, title, starred: false, tune, presentation });
+        });
     }
 
     /// Applies `edit` to the saved tune `id`.

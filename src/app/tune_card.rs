@@ -49,17 +49,19 @@ fn song_of(tune: &SavedTune) -> Option<Song> {
     tune.tune.song(STEP, &tune.presentation).ok()
 }
 
+/// The notes to play, in quarter notes, and the tune's length (rests included).
 fn play_notes(song: &Song) -> (Vec<PlayNote>, f64) {
-    let mut clock = 0.0;
-    let mut notes = Vec::new();
-    for event in &song.events {
-        let length = *event.duration.numer() as f64 / *event.duration.denom() as f64;
-        if let Pitch::Note(midi) = event.pitch {
-            notes.push(PlayNote { start: clock, length, midi });
-        }
-        clock += length;
-    }
-    (notes, clock)
+    let per_quarter = f64::from(midi::TICKS_PER_QUARTER);
+    let notes = midi::timed_notes(song)
+        .into_iter()
+        .map(|n| PlayNote {
+            start: f64::from(n.start) / per_quarter,
+            length: f64::from(n.end - n.start) / per_quarter,
+            midi: n.pitch,
+        })
+        .collect();
+    let total: num_rational::Ratio<u32> = song.events.iter().map(|e| e.duration).sum();
+    (notes, *total.numer() as f64 / *total.denom() as f64)
 }
 
 fn file_name(title: &str, seed: u64) -> String {

@@ -133,8 +133,8 @@ pub struct Trainer {
 
 impl Trainer {
     /// A fresh network of `model_config`, trained on `train` and validated on `valid` (window
-    /// indices of the [`Windows`] later passed to [`Trainer::step`]). `hold` is the id of `_` (for onset metrics). `device` must not be an autodiff
-    /// device: the trainer adds autodiff itself.
+    /// indices of the [`Windows`] later passed to [`Trainer::step`]). `hold` is the id of `_`
+    /// (for onset metrics). `device` must not be an autodiff device: the trainer adds autodiff.
     pub fn new(
         model_config: &ModelConfig,
         config: TrainConfig,
