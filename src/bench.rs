@@ -21,7 +21,9 @@ pub const TUNE: usize = 256;
 /// Random songs over the seed's vocabulary, long enough for `steps` batches.
 pub fn synthetic_windows(steps: usize) -> Windows {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let song: Vec<u32> = (0..(steps + 2) * BATCH).map(|_| rng.random_range(1..VOCAB as u32)).collect();
+    let song: Vec<u32> = (0..(steps + 2) * BATCH)
+        .map(|_| rng.random_range(1..VOCAB as u32))
+        .collect();
     Windows::new(&[song], SEQUENCE_LEN)
 }
 
@@ -30,8 +32,18 @@ pub fn synthetic_windows(steps: usize) -> Windows {
 pub async fn train_speed(device: &Device, steps: usize) -> Result<f64, String> {
     let windows = synthetic_windows(steps);
     let indices: Vec<usize> = (0..windows.len()).collect();
-    let config = TrainConfig { epochs: 1, ..TrainConfig::seed_recipe() };
-    let mut trainer = Trainer::new(&ModelConfig::seed(VOCAB), config, indices, vec![], 36, device)?;
+    let config = TrainConfig {
+        epochs: 1,
+        ..TrainConfig::seed_recipe()
+    };
+    let mut trainer = Trainer::new(
+        &ModelConfig::seed(VOCAB),
+        config,
+        indices,
+        vec![],
+        36,
+        device,
+    )?;
     trainer.step(&windows).await?;
     let started = Instant::now();
     for _ in 0..steps {
@@ -59,7 +71,8 @@ pub async fn gen_speed(device: &Device, method: Method) -> Result<f64, String> {
     let started = Instant::now();
     match method {
         Method::Kernel => {
-            let mut decoder = KernelDecoder::new(&model, &context).ok_or("the kernel runs on CPU devices only")?;
+            let mut decoder = KernelDecoder::new(&model, &context)
+                .ok_or("the kernel runs on CPU devices only")?;
             feed(&mut decoder).await?;
         }
         Method::Burn => feed(&mut CarriedState::new(&model, device, &context)).await?,

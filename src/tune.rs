@@ -38,7 +38,14 @@ pub struct Presentation {
 
 impl Default for Presentation {
     fn default() -> Self {
-        Self { shift: 0, meter: Meter { numerator: 4, denominator: 4 }, tempo_bpm: 100.0 }
+        Self {
+            shift: 0,
+            meter: Meter {
+                numerator: 4,
+                denominator: 4,
+            },
+            tempo_bpm: 100.0,
+        }
     }
 }
 
@@ -69,7 +76,10 @@ impl Presentation {
 
     /// The major key written into MIDI files (the mode of a generated tune is not known).
     pub fn key(&self) -> Key {
-        let name = KEYS.iter().find(|(shift, ..)| *shift == self.shift).map_or("C", |k| k.1);
+        let name = KEYS
+            .iter()
+            .find(|(shift, ..)| *shift == self.shift)
+            .map_or("C", |k| k.1);
         let mut chars = name.chars();
         let letter = chars.next().unwrap_or('C');
         let alter = match chars.next() {
@@ -107,7 +117,10 @@ impl Tune {
         Ok(Song {
             id: format!("seed-{}", self.provenance.seed),
             title: None,
-            source: Source { file: String::new(), record: None },
+            source: Source {
+                file: String::new(),
+                record: None,
+            },
             region: None,
             key: presentation.key(),
             meters: vec![presentation.meter],
@@ -118,8 +131,14 @@ impl Tune {
 
 /// Scientific pitch name of a MIDI number, e.g. 67 → `G4` (sharps for black keys).
 pub fn note_name(midi: u8) -> String {
-    const NAMES: [&str; 12] = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
-    format!("{}{}", NAMES[usize::from(midi % 12)], i32::from(midi / 12) - 1)
+    const NAMES: [&str; 12] = [
+        "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
+    ];
+    format!(
+        "{}{}",
+        NAMES[usize::from(midi % 12)],
+        i32::from(midi / 12) - 1
+    )
 }
 
 /// A compact label of an event: `G4 1/8`, `r 1/4`, `A4 3/8`.
@@ -152,11 +171,23 @@ mod tests {
 
     #[test]
     fn songs_are_shifted_and_barred() {
-        let presentation = Presentation { shift: -5, meter: Meter { numerator: 2, denominator: 4 }, tempo_bpm: 90.0 };
-        let song = tune("60 _ _ _ 62 _ _ _ r _ 64 _ _ _ _ _").song(Step::Sixteenth, &presentation).unwrap();
+        let presentation = Presentation {
+            shift: -5,
+            meter: Meter {
+                numerator: 2,
+                denominator: 4,
+            },
+            tempo_bpm: 90.0,
+        };
+        let song = tune("60 _ _ _ 62 _ _ _ r _ 64 _ _ _ _ _")
+            .song(Step::Sixteenth, &presentation)
+            .unwrap();
         let labels: Vec<String> = song.events.iter().map(event_label).collect();
         assert_eq!(labels, ["G3 1/4", "A3 1/4", "r 1/8", "B3 3/8"]);
-        assert_eq!(song.events.iter().map(|e| e.bar).collect::<Vec<_>>(), [1, 1, 2, 2]);
+        assert_eq!(
+            song.events.iter().map(|e| e.bar).collect::<Vec<_>>(),
+            [1, 1, 2, 2]
+        );
         assert_eq!(song.key, Key::new('G', 0, Mode::Major).unwrap());
         assert_eq!(presentation.key_label(), "G major / E minor");
     }

@@ -18,7 +18,11 @@ fn song(file: &ParsedFile, i: usize) -> &Song {
 }
 
 fn tokens(song: &Song) -> String {
-    grid::to_text(&grid::encode(song, &GridConfig::default()).expect("on the grid").tokens)
+    grid::to_text(
+        &grid::encode(song, &GridConfig::default())
+            .expect("on the grid")
+            .tokens,
+    )
 }
 
 /// The record with CRLF line ends (as in the Erk files), a leftover `F[`

@@ -20,7 +20,11 @@ fn only_song(file: &ParsedFile) -> &Song {
 }
 
 fn tokens(song: &Song) -> String {
-    grid::to_text(&grid::encode(song, &GridConfig::default()).expect("on the grid").tokens)
+    grid::to_text(
+        &grid::encode(song, &GridConfig::default())
+            .expect("on the grid")
+            .tokens,
+    )
 }
 
 #[test]

@@ -64,7 +64,8 @@ fn encodes_onsets_holds_rests_and_keeps_the_key_when_asked() {
             Event::new(Pitch::Note(66), q(1, 4), 1),
         ],
     );
-    let text = |cfg: &GridConfig| melodeon::encoding::grid::to_text(&encode(&s, cfg).unwrap().tokens);
+    let text =
+        |cfg: &GridConfig| melodeon::encoding::grid::to_text(&encode(&s, cfg).unwrap().tokens);
     assert_eq!(text(&GridConfig::default()), "60 _ _ _ r _ 64");
     assert_eq!(
         text(&GridConfig {

@@ -19,13 +19,19 @@ fn fused_from(lstm: &Lstm) -> FusedLstm {
         &lstm.output_gate,
         &lstm.cell_gate,
     ];
-    let weights = |pick: fn(&GateController) -> Tensor<2>| Tensor::cat(gates.iter().map(|g| pick(g)).collect(), 1).detach();
-    let biases = |pick: fn(&GateController) -> Tensor<1>| Tensor::cat(gates.iter().map(|g| pick(g)).collect(), 0).detach();
+    let weights = |pick: fn(&GateController) -> Tensor<2>| {
+        Tensor::cat(gates.iter().map(|g| pick(g)).collect(), 1).detach()
+    };
+    let biases = |pick: fn(&GateController) -> Tensor<1>| {
+        Tensor::cat(gates.iter().map(|g| pick(g)).collect(), 0).detach()
+    };
     FusedLstm {
         input_weight: Param::from_tensor(weights(|g| g.input_transform.weight.val())),
         hidden_weight: Param::from_tensor(weights(|g| g.hidden_transform.weight.val())),
         input_bias: Param::from_tensor(biases(|g| g.input_transform.bias.as_ref().unwrap().val())),
-        hidden_bias: Param::from_tensor(biases(|g| g.hidden_transform.bias.as_ref().unwrap().val())),
+        hidden_bias: Param::from_tensor(biases(|g| {
+            g.hidden_transform.bias.as_ref().unwrap().val()
+        })),
         d_hidden: lstm.d_hidden,
     }
 }
@@ -43,8 +49,10 @@ fn fused_lstm_equals_burns_lstm_on_the_same_weights() {
     let hidden = Tensor::<2>::random([3, 16], Distribution::Normal(0.0, 0.5), &device);
     let cell = Tensor::<2>::random([3, 16], Distribution::Normal(0.0, 0.5), &device);
 
-    let (expected, expected_state) =
-        lstm.forward(input.clone(), Some(BurnState::new(cell.clone(), hidden.clone())));
+    let (expected, expected_state) = lstm.forward(
+        input.clone(),
+        Some(BurnState::new(cell.clone(), hidden.clone())),
+    );
     let (actual, actual_state) = fused.forward(input, Some(LstmState { hidden, cell }));
 
     assert_eq!(actual.dims(), [3, 9, 16]);
@@ -58,22 +66,38 @@ fn fused_lstm_gradients_equal_burns_lstm_gradients() {
     let device = device().autodiff();
     let lstm = LstmConfig::new(5, 12, true).init(&device);
     let fused = fused_from(&lstm);
-    let input = Tensor::<3>::random([4, 7, 5], Distribution::Normal(0.0, 1.0), &device).require_grad();
-    let hidden = Tensor::<2>::random([4, 12], Distribution::Normal(0.0, 0.5), &device).require_grad();
+    let input =
+        Tensor::<3>::random([4, 7, 5], Distribution::Normal(0.0, 1.0), &device).require_grad();
+    let hidden =
+        Tensor::<2>::random([4, 12], Distribution::Normal(0.0, 0.5), &device).require_grad();
     let cell = Tensor::<2>::random([4, 12], Distribution::Normal(0.0, 0.5), &device).require_grad();
     let mix = Tensor::<3>::random([4, 7, 12], Distribution::Normal(0.0, 1.0), &device);
     let mix_state = Tensor::<2>::random([4, 12], Distribution::Normal(0.0, 1.0), &device);
 
-    let (out, state) = lstm.forward(input.clone(), Some(BurnState::new(cell.clone(), hidden.clone())));
+    let (out, state) = lstm.forward(
+        input.clone(),
+        Some(BurnState::new(cell.clone(), hidden.clone())),
+    );
     let expected = (out * mix.clone()).sum() + (state.cell * mix_state.clone()).sum();
     let expected = expected.backward();
-    let (out, state) = fused.forward(input.clone(), Some(LstmState { hidden: hidden.clone(), cell: cell.clone() }));
+    let (out, state) = fused.forward(
+        input.clone(),
+        Some(LstmState {
+            hidden: hidden.clone(),
+            cell: cell.clone(),
+        }),
+    );
     let actual = (out * mix).sum() + (state.cell * mix_state).sum();
     let actual = actual.backward();
 
     assert!(max_diff(input.grad(&expected).unwrap(), input.grad(&actual).unwrap()) < 1e-4);
     for tensor in [hidden, cell] {
-        assert!(max_diff(tensor.grad(&expected).unwrap(), tensor.grad(&actual).unwrap()) < 1e-4);
+        assert!(
+            max_diff(
+                tensor.grad(&expected).unwrap(),
+                tensor.grad(&actual).unwrap()
+            ) < 1e-4
+        );
     }
     let gates: [&GateController; 4] = [
         &lstm.input_gate,
@@ -82,12 +106,28 @@ fn fused_lstm_gradients_equal_burns_lstm_gradients() {
         &lstm.cell_gate,
     ];
     let burn_grad = |pick: fn(&GateController) -> Tensor<2>| {
-        Tensor::cat(gates.iter().map(|g| pick(g).grad(&expected).unwrap()).collect(), 1)
+        Tensor::cat(
+            gates
+                .iter()
+                .map(|g| pick(g).grad(&expected).unwrap())
+                .collect(),
+            1,
+        )
     };
     let hidden_weight = burn_grad(|g| g.hidden_transform.weight.val());
     let input_weight = burn_grad(|g| g.input_transform.weight.val());
-    assert!(max_diff(hidden_weight, fused.hidden_weight.val().grad(&actual).unwrap()) < 1e-4);
-    assert!(max_diff(input_weight, fused.input_weight.val().grad(&actual).unwrap()) < 1e-4);
+    assert!(
+        max_diff(
+            hidden_weight,
+            fused.hidden_weight.val().grad(&actual).unwrap()
+        ) < 1e-4
+    );
+    assert!(
+        max_diff(
+            input_weight,
+            fused.input_weight.val().grad(&actual).unwrap()
+        ) < 1e-4
+    );
 }
 
 #[test]
@@ -109,15 +149,26 @@ fn the_seed_network_has_the_seeds_parameter_count() {
     let config = ModelConfig::seed(38);
     assert_eq!(config.num_params(), 92_362);
     assert_eq!(config.init(&device()).num_params(), 92_362);
-    let deep = ModelConfig { layers: 2, hidden: 64, ..ModelConfig::seed(38) };
+    let deep = ModelConfig {
+        layers: 2,
+        hidden: 64,
+        ..ModelConfig::seed(38)
+    };
     assert_eq!(deep.init(&device()).num_params(), deep.num_params());
 }
 
 #[test]
 fn forward_shapes() {
     let device = device();
-    let model = ModelConfig { layers: 2, ..ModelConfig::seed(12) }.init(&device);
-    let ids = Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 2, 3, 4, 5, 6, 7, 8], [2, 4]), &device);
+    let model = ModelConfig {
+        layers: 2,
+        ..ModelConfig::seed(12)
+    }
+    .init(&device);
+    let ids = Tensor::<2, Int>::from_data(
+        TensorData::new(vec![1i64, 2, 3, 4, 5, 6, 7, 8], [2, 4]),
+        &device,
+    );
     let (logits, state) = model.forward(ids.clone(), None);
     assert_eq!(logits.dims(), [2, 4, 12]);
     assert_eq!(state.len(), 2);
@@ -132,7 +183,8 @@ fn forward_shapes() {
 fn the_last_position_of_forward_is_forward_last() {
     let device = device();
     let model = ModelConfig::seed(9).init(&device);
-    let ids = Tensor::<2, Int>::from_data(TensorData::new(vec![0i64, 3, 5, 8, 2, 2], [2, 3]), &device);
+    let ids =
+        Tensor::<2, Int>::from_data(TensorData::new(vec![0i64, 3, 5, 8, 2, 2], [2, 3]), &device);
     let (all, _) = model.forward(ids.clone(), None);
     let last = all.narrow(1, 2, 1).reshape([2, 9]);
     assert!(max_diff(last, model.forward_last(ids)) < 1e-5);
@@ -141,12 +193,23 @@ fn the_last_position_of_forward_is_forward_last() {
 #[test]
 fn every_parameter_gets_a_gradient() {
     let device = device().autodiff();
-    let model = ModelConfig { layers: 2, hidden: 16, ..ModelConfig::seed(7) }.init(&device);
-    let ids = Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 2, 3, 4, 5, 6], [2, 3]), &device);
+    let model = ModelConfig {
+        layers: 2,
+        hidden: 16,
+        ..ModelConfig::seed(7)
+    }
+    .init(&device);
+    let ids =
+        Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 2, 3, 4, 5, 6], [2, 3]), &device);
     let loss = model.forward(ids, None).0.powi_scalar(2).mean();
     let grads = loss.backward();
     let lstm = &model.layers[0];
-    for weight in [&lstm.input_weight, &lstm.hidden_weight, &model.embedding.weight, &model.output.weight] {
+    for weight in [
+        &lstm.input_weight,
+        &lstm.hidden_weight,
+        &model.embedding.weight,
+        &model.output.weight,
+    ] {
         let grad = weight.val().grad(&grads).expect("gradient");
         assert_eq!(grad.dims(), weight.val().dims());
         assert!(grad.abs().sum().into_scalar::<f32>() > 0.0, "zero gradient");

@@ -11,7 +11,10 @@ use melodeon::train::TrainConfig;
 fn header(vocab: Vocab) -> ModelHeader {
     ModelHeader {
         name: "test".into(),
-        config: ModelConfig { hidden: 16, ..ModelConfig::seed(vocab.len()) },
+        config: ModelConfig {
+            hidden: 16,
+            ..ModelConfig::seed(vocab.len())
+        },
         vocab,
         grid: Default::default(),
         training: TrainingInfo {
@@ -28,7 +31,14 @@ fn header(vocab: Vocab) -> ModelHeader {
 }
 
 fn vocab() -> Vocab {
-    Vocab::from_tokens(vec![Token::End, Token::Note(60), Token::Note(62), Token::Hold, Token::Rest]).unwrap()
+    Vocab::from_tokens(vec![
+        Token::End,
+        Token::Note(60),
+        Token::Note(62),
+        Token::Hold,
+        Token::Rest,
+    ])
+    .unwrap()
 }
 
 fn saved() -> (ModelHeader, Vec<u8>) {
@@ -59,7 +69,10 @@ fn a_saved_model_loads_back_with_the_same_outputs() {
 fn not_a_model_file() {
     let device = Device::flex();
     for bytes in [&b""[..], b"hello world, this is not a model", &[0u8; 100]] {
-        assert_eq!(file::load(bytes, &device).err(), Some(ModelFileError::NotAModel));
+        assert_eq!(
+            file::load(bytes, &device).err(),
+            Some(ModelFileError::NotAModel)
+        );
     }
 }
 
@@ -75,15 +88,23 @@ fn a_newer_format_is_refused_with_its_version() {
 #[test]
 fn truncation_and_corruption_are_detected() {
     let (_, bytes) = saved();
-    let err = file::load(&bytes[..bytes.len() - 10], &Device::flex()).err().unwrap();
+    let err = file::load(&bytes[..bytes.len() - 10], &Device::flex())
+        .err()
+        .unwrap();
     assert!(matches!(err, ModelFileError::Truncated { found, .. } if found == bytes.len() - 10));
     let mut flipped = bytes.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x40;
-    assert_eq!(file::load(&flipped, &Device::flex()).err(), Some(ModelFileError::Corrupted));
+    assert_eq!(
+        file::load(&flipped, &Device::flex()).err(),
+        Some(ModelFileError::Corrupted)
+    );
     let mut longer = bytes;
     longer.push(0);
-    assert_eq!(file::load(&longer, &Device::flex()).err(), Some(ModelFileError::Corrupted));
+    assert_eq!(
+        file::load(&longer, &Device::flex()).err(),
+        Some(ModelFileError::Corrupted)
+    );
 }
 
 /// Rewrites the header of a valid file (and fixes lengths and checksum), keeping the weights.
@@ -109,7 +130,11 @@ fn crc32fast_hash(bytes: &[u8]) -> u32 {
     for &byte in bytes {
         crc ^= u32::from(byte);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -120,19 +145,43 @@ fn a_header_that_does_not_fit_is_refused() {
     let device = Device::flex();
     let bad_vocab = with_header(|json| json["vocab"] = serde_json::json!([".", "60", "62", "_"]));
     let err = file::load(&bad_vocab, &device).err().unwrap();
-    assert!(err.to_string().contains("vocabulary has 4 tokens but the network predicts 5"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("vocabulary has 4 tokens but the network predicts 5"),
+        "{err}"
+    );
 
-    let no_end = with_header(|json| json["vocab"] = serde_json::json!(["60", "62", "64", "_", "r"]));
-    assert!(file::load(&no_end, &device).err().unwrap().to_string().contains("first token must be '.'"));
+    let no_end =
+        with_header(|json| json["vocab"] = serde_json::json!(["60", "62", "64", "_", "r"]));
+    assert!(
+        file::load(&no_end, &device)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("first token must be '.'")
+    );
 
-    let bad_token = with_header(|json| json["vocab"] = serde_json::json!([".", "60", "x", "_", "r"]));
-    assert!(matches!(file::load(&bad_token, &device).err().unwrap(), ModelFileError::BadHeader(_)));
+    let bad_token =
+        with_header(|json| json["vocab"] = serde_json::json!([".", "60", "x", "_", "r"]));
+    assert!(matches!(
+        file::load(&bad_token, &device).err().unwrap(),
+        ModelFileError::BadHeader(_)
+    ));
 
     let bad_config = with_header(|json| json["config"]["layers"] = serde_json::json!(0));
-    assert!(file::load(&bad_config, &device).err().unwrap().to_string().contains("number of layers"));
+    assert!(
+        file::load(&bad_config, &device)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("number of layers")
+    );
 
     let not_json = with_header(|json| *json = serde_json::json!("just a string"));
-    assert!(matches!(file::load(&not_json, &device).err().unwrap(), ModelFileError::BadHeader(_)));
+    assert!(matches!(
+        file::load(&not_json, &device).err().unwrap(),
+        ModelFileError::BadHeader(_)
+    ));
 }
 
 #[test]

@@ -13,7 +13,10 @@ pub fn now_ms() -> f64 {
 
 /// Milliseconds since the page started (monotonic).
 pub fn clock_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or_default()
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or_default()
 }
 
 /// Lets the browser render and handle input before going on.
@@ -33,8 +36,13 @@ pub fn download(bytes: &[u8], name: &str, mime: &str) -> Result<(), String> {
     options.set_type(mime);
     let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(describe)?;
     let url = Url::create_object_url_with_blob(&blob).map_err(describe)?;
-    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let anchor: HtmlAnchorElement = document.create_element("a").map_err(describe)?.unchecked_into();
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let anchor: HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(describe)?
+        .unchecked_into();
     anchor.set_href(&url);
     anchor.set_download(name);
     anchor.click();
@@ -44,9 +52,14 @@ pub fn download(bytes: &[u8], name: &str, mime: &str) -> Result<(), String> {
 
 /// Copies `text` to the clipboard (best effort: some browsers refuse without permission).
 pub fn copy_to_clipboard(text: &str) {
-    let Some(window) = web_sys::window() else { return };
-    let clipboard = Reflect::get(&window.navigator(), &"clipboard".into()).unwrap_or(JsValue::UNDEFINED);
-    if let Ok(write) = Reflect::get(&clipboard, &"writeText".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let clipboard =
+        Reflect::get(&window.navigator(), &"clipboard".into()).unwrap_or(JsValue::UNDEFINED);
+    if let Ok(write) =
+        Reflect::get(&clipboard, &"writeText".into()).and_then(|f| f.dyn_into::<js_sys::Function>())
+    {
         if let Ok(promise) = write.call1(&clipboard, &text.into()) {
             if let Ok(promise) = promise.dyn_into::<Promise>() {
                 // A refusal only means the user copies the link from the field instead.
@@ -59,7 +72,10 @@ pub fn copy_to_clipboard(text: &str) {
 }
 
 /// Fetches `url` as bytes, reporting `(received, total)` as chunks arrive.
-pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(usize, Option<usize>)) -> Result<Vec<u8>, String> {
+pub async fn fetch_bytes(
+    url: &str,
+    mut progress: impl FnMut(usize, Option<usize>),
+) -> Result<Vec<u8>, String> {
     let window = web_sys::window().ok_or("no window")?;
     let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
         .await
@@ -79,10 +95,15 @@ pub async fn fetch_bytes(url: &str, mut progress: impl FnMut(usize, Option<usize
     let mut bytes = Vec::with_capacity(total.unwrap_or(0));
     loop {
         let chunk = JsFuture::from(reader.read()).await.map_err(describe)?;
-        if Reflect::get(&chunk, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true) {
+        if Reflect::get(&chunk, &"done".into())
+            .map(|d| d.is_truthy())
+            .unwrap_or(true)
+        {
             break;
         }
-        let value: Uint8Array = Reflect::get(&chunk, &"value".into()).map_err(describe)?.unchecked_into();
+        let value: Uint8Array = Reflect::get(&chunk, &"value".into())
+            .map_err(describe)?
+            .unchecked_into();
         bytes.extend(value.to_vec());
         progress(bytes.len(), total);
     }

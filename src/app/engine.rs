@@ -45,10 +45,7 @@ pub async fn start(force_cpu: bool) -> Engine {
 
 /// Asks `navigator.gpu` for an adapter and returns its name, or why there is none.
 async fn webgpu_adapter_name() -> Result<String, String> {
-    let navigator: JsValue = web_sys::window()
-        .ok_or("no window")?
-        .navigator()
-        .into();
+    let navigator: JsValue = web_sys::window().ok_or("no window")?.navigator().into();
     let gpu = get(&navigator, "gpu");
     if gpu.is_undefined() || gpu.is_null() {
         return Err("this browser has no WebGPU".into());
@@ -73,7 +70,11 @@ async fn webgpu_adapter_name() -> Result<String, String> {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    Ok(if name.is_empty() { "unnamed adapter".into() } else { name })
+    Ok(if name.is_empty() {
+        "unnamed adapter".into()
+    } else {
+        name
+    })
 }
 
 fn get(target: &JsValue, key: &str) -> JsValue {

@@ -43,7 +43,9 @@ pub fn GeneratePanel() -> impl IntoView {
     let last_ms = RwSignal::new(None::<f64>);
     let primer_error = Memo::new(move |_| {
         let text = state.primer.get();
-        primer::parse(&text, Default::default(), -i32::from(shift.get())).err().map(|e| e.to_string())
+        primer::parse(&text, Default::default(), -i32::from(shift.get()))
+            .err()
+            .map(|e| e.to_string())
     });
     let ready = move || state.model.with(|m| matches!(m, ModelState::Ready(_)));
 
@@ -59,7 +61,8 @@ pub fn GeneratePanel() -> impl IntoView {
             primer: state.primer.get_untracked(),
             presentation: Presentation {
                 shift: shift.get_untracked(),
-                meter: Meter::parse(&meter.get_untracked()).unwrap_or(Presentation::default().meter),
+                meter: Meter::parse(&meter.get_untracked())
+                    .unwrap_or(Presentation::default().meter),
                 tempo_bpm: tempo.get_untracked(),
             },
         };
@@ -154,16 +157,27 @@ pub fn GeneratePanel() -> impl IntoView {
 async fn generate_tunes(state: AppState, request: Request) -> Result<(), String> {
     let loaded = state.loaded().ok_or("the model is not loaded yet")?;
     let header = &loaded.header;
-    let primer_tokens = primer::parse(&request.primer, header.grid.step, -i32::from(request.presentation.shift))
+    let primer_tokens = primer::parse(
+        &request.primer,
+        header.grid.step,
+        -i32::from(request.presentation.shift),
+    )
+    .map_err(|e| format!("opening notes: {e}"))?;
+    let primer_ids = header
+        .vocab
+        .encode(&primer_tokens)
         .map_err(|e| format!("opening notes: {e}"))?;
-    let primer_ids = header.vocab.encode(&primer_tokens).map_err(|e| format!("opening notes: {e}"))?;
     let grammar = Grammar::of(&header.vocab);
     let mut context = vec![grammar.end; SEQUENCE_LEN];
     context.extend_from_slice(&primer_ids);
     for offset in 0..request.count {
         let seed = request.seed + offset;
         let config = GenerateConfig {
-            sampler: SamplerConfig { temperature: request.temperature, top_k: None, seed },
+            sampler: SamplerConfig {
+                temperature: request.temperature,
+                top_k: None,
+                seed,
+            },
             max_len: request.max_len,
         };
         let mut decoder = Stateful::new(&loaded.model, &loaded.device, &context);
@@ -177,7 +191,11 @@ async fn generate_tunes(state: AppState, request: Request) -> Result<(), String>
             max_len: request.max_len,
             created_ms: now_ms(),
         };
-        state.add_tune(format!("Tune {seed}"), Tune { tokens, provenance }, request.presentation);
+        state.add_tune(
+            format!("Tune {seed}"),
+            Tune { tokens, provenance },
+            request.presentation,
+        );
         yield_now().await;
     }
     Ok(())

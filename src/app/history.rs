@@ -36,5 +36,6 @@ pub fn load() -> Vec<SavedTune> {
 
 /// Stores the tunes; returns a message when the browser refuses (e.g. storage full).
 pub fn save(tunes: &[SavedTune]) -> Result<(), String> {
-    LocalStorage::set(KEY, tunes).map_err(|e| format!("your tunes could not be saved in this browser: {e}"))
+    LocalStorage::set(KEY, tunes)
+        .map_err(|e| format!("your tunes could not be saved in this browser: {e}"))
 }

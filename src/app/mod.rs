@@ -93,8 +93,15 @@ async fn start_engine(state: AppState) {
     let engine = engine::start(settings::force_cpu()).await;
     let outcome = check::startup_check(&engine.device).await;
     state.startup.set(match outcome {
-        Ok(values) => Startup::Ready { info: engine.info.clone(), values, millis: browser::clock_ms() },
-        Err(error) => Startup::Failed { info: engine.info.clone(), error },
+        Ok(values) => Startup::Ready {
+            info: engine.info.clone(),
+            values,
+            millis: browser::clock_ms(),
+        },
+        Err(error) => Startup::Failed {
+            info: engine.info.clone(),
+            error,
+        },
     });
     state.model.set(ModelState::Loading(0, None));
     let bytes = browser::fetch_bytes(PRETRAINED_URL, |received, total| {
@@ -107,7 +114,11 @@ async fn start_engine(state: AppState) {
     let device = CpuBackend::default().device();
     let loaded = bytes.and_then(|bytes| {
         file::load(&bytes, &device)
-            .map(|(header, model)| LoadedModel { header, model, device })
+            .map(|(header, model)| LoadedModel {
+                header,
+                model,
+                device,
+            })
             .map_err(|e| format!("The pretrained model could not be loaded: {e}"))
     });
     state.model.set(match loaded {
@@ -119,20 +130,26 @@ async fn start_engine(state: AppState) {
 /// Adds the tune in the page address's `#tune=…` fragment to the history (once), or explains
 /// why the link cannot be read.
 fn open_shared_link(state: AppState) {
-    let Some(hash) = web_sys::window().and_then(|w| w.location().hash().ok()) else { return };
+    let Some(hash) = web_sys::window().and_then(|w| w.location().hash().ok()) else {
+        return;
+    };
     if !hash.starts_with(&format!("#{}", link::FRAGMENT_KEY)) {
         return;
     }
     match link::decode(&hash) {
         Ok(shared) => {
             let already = state.tunes.with_untracked(|tunes| {
-                tunes.iter().any(|t| t.tune == shared.tune && t.presentation == shared.presentation)
+                tunes
+                    .iter()
+                    .any(|t| t.tune == shared.tune && t.presentation == shared.presentation)
             });
             if !already {
                 state.add_tune(shared.title, shared.tune, shared.presentation);
             }
         }
-        Err(err) => state.notice.set(Some(format!("{err}. Ask for the link again."))),
+        Err(err) => state
+            .notice
+            .set(Some(format!("{err}. Ask for the link again."))),
     }
 }
 
@@ -168,12 +185,17 @@ pub async fn melodeon_bench(steps: usize) -> String {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn melodeon_corpus_bench(files: js_sys::Array) -> String {
     use wasm_bindgen::JsCast;
-    let field = |file: &wasm_bindgen::JsValue, key: &str| js_sys::Reflect::get(file, &key.into()).unwrap_or_default();
+    let field = |file: &wasm_bindgen::JsValue, key: &str| {
+        js_sys::Reflect::get(file, &key.into()).unwrap_or_default()
+    };
     let inputs: Vec<crate::corpus::InputFile> = files
         .iter()
         .map(|file| {
             let name = field(&file, "name").as_string().unwrap_or_default();
-            let bytes = field(&file, "bytes").dyn_into::<js_sys::Uint8Array>().map(|b| b.to_vec()).unwrap_or_default();
+            let bytes = field(&file, "bytes")
+                .dyn_into::<js_sys::Uint8Array>()
+                .map(|b| b.to_vec())
+                .unwrap_or_default();
             crate::corpus::InputFile::new(name, bytes)
         })
         .collect();

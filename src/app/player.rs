@@ -67,13 +67,29 @@ pub struct Player {
 impl Player {
     /// Plays `notes` (tune `tune`, `total` quarter notes long) from `from` at `tempo` bpm.
     /// Creates or resumes the AudioContext: call it from a user gesture.
-    pub fn play(&mut self, tune: u64, notes: Vec<PlayNote>, total: f64, tempo: f64, looping: bool) -> Result<(), String> {
+    pub fn play(
+        &mut self,
+        tune: u64,
+        notes: Vec<PlayNote>,
+        total: f64,
+        tempo: f64,
+        looping: bool,
+    ) -> Result<(), String> {
         let from = match &self.current {
             Some(current) if current.tune == tune => current.paused_at.unwrap_or(0.0),
             _ => 0.0,
         };
         self.ensure_context()?;
-        self.current = Some(Current { tune, notes, total, tempo, looping, origin_time: 0.0, origin_beat: from, paused_at: None });
+        self.current = Some(Current {
+            tune,
+            notes,
+            total,
+            tempo,
+            looping,
+            origin_time: 0.0,
+            origin_beat: from,
+            paused_at: None,
+        });
         self.schedule(from)
     }
 
@@ -95,7 +111,9 @@ impl Player {
     /// Changes the tempo; a playing tune goes on from where it is at the new tempo.
     pub fn set_tempo(&mut self, tune: u64, tempo: f64) {
         let beat = self.beat();
-        let Some(current) = self.current.as_mut().filter(|c| c.tune == tune) else { return };
+        let Some(current) = self.current.as_mut().filter(|c| c.tune == tune) else {
+            return;
+        };
         current.tempo = tempo;
         if current.paused_at.is_none() {
             if let Some(beat) = beat {
@@ -116,23 +134,37 @@ impl Player {
         let beat = self.beat()?;
         let current = self.current.as_ref()?;
         if current.paused_at.is_some() {
-            return Some(Position { tune: current.tune, beat, state: PlayState::Paused });
+            return Some(Position {
+                tune: current.tune,
+                beat,
+                state: PlayState::Paused,
+            });
         }
         if beat >= current.total {
             if current.looping {
                 let tune = current.tune;
                 let _ = self.schedule(0.0);
-                return Some(Position { tune, beat: 0.0, state: PlayState::Playing });
+                return Some(Position {
+                    tune,
+                    beat: 0.0,
+                    state: PlayState::Playing,
+                });
             }
             self.stop();
             return None;
         }
-        Some(Position { tune: current.tune, beat, state: PlayState::Playing })
+        Some(Position {
+            tune: current.tune,
+            beat,
+            state: PlayState::Playing,
+        })
     }
 
     /// Whether the AudioContext is running (for the tests and the status).
     pub fn audio_running(&self) -> bool {
-        self.context.as_ref().is_some_and(|(ctx, ..)| ctx.state() == web_sys::AudioContextState::Running)
+        self.context
+            .as_ref()
+            .is_some_and(|(ctx, ..)| ctx.state() == web_sys::AudioContextState::Running)
     }
 
     fn beat(&self) -> Option<f64> {
@@ -150,11 +182,15 @@ impl Player {
             let ctx = AudioContext::new().map_err(describe)?;
             let master = ctx.create_gain().map_err(describe)?;
             master.gain().set_value(0.9);
-            master.connect_with_audio_node(&ctx.destination()).map_err(describe)?;
+            master
+                .connect_with_audio_node(&ctx.destination())
+                .map_err(describe)?;
             // A soft reed: fundamental and a few quickly falling harmonics.
             let mut real = vec![0.0f32; 8];
             let mut imag = vec![0.0, 1.0, 0.42, 0.22, 0.11, 0.05, 0.025, 0.012];
-            let wave = ctx.create_periodic_wave(&mut real, &mut imag).map_err(describe)?;
+            let wave = ctx
+                .create_periodic_wave(&mut real, &mut imag)
+                .map_err(describe)?;
             self.context = Some((ctx, master, wave));
         }
         if let Some((ctx, ..)) = &self.context {
@@ -183,19 +219,29 @@ impl Player {
             let end = t0 + (note.start + note.length - from) * seconds_per_beat;
             let oscillator = ctx.create_oscillator().map_err(describe)?;
             oscillator.set_periodic_wave(wave);
-            oscillator.frequency().set_value(440.0 * 2f32.powf((f32::from(note.midi) - 69.0) / 12.0));
+            oscillator
+                .frequency()
+                .set_value(440.0 * 2f32.powf((f32::from(note.midi) - 69.0) / 12.0));
             let envelope = ctx.create_gain().map_err(describe)?;
             let gain = envelope.gain();
             let decay_end = (start + ATTACK_S + DECAY_S).min(end);
             gain.set_value_at_time(0.0, start).map_err(describe)?;
-            gain.linear_ramp_to_value_at_time(PEAK, start + ATTACK_S).map_err(describe)?;
-            gain.linear_ramp_to_value_at_time(PEAK * SUSTAIN, decay_end).map_err(describe)?;
-            gain.set_value_at_time(PEAK * SUSTAIN, end).map_err(describe)?;
-            gain.linear_ramp_to_value_at_time(0.0, end + RELEASE_S).map_err(describe)?;
-            oscillator.connect_with_audio_node(&envelope).map_err(describe)?;
+            gain.linear_ramp_to_value_at_time(PEAK, start + ATTACK_S)
+                .map_err(describe)?;
+            gain.linear_ramp_to_value_at_time(PEAK * SUSTAIN, decay_end)
+                .map_err(describe)?;
+            gain.set_value_at_time(PEAK * SUSTAIN, end)
+                .map_err(describe)?;
+            gain.linear_ramp_to_value_at_time(0.0, end + RELEASE_S)
+                .map_err(describe)?;
+            oscillator
+                .connect_with_audio_node(&envelope)
+                .map_err(describe)?;
             envelope.connect_with_audio_node(master).map_err(describe)?;
             oscillator.start_with_when(start).map_err(describe)?;
-            oscillator.stop_with_when(end + RELEASE_S + 0.02).map_err(describe)?;
+            oscillator
+                .stop_with_when(end + RELEASE_S + 0.02)
+                .map_err(describe)?;
             self.voices.push(oscillator);
         }
         Ok(())

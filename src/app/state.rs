@@ -110,8 +110,19 @@ impl AppState {
     pub fn add_tune(&self, title: String, tune: Tune, presentation: Presentation) {
         self.tunes.update(|tunes| {
             let base = now_ms() as u64;
-            let id = (base..).find(|id| tunes.iter().all(|t| t.id != *id)).unwrap_or(base);
-            tunes.insert(0, SavedTune { id, title, starred: false, tune, presentation });
+            let id = (base..)
+                .find(|id| tunes.iter().all(|t| t.id != *id))
+                .unwrap_or(base);
+            tunes.insert(
+                0,
+                SavedTune {
+                    id,
+                    title,
+                    starred: false,
+                    tune,
+                    presentation,
+                },
+            );
         });
     }
 

@@ -20,7 +20,11 @@ pub fn TuneList() -> impl IntoView {
     let starred_only = RwSignal::new(false);
     let ids = move || {
         state.tunes.with(|tunes| {
-            tunes.iter().filter(|t| !starred_only.get() || t.starred).map(|t| t.id).collect::<Vec<_>>()
+            tunes
+                .iter()
+                .filter(|t| !starred_only.get() || t.starred)
+                .map(|t| t.id)
+                .collect::<Vec<_>>()
         })
     };
     view! {
@@ -67,7 +71,13 @@ fn play_notes(song: &Song) -> (Vec<PlayNote>, f64) {
 fn file_name(title: &str, seed: u64) -> String {
     let clean: String = title
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("{}-seed-{seed}.mid", clean.trim_matches('-'))
 }
@@ -76,12 +86,27 @@ fn file_name(title: &str, seed: u64) -> String {
 #[component]
 fn TuneCard(id: u64) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let tune = Memo::new(move |_| state.tunes.with(|tunes| tunes.iter().find(|t| t.id == id).cloned()));
+    let tune = Memo::new(move |_| {
+        state
+            .tunes
+            .with(|tunes| tunes.iter().find(|t| t.id == id).cloned())
+    });
     let song = Memo::new(move |_| tune.get().as_ref().and_then(song_of));
     let share = RwSignal::new(None::<String>);
     let looping = RwSignal::new(false);
-    let playing = move || state.position.get().is_some_and(|p| p.tune == id && p.state == PlayState::Playing);
-    let beat = Signal::derive(move || state.position.get().filter(|p| p.tune == id).map(|p| p.beat));
+    let playing = move || {
+        state
+            .position
+            .get()
+            .is_some_and(|p| p.tune == id && p.state == PlayState::Playing)
+    };
+    let beat = Signal::derive(move || {
+        state
+            .position
+            .get()
+            .filter(|p| p.tune == id)
+            .map(|p| p.beat)
+    });
 
     let play = move |_| {
         if playing() {
@@ -90,35 +115,60 @@ fn TuneCard(id: u64) -> impl IntoView {
             let (notes, total) = play_notes(&song);
             let looping = looping.get_untracked();
             let mut result = Ok(());
-            state.player.update_value(|p| result = p.play(id, notes, total, tune.presentation.tempo_bpm, looping));
+            state.player.update_value(|p| {
+                result = p.play(id, notes, total, tune.presentation.tempo_bpm, looping)
+            });
             if let Err(message) = result {
-                state.notice.set(Some(format!("Playback failed: {message}")));
+                state
+                    .notice
+                    .set(Some(format!("Playback failed: {message}")));
             }
         }
-        state.position.set(state.player.try_update_value(|p| p.position()).flatten());
+        state
+            .position
+            .set(state.player.try_update_value(|p| p.position()).flatten());
     };
     let stop = move |_| {
         state.player.update_value(|p| p.stop());
         state.position.set(None);
     };
     let download_midi = move |_| {
-        let (Some(tune), Some(song)) = (tune.get_untracked(), song.get_untracked()) else { return };
+        let (Some(tune), Some(song)) = (tune.get_untracked(), song.get_untracked()) else {
+            return;
+        };
         let bytes = midi::write(&song, &tune.title, tune.presentation.tempo_bpm);
-        if let Err(message) = download(&bytes, &file_name(&tune.title, tune.tune.provenance.seed), "audio/midi") {
-            state.notice.set(Some(format!("Download failed: {message}")));
+        if let Err(message) = download(
+            &bytes,
+            &file_name(&tune.title, tune.tune.provenance.seed),
+            "audio/midi",
+        ) {
+            state
+                .notice
+                .set(Some(format!("Download failed: {message}")));
         }
     };
     let make_link = move |_| {
-        let Some(tune) = tune.get_untracked() else { return };
-        let fragment = link::encode(&SharedTune { title: tune.title, tune: tune.tune, presentation: tune.presentation });
-        let base = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+        let Some(tune) = tune.get_untracked() else {
+            return;
+        };
+        let fragment = link::encode(&SharedTune {
+            title: tune.title,
+            tune: tune.tune,
+            presentation: tune.presentation,
+        });
+        let base = web_sys::window()
+            .and_then(|w| w.location().href().ok())
+            .unwrap_or_default();
         let url = format!("{}#{fragment}", base.split('#').next().unwrap_or_default());
         copy_to_clipboard(&url);
         share.set(Some(url));
     };
     let use_opening = move |_| {
-        let Some(tune) = tune.get_untracked() else { return };
-        let bar_steps = (tune.presentation.meter.bar_length() / STEP.quarters()).to_integer() as usize;
+        let Some(tune) = tune.get_untracked() else {
+            return;
+        };
+        let bar_steps =
+            (tune.presentation.meter.bar_length() / STEP.quarters()).to_integer() as usize;
         let opening = &tune.tune.tokens[..tune.tune.tokens.len().min(bar_steps * 2)];
         state.primer.set(grid::to_text(opening));
     };
@@ -225,16 +275,33 @@ fn PianoRoll(song: Song, beat: Signal<Option<f64>>) -> impl IntoView {
     const PX_PER_QUARTER: f64 = 24.0;
     const ROW: f64 = 6.0;
     let (notes, total) = play_notes(&song);
-    let low = notes.iter().map(|n| n.midi).min().unwrap_or(60).saturating_sub(2);
-    let high = notes.iter().map(|n| n.midi).max().unwrap_or(72).saturating_add(2);
+    let low = notes
+        .iter()
+        .map(|n| n.midi)
+        .min()
+        .unwrap_or(60)
+        .saturating_sub(2);
+    let high = notes
+        .iter()
+        .map(|n| n.midi)
+        .max()
+        .unwrap_or(72)
+        .saturating_add(2);
     let width = (total * PX_PER_QUARTER).max(PX_PER_QUARTER);
     let height = f64::from(high - low + 1) * ROW;
     let bar = song.meters.first().map_or(4.0, |m| {
         let b = m.bar_length();
         *b.numer() as f64 / *b.denom() as f64
     });
-    let bars: Vec<f64> = (0..).map(|i| i as f64 * bar).take_while(|x| *x <= total).collect();
-    let label = format!("Piano roll: {} notes over {} bars", notes.len(), bars.len().saturating_sub(1).max(1));
+    let bars: Vec<f64> = (0..)
+        .map(|i| i as f64 * bar)
+        .take_while(|x| *x <= total)
+        .collect();
+    let label = format!(
+        "Piano roll: {} notes over {} bars",
+        notes.len(),
+        bars.len().saturating_sub(1).max(1)
+    );
     let y = move |midi: u8| f64::from(high - midi) * ROW;
     view! {
         <div class="roll" role="img" aria-label=label>

@@ -54,11 +54,19 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     for backend in [CpuBackend::Flex, CpuBackend::NdArray] {
         let device = backend.device();
         let figures = Figures {
-            train_windows_per_s: median(runs, || pollster::block_on(train_speed(&device, args.steps)))?,
+            train_windows_per_s: median(runs, || {
+                pollster::block_on(train_speed(&device, args.steps))
+            })?,
             stock_lstm_windows_per_s: median(runs, || Ok(stock_speed(&device, args.steps.min(8))))?,
-            gen_tokens_per_s: median(runs, || pollster::block_on(gen_speed(&device, Method::Kernel)))?,
-            burn_carried_tokens_per_s: median(runs, || pollster::block_on(gen_speed(&device, Method::Burn)))?,
-            refeed_tokens_per_s: median(runs, || pollster::block_on(gen_speed(&device, Method::Refeed)))?,
+            gen_tokens_per_s: median(runs, || {
+                pollster::block_on(gen_speed(&device, Method::Kernel))
+            })?,
+            burn_carried_tokens_per_s: median(runs, || {
+                pollster::block_on(gen_speed(&device, Method::Burn))
+            })?,
+            refeed_tokens_per_s: median(runs, || {
+                pollster::block_on(gen_speed(&device, Method::Refeed))
+            })?,
         };
         if !args.json {
             println!(
@@ -93,7 +101,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
 }
 
 fn median(runs: usize, mut measure: impl FnMut() -> Result<f64, String>) -> anyhow::Result<f64> {
-    let mut values = (0..runs).map(|_| measure()).collect::<Result<Vec<f64>, String>>().map_err(anyhow::Error::msg)?;
+    let mut values = (0..runs)
+        .map(|_| measure())
+        .collect::<Result<Vec<f64>, String>>()
+        .map_err(anyhow::Error::msg)?;
     values.sort_by(f64::total_cmp);
     Ok(values[values.len() / 2])
 }
@@ -117,10 +128,18 @@ fn stock_speed(device: &Device, steps: usize) -> f64 {
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let windows = synthetic_windows(steps);
     let mut step = |network: StockNetwork, at: usize| {
-        let ids: Vec<i64> = (at..at + BATCH).flat_map(|i| windows.input(i).iter().map(|&id| i64::from(id))).collect();
-        let targets: Vec<i64> = (at..at + BATCH).map(|i| i64::from(windows.target(i))).collect();
-        let ids = Tensor::<2, Int>::from_data(burn::tensor::TensorData::new(ids, [BATCH, SEQUENCE_LEN]), &device);
-        let targets = Tensor::<1, Int>::from_data(burn::tensor::TensorData::new(targets, [BATCH]), &device);
+        let ids: Vec<i64> = (at..at + BATCH)
+            .flat_map(|i| windows.input(i).iter().map(|&id| i64::from(id)))
+            .collect();
+        let targets: Vec<i64> = (at..at + BATCH)
+            .map(|i| i64::from(windows.target(i)))
+            .collect();
+        let ids = Tensor::<2, Int>::from_data(
+            burn::tensor::TensorData::new(ids, [BATCH, SEQUENCE_LEN]),
+            &device,
+        );
+        let targets =
+            Tensor::<1, Int>::from_data(burn::tensor::TensorData::new(targets, [BATCH]), &device);
         let (hidden, _) = network.lstm.forward(network.embedding.forward(ids), None);
         let last = hidden.narrow(1, SEQUENCE_LEN - 1, 1).reshape([BATCH, 128]);
         let loss = loss_fn.forward(network.output.forward(last), targets);
@@ -134,4 +153,3 @@ fn stock_speed(device: &Device, steps: usize) -> f64 {
     }
     (steps * BATCH) as f64 / started.elapsed().as_secs_f64()
 }
-

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 
-use crate::corpus::{self, EncodeOptions, archive};
+use crate::corpus::{self, Corpus, EncodeOptions, archive};
+use crate::data::{Dataset, SEQUENCE_LEN, SplitConfig};
 use crate::encoding::grid::{self, GridConfig, Step};
 
 /// Arguments of `melodeon corpus`.
@@ -25,6 +26,14 @@ pub struct CorpusArgs {
     /// Print the tokens of the song with this id instead of the report.
     #[arg(long, value_name = "ID")]
     pub tokens: Option<String>,
+    /// Write the windows of the song split (seed `--split-seed`) to this JSON file instead of
+    /// the report: the flat id buffer, the vocabulary and each part's window starts, so that
+    /// the same data can be cross-checked in another framework.
+    #[arg(long, value_name = "FILE")]
+    pub windows: Option<PathBuf>,
+    /// Seed of the song split written by `--windows` (the same default as `melodeon train`).
+    #[arg(long, default_value_t = 42)]
+    pub split_seed: u64,
     /// List every file and song problem, not only the totals.
     #[arg(long)]
     pub verbose: bool,
@@ -45,7 +54,9 @@ pub fn run(args: &CorpusArgs) -> anyhow::Result<()> {
     };
     let files = archive::read_paths(&args.paths, opts.max_file_bytes);
     let corpus = corpus::ingest(files, &opts);
-    if let Some(id) = &args.tokens {
+    if let Some(path) = &args.windows {
+        write_windows(&corpus, args.split_seed, path)?;
+    } else if let Some(id) = &args.tokens {
         let Some(song) = corpus.find(id) else {
             bail!("no accepted song with id '{id}'");
         };
@@ -61,4 +72,30 @@ pub fn run(args: &CorpusArgs) -> anyhow::Result<()> {
         println!("{}", corpus.report.totals);
     }
     Ok(())
+}
+
+/// Writes the song-split windows of `corpus` as JSON (see [`CorpusArgs::windows`]).
+fn write_windows(corpus: &Corpus, seed: u64, path: &PathBuf) -> anyhow::Result<()> {
+    let split = SplitConfig {
+        seed,
+        ..SplitConfig::default()
+    };
+    let data = Dataset::new(&corpus.id_sequences(), SEQUENCE_LEN, &split);
+    let starts =
+        |part: &[usize]| -> Vec<usize> { part.iter().map(|&i| data.windows.start(i)).collect() };
+    let tokens: Vec<String> = corpus
+        .vocab
+        .tokens()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let json = serde_json::json!({
+        "sequence_len": SEQUENCE_LEN,
+        "vocab": tokens,
+        "ids": data.windows.ids(),
+        "train": starts(&data.split.train),
+        "valid": starts(&data.split.valid),
+        "test": starts(&data.split.test),
+    });
+    std::fs::write(path, json.to_string()).with_context(|| format!("writing {}", path.display()))
 }

@@ -42,12 +42,24 @@ pub struct EvalArgs {
 /// Runs `melodeon eval`.
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let (header, model, device) = load_model(&args.model)?;
-    let corpus = read_corpus(&args.corpus, EncodeOptions { grid: header.grid, ..EncodeOptions::default() })?;
+    let corpus = read_corpus(
+        &args.corpus,
+        EncodeOptions {
+            grid: header.grid,
+            ..EncodeOptions::default()
+        },
+    )?;
     let mut skipped = 0;
     let songs: Vec<Vec<u32>> = corpus
         .songs
         .iter()
-        .filter_map(|song| header.vocab.encode(&song.tokens).inspect_err(|_| skipped += 1).ok())
+        .filter_map(|song| {
+            header
+                .vocab
+                .encode(&song.tokens)
+                .inspect_err(|_| skipped += 1)
+                .ok()
+        })
         .collect();
     if skipped > 0 {
         eprintln!("{skipped} songs skipped: they use tokens outside the model's vocabulary");
@@ -58,8 +70,14 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let trained = header.training.split;
     let split = match args.split {
         None => trained,
-        Some(EvalSplit::Songs | EvalSplit::All) => SplitConfig { mode: SplitMode::BySong, ..trained },
-        Some(EvalSplit::Windows) => SplitConfig { mode: SplitMode::ByWindow, ..trained },
+        Some(EvalSplit::Songs | EvalSplit::All) => SplitConfig {
+            mode: SplitMode::BySong,
+            ..trained
+        },
+        Some(EvalSplit::Windows) => SplitConfig {
+            mode: SplitMode::ByWindow,
+            ..trained
+        },
     };
     let dataset = Dataset::new(&songs, SEQUENCE_LEN, &split);
     let windows = match args.split {
@@ -67,8 +85,15 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         _ => dataset.split.test.clone(),
     };
     let hold = header.vocab.id(Token::Hold).unwrap_or(u32::MAX);
-    let metrics = pollster::block_on(evaluate(&model, &dataset.windows, &windows, hold, 256, &device))
-        .map_err(anyhow::Error::msg)?;
+    let metrics = pollster::block_on(evaluate(
+        &model,
+        &dataset.windows,
+        &windows,
+        hold,
+        256,
+        &device,
+    ))
+    .map_err(anyhow::Error::msg)?;
     if args.json {
         println!("{}", serde_json::to_string(&metrics)?);
     } else {

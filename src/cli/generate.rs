@@ -68,17 +68,29 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     }
     for seed in args.seed..args.seed + args.count {
         let config = GenerateConfig {
-            sampler: SamplerConfig { temperature: args.temperature.clamp(0.1, 2.0), top_k: args.top_k, seed },
+            sampler: SamplerConfig {
+                temperature: args.temperature.clamp(0.1, 2.0),
+                top_k: args.top_k,
+                seed,
+            },
             max_len: args.max_len,
         };
         let mut decoder = Stateful::new(&model, &device, &context);
-        let ids = pollster::block_on(generate(&mut decoder, grammar, &primer_ids, &config)).map_err(anyhow::Error::msg)?;
+        let ids = pollster::block_on(generate(&mut decoder, grammar, &primer_ids, &config))
+            .map_err(anyhow::Error::msg)?;
         let tokens: Vec<Token> = header.vocab.decode(&ids)?;
         if let Some(dir) = &args.midi {
-            let song = grid::to_song(&tokens, &header.grid, &format!("seed-{seed}"), Key::C_MAJOR, vec![args.meter])?;
+            let song = grid::to_song(
+                &tokens,
+                &header.grid,
+                &format!("seed-{seed}"),
+                Key::C_MAJOR,
+                vec![args.meter],
+            )?;
             let title = format!("Melodeon tune, seed {seed}");
             let path = dir.join(format!("melodeon-seed-{seed}.mid"));
-            std::fs::write(&path, midi::write(&song, &title, args.tempo)).with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(&path, midi::write(&song, &title, args.tempo))
+                .with_context(|| format!("writing {}", path.display()))?;
         }
         if args.json {
             let text: Vec<String> = tokens.iter().map(ToString::to_string).collect();

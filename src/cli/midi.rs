@@ -18,8 +18,10 @@ pub struct MidiArgs {
 
 /// Runs `melodeon midi`.
 pub fn run(args: &MidiArgs) -> anyhow::Result<()> {
-    let bytes = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let smf = Smf::parse(&bytes).with_context(|| format!("{} is not a valid MIDI file", args.file.display()))?;
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let smf = Smf::parse(&bytes)
+        .with_context(|| format!("{} is not a valid MIDI file", args.file.display()))?;
     let ticks_per_quarter = match smf.header.timing {
         Timing::Metrical(t) => u32::from(t.as_int()),
         Timing::Timecode(..) => 0,
@@ -32,14 +34,29 @@ pub fn run(args: &MidiArgs) -> anyhow::Result<()> {
         for event in track {
             time += event.delta.as_int();
             match event.kind {
-                TrackEventKind::Meta(MetaMessage::TrackName(name)) => title = Some(String::from_utf8_lossy(name).into_owned()),
-                TrackEventKind::Meta(MetaMessage::Tempo(t)) => tempo = Some(60_000_000.0 / f64::from(t.as_int())),
-                TrackEventKind::Meta(MetaMessage::TimeSignature(n, d, ..)) => meter = Some(format!("{n}/{}", 1u32 << d)),
-                TrackEventKind::Meta(MetaMessage::KeySignature(fifths, minor)) => key = Some((fifths, minor)),
-                TrackEventKind::Midi { message: MidiMessage::NoteOn { key: k, vel }, .. } if vel.as_int() > 0 => {
+                TrackEventKind::Meta(MetaMessage::TrackName(name)) => {
+                    title = Some(String::from_utf8_lossy(name).into_owned())
+                }
+                TrackEventKind::Meta(MetaMessage::Tempo(t)) => {
+                    tempo = Some(60_000_000.0 / f64::from(t.as_int()))
+                }
+                TrackEventKind::Meta(MetaMessage::TimeSignature(n, d, ..)) => {
+                    meter = Some(format!("{n}/{}", 1u32 << d))
+                }
+                TrackEventKind::Meta(MetaMessage::KeySignature(fifths, minor)) => {
+                    key = Some((fifths, minor))
+                }
+                TrackEventKind::Midi {
+                    message: MidiMessage::NoteOn { key: k, vel },
+                    ..
+                } if vel.as_int() > 0 => {
                     sounding.push((k.as_int(), time));
                 }
-                TrackEventKind::Midi { message: MidiMessage::NoteOff { key: k, .. } | MidiMessage::NoteOn { key: k, .. }, .. } => {
+                TrackEventKind::Midi {
+                    message:
+                        MidiMessage::NoteOff { key: k, .. } | MidiMessage::NoteOn { key: k, .. },
+                    ..
+                } => {
                     if let Some(at) = sounding.iter().position(|(p, _)| *p == k.as_int()) {
                         let (pitch, start) = sounding.remove(at);
                         notes.push([u32::from(pitch), start, time]);
@@ -57,7 +74,14 @@ pub fn run(args: &MidiArgs) -> anyhow::Result<()> {
         });
         println!("{json}");
     } else {
-        println!("{} · {} ticks per quarter · tempo {:?} · meter {:?} · key {:?}", title.unwrap_or_default(), ticks_per_quarter, tempo, meter, key);
+        println!(
+            "{} · {} ticks per quarter · tempo {:?} · meter {:?} · key {:?}",
+            title.unwrap_or_default(),
+            ticks_per_quarter,
+            tempo,
+            meter,
+            key
+        );
         for [pitch, start, end] in notes {
             println!("{pitch:3} {start:6} {end:6}");
         }

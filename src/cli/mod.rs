@@ -51,13 +51,19 @@ pub fn run() -> anyhow::Result<()> {
 
 /// Reads and encodes a corpus from files, folders and zips, and reports what was rejected
 /// on standard error. Fails when no song was accepted.
-fn read_corpus(paths: &[std::path::PathBuf], options: crate::corpus::EncodeOptions) -> anyhow::Result<crate::corpus::Corpus> {
+fn read_corpus(
+    paths: &[std::path::PathBuf],
+    options: crate::corpus::EncodeOptions,
+) -> anyhow::Result<crate::corpus::Corpus> {
     let files = crate::corpus::archive::read_paths(paths, options.max_file_bytes);
     let corpus = crate::corpus::ingest(files, &options);
     let totals = &corpus.report.totals;
     eprintln!(
         "corpus: {} files, {} songs, {} accepted, {} rejected",
-        totals.files, totals.songs, totals.accepted, totals.songs - totals.accepted
+        totals.files,
+        totals.songs,
+        totals.accepted,
+        totals.songs - totals.accepted
     );
     if corpus.songs.is_empty() {
         anyhow::bail!("no song in the corpus could be used (see `melodeon corpus --verbose`)");
@@ -68,10 +74,15 @@ fn read_corpus(paths: &[std::path::PathBuf], options: crate::corpus::EncodeOptio
 /// Reads a model file onto the native CPU device.
 fn load_model(
     path: &std::path::Path,
-) -> anyhow::Result<(crate::model::file::ModelHeader, crate::model::MelodyModel, burn::tensor::Device)> {
-    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+) -> anyhow::Result<(
+    crate::model::file::ModelHeader,
+    crate::model::MelodyModel,
+    burn::tensor::Device,
+)> {
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
     let (_, device) = crate::backend::native();
-    let (header, model) =
-        crate::model::file::load(&bytes, &device).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (header, model) = crate::model::file::load(&bytes, &device)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok((header, model, device))
 }

@@ -2,18 +2,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use web_time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::{load_model, read_corpus};
 use crate::backend;
-use crate::data::{Dataset, SEQUENCE_LEN, SplitConfig, SplitMode};
-use crate::encoding::grid::Token;
-use crate::model::ModelConfig;
-use crate::model::file::{self, ModelHeader, TrainingInfo};
-use crate::train::{LossMode, Metrics, TrainConfig, Trainer, evaluate};
+use crate::data::{SplitConfig, SplitMode};
+use crate::train::{Job, JobSpec, LossMode, Metrics, Shape, TrainConfig};
 
 /// How to split the corpus (command-line spelling of [`SplitMode`]).
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -97,8 +93,8 @@ pub struct TrainArgs {
     /// Print one JSON line per epoch and a JSON summary.
     #[arg(long)]
     json: bool,
-    /// Continue from this model file (fine-tuning) instead of a fresh network; its
-    /// vocabulary must hold every token of the corpus.
+    /// Continue from this model file (fine-tuning) instead of a fresh network; songs with a
+    /// token outside its vocabulary are skipped (and listed).
     #[arg(long)]
     init: Option<PathBuf>,
     /// Where to write the model file.
@@ -110,129 +106,120 @@ pub struct TrainArgs {
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let (_, device) = backend::native();
     let corpus = read_corpus(&args.corpus, Default::default())?;
-    let vocab = corpus.vocab.clone();
-    let hold = vocab.id(Token::Hold).unwrap_or(u32::MAX);
-    let split_config = SplitConfig {
-        mode: match args.split {
-            SplitArg::Songs => SplitMode::BySong,
-            SplitArg::Windows => SplitMode::ByWindow,
+    let spec = JobSpec {
+        name: args.name.clone(),
+        corpus_name: args.corpus_name.clone().unwrap_or_else(|| {
+            let paths: Vec<String> = args
+                .corpus
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            paths.join(", ")
+        }),
+        shape: Shape {
+            hidden: args.hidden,
+            layers: args.layers,
+            embedding: args.embedding,
+            dropout: args.dropout,
         },
-        seed: args.seed,
-        ..SplitConfig::default()
-    };
-    let dataset = Dataset::new(&corpus.id_sequences(), SEQUENCE_LEN, &split_config);
-    let train_windows = dataset.split.train.clone();
-    let model_config = ModelConfig {
-        vocab_size: vocab.len(),
-        embedding_dim: args.embedding.unwrap_or(vocab.len()),
-        hidden: args.hidden,
-        layers: args.layers,
-        dropout: args.dropout,
-    };
-    let config = TrainConfig {
-        epochs: args.epochs,
-        batch_size: args.batch,
-        learning_rate: args.lr,
-        lr_decay: args.lr_decay,
-        loss: match args.loss {
-            LossArg::Last => LossMode::Last,
-            LossArg::All => LossMode::All,
+        train: TrainConfig {
+            epochs: args.epochs,
+            batch_size: args.batch,
+            learning_rate: args.lr,
+            lr_decay: args.lr_decay,
+            loss: match args.loss {
+                LossArg::Last => LossMode::Last,
+                LossArg::All => LossMode::All,
+            },
+            stride: args.stride,
+            warmup: args.warmup,
+            grad_clip: args.clip,
+            eval_every: args.eval_every,
+            seed: args.seed,
         },
-        stride: args.stride,
-        warmup: args.warmup,
-        grad_clip: args.clip,
-        eval_every: args.eval_every,
-        seed: args.seed,
+        split: SplitConfig {
+            mode: match args.split {
+                SplitArg::Songs => SplitMode::BySong,
+                SplitArg::Windows => SplitMode::ByWindow,
+            },
+            seed: args.seed,
+            ..SplitConfig::default()
+        },
+        grid: Default::default(),
     };
-    eprintln!(
-        "{} songs, {} windows ({} training, used at stride {}, {} validation, {} test); {} parameters",
-        corpus.songs.len(),
-        dataset.windows.len(),
-        train_windows.len(),
-        args.stride,
-        dataset.split.valid.len(),
-        dataset.split.test.len(),
-        model_config.num_params()
-    );
-    let mut trainer = match &args.init {
-        None => Trainer::new(&model_config, config.clone(), train_windows, dataset.split.valid.clone(), hold, &device),
+    let base = match &args.init {
+        None => None,
         Some(path) => {
             let (header, model, _) = load_model(path)?;
-            if header.vocab != vocab || header.config != model_config {
-                bail!("{} has another vocabulary or network shape than this corpus and these options", path.display());
-            }
-            Trainer::from_model(model, config.clone(), train_windows, dataset.split.valid.clone(), hold, &device)
+            Some((header, model))
         }
+    };
+    let mut job = Job::new(&corpus, spec, base, &device).map_err(anyhow::Error::msg)?;
+    for skipped in job.skipped() {
+        eprintln!("skipped {}: {}", skipped.song, skipped.reason);
     }
-    .map_err(anyhow::Error::msg)?;
-    let started = Instant::now();
-    let bar = ProgressBar::new((trainer.steps_per_epoch() * args.epochs) as u64).with_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} steps · {msg}").context("progress style")?,
+    let sizes = job.sizes();
+    eprintln!(
+        "{} songs; windows: {} training (used at stride {}), {} validation, {} test; {} parameters",
+        sizes.songs,
+        sizes.train_windows,
+        args.stride,
+        sizes.valid_windows,
+        sizes.test_windows,
+        sizes.params
     );
-    while !trainer.is_finished() {
-        let progress = pollster::block_on(trainer.step(&dataset.windows)).map_err(anyhow::Error::msg)?;
+    let bar = ProgressBar::new((sizes.steps_per_epoch * args.epochs) as u64).with_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} steps · {msg}")
+            .context("progress style")?,
+    );
+    while !job.is_finished() {
+        let progress = pollster::block_on(job.step()).map_err(anyhow::Error::msg)?;
         bar.inc(1);
         bar.set_message(format!(
             "epoch {}/{} · loss {:.3} · {:.0} windows/s · ETA {:.0} s",
-            progress.epoch, progress.epochs, progress.train_loss, progress.windows_per_s, progress.eta_s
+            progress.epoch,
+            progress.epochs,
+            progress.train_loss,
+            progress.windows_per_s,
+            progress.eta_s
         ));
         if let Some(valid) = progress.valid {
-            let seconds = started.elapsed().as_secs_f64();
-            let test = match trainer.current_model().filter(|_| args.track_test) {
-                Some(model) => Some(
-                    pollster::block_on(evaluate(&model, &dataset.windows, &dataset.split.test, hold, 256, &device))
-                        .map_err(anyhow::Error::msg)?,
-                ),
-                None => None,
+            let test = if args.track_test {
+                Some(pollster::block_on(job.test_current()).map_err(anyhow::Error::msg)?)
+            } else {
+                None
             };
             let line = serde_json::json!({
                 "epoch": progress.epoch, "step": progress.step, "train_loss": progress.train_loss,
-                "valid": valid, "test": test, "seconds": seconds,
+                "valid": valid, "test": test, "seconds": job.training_seconds(),
             });
             if args.json {
                 println!("{line}");
             } else {
                 bar.println(format!(
                     "epoch {} step {}: validation NLL {:.4} (onset {:.3} bits), accuracy {:.3}",
-                    progress.epoch, progress.step, valid.nll, valid.onset_bits(), valid.accuracy
+                    progress.epoch,
+                    progress.step,
+                    valid.nll,
+                    valid.onset_bits(),
+                    valid.accuracy
                 ));
             }
         }
     }
     bar.finish_and_clear();
-    let training_seconds = started.elapsed().as_secs_f64();
-    let Some(model) = trainer.best_model() else {
-        bail!("training produced no model");
-    };
-    let test = pollster::block_on(evaluate(&model, &dataset.windows, &dataset.split.test, hold, 256, &device))
-        .map_err(anyhow::Error::msg)?;
-    let header = ModelHeader {
-        name: args.name.clone(),
-        config: model_config,
-        vocab,
-        grid: Default::default(),
-        training: TrainingInfo {
-            corpus: args.corpus_name.clone().unwrap_or_else(|| {
-                args.corpus.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-            }),
-            songs: corpus.songs.len(),
-            config,
-            split: split_config,
-            valid: trainer.best_metrics(),
-            test: Some(test),
-            training_seconds,
-            created_unix_s: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
-        },
-    };
-    let bytes = file::save(&header, &model)?;
+    let (bytes, test) = pollster::block_on(job.finish()).map_err(anyhow::Error::msg)?;
     std::fs::write(&args.out, bytes).with_context(|| format!("writing {}", args.out.display()))?;
-    report(args.json, &test, training_seconds, &args.out);
+    report(args.json, &test, job.training_seconds(), &args.out);
     Ok(())
 }
 
 fn report(json: bool, test: &Metrics, seconds: f64, out: &std::path::Path) {
     if json {
-        println!("{}", serde_json::json!({ "test": test, "training_seconds": seconds, "out": out }));
+        println!(
+            "{}",
+            serde_json::json!({ "test": test, "training_seconds": seconds, "out": out })
+        );
     } else {
         println!(
             "test NLL {:.4} nats/token, onset {:.3} bits, accuracy {:.3} ({} windows); trained in {:.0} s; wrote {}",

@@ -55,7 +55,8 @@ pub struct Split {
 
 /// Shuffles the songs (or windows) with `ChaCha8Rng::seed_from_u64(seed)` and
 /// gives the first `train` share to training, the next `valid` share to
-/// validation and the rest to test (shares rounded down, clamped to 0–1).
+/// validation and the rest to test (shares rounded down, clamped to 0–1; with three units or
+/// more, validation and test get at least one each).
 pub fn split(windows: &Windows, cfg: &SplitConfig) -> Split {
     let units = match cfg.mode {
         SplitMode::BySong => windows.songs(),
@@ -64,8 +65,13 @@ pub fn split(windows: &Windows, cfg: &SplitConfig) -> Split {
     let mut order: Vec<usize> = (0..units).collect();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(cfg.seed));
     let share = |f: f64| ((units as f64) * f.clamp(0.0, 1.0)).floor() as usize;
-    let n_train = share(cfg.train).min(units);
-    let n_valid = share(cfg.valid).min(units - n_train);
+    let mut n_train = share(cfg.train).min(units);
+    let mut n_valid = share(cfg.valid).min(units - n_train);
+    // A small corpus still gets one unit each for validation and test when both are asked for.
+    if units >= 3 && cfg.valid > 0.0 && cfg.train + cfg.valid < 1.0 {
+        n_valid = n_valid.max(1);
+        n_train = n_train.min(units - n_valid - 1);
+    }
     let expand = |part: &[usize]| -> Vec<usize> {
         let mut out: Vec<usize> = match cfg.mode {
             SplitMode::BySong => part

@@ -100,6 +100,11 @@ impl Windows {
         &self.ids[s..s + self.sequence_len]
     }
 
+    /// Offset in [`Windows::ids`] of window `i`'s first input id. Panics if `i >= len()`.
+    pub fn start(&self, i: usize) -> usize {
+        self.starts[i]
+    }
+
     /// The id window `i` predicts. Panics if `i >= len()`.
     pub fn target(&self, i: usize) -> u32 {
         self.ids[self.starts[i] + self.sequence_len]

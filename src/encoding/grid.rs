@@ -44,7 +44,11 @@ impl fmt::Display for Token {
 
 /// Tokens as text, separated by spaces (`60 _ _ r _ 62`), as the seed writes them.
 pub fn to_text(tokens: &[Token]) -> String {
-    tokens.iter().map(Token::to_string).collect::<Vec<_>>().join(" ")
+    tokens
+        .iter()
+        .map(Token::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A string that is not a grid token.

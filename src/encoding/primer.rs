@@ -41,7 +41,10 @@ pub fn parse(text: &str, step: Step, shift: i32) -> Result<Vec<Token>, PrimerErr
         let onset = match item {
             "_" => {
                 if tokens.is_empty() {
-                    return Err(error(index, "a hold `_` needs a note or rest before it".into()));
+                    return Err(error(
+                        index,
+                        "a hold `_` needs a note or rest before it".into(),
+                    ));
                 }
                 tokens.push(Token::Hold);
                 index += 1;
@@ -49,7 +52,11 @@ pub fn parse(text: &str, step: Step, shift: i32) -> Result<Vec<Token>, PrimerErr
             }
             "r" => Token::Rest,
             _ if item.chars().all(|c| c.is_ascii_digit()) => {
-                let midi: u8 = item.parse().ok().filter(|&m| m <= 127).ok_or_else(|| error(index, "MIDI numbers go from 0 to 127".into()))?;
+                let midi: u8 = item
+                    .parse()
+                    .ok()
+                    .filter(|&m| m <= 127)
+                    .ok_or_else(|| error(index, "MIDI numbers go from 0 to 127".into()))?;
                 tokens.push(Token::Note(midi));
                 index += 1;
                 continue;
@@ -69,20 +76,31 @@ pub fn parse(text: &str, step: Step, shift: i32) -> Result<Vec<Token>, PrimerErr
                 tokens.push(onset);
                 index += 1;
             }
-            None => return Err(error(index, "a note name needs a duration after it, e.g. `G4 8`".into())),
+            None => {
+                return Err(error(
+                    index,
+                    "a note name needs a duration after it, e.g. `G4 8`".into(),
+                ));
+            }
         }
     }
     Ok(tokens)
 }
 
 fn is_duration(item: &str) -> bool {
-    matches!(item.trim_end_matches('.'), "1" | "2" | "4" | "8" | "16" | "32") && item.matches('.').count() <= 1
+    matches!(
+        item.trim_end_matches('.'),
+        "1" | "2" | "4" | "8" | "16" | "32"
+    ) && item.matches('.').count() <= 1
 }
 
 /// Grid steps of a duration like `8` or `4.`.
 fn steps(item: &str, step: Step) -> Result<usize, String> {
     let dotted = item.ends_with('.');
-    let reciprocal: u32 = item.trim_end_matches('.').parse().map_err(|_| "not a duration".to_string())?;
+    let reciprocal: u32 = item
+        .trim_end_matches('.')
+        .parse()
+        .map_err(|_| "not a duration".to_string())?;
     let mut quarters = num_rational::Ratio::new(4, reciprocal);
     if dotted {
         quarters = quarters * num_rational::Ratio::new(3, 2);
@@ -98,9 +116,12 @@ fn steps(item: &str, step: Step) -> Result<usize, String> {
 fn note_name(item: &str, shift: i32) -> Result<u8, String> {
     let mut chars = item.chars();
     let letter = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or(' ');
-    let base = letter_semitone(letter).ok_or("expected a note name (A–G), a MIDI number, `r` or `_`")?;
+    let base =
+        letter_semitone(letter).ok_or("expected a note name (A–G), a MIDI number, `r` or `_`")?;
     let rest: String = chars.collect();
-    let digits_at = rest.find(|c: char| c.is_ascii_digit() || c == '-').ok_or("add an octave, e.g. `G4`")?;
+    let digits_at = rest
+        .find(|c: char| c.is_ascii_digit() || c == '-')
+        .ok_or("add an octave, e.g. `G4`")?;
     let (accidentals, octave) = rest.split_at(digits_at);
     let mut alter = 0;
     for c in accidentals.chars() {
@@ -110,9 +131,14 @@ fn note_name(item: &str, shift: i32) -> Result<u8, String> {
             _ => return Err(format!("unknown accidental `{c}` (use # or b)")),
         };
     }
-    let octave: i32 = octave.parse().map_err(|_| format!("`{octave}` is not an octave number"))?;
+    let octave: i32 = octave
+        .parse()
+        .map_err(|_| format!("`{octave}` is not an octave number"))?;
     let midi = 12 * (octave + 1) + base + alter + shift;
-    u8::try_from(midi).ok().filter(|&m| m <= 127).ok_or_else(|| "this note is outside the MIDI range".into())
+    u8::try_from(midi)
+        .ok()
+        .filter(|&m| m <= 127)
+        .ok_or_else(|| "this note is outside the MIDI range".into())
 }
 
 #[cfg(test)]
@@ -126,7 +152,10 @@ mod tests {
     #[test]
     fn note_names_with_durations() {
         assert_eq!(tokens("G4 8 A4 8"), "67 _ 69 _");
-        assert_eq!(tokens("F#4 4. r 16 Bb3 2"), "66 _ _ _ _ _ r 58 _ _ _ _ _ _ _");
+        assert_eq!(
+            tokens("F#4 4. r 16 Bb3 2"),
+            "66 _ _ _ _ _ r 58 _ _ _ _ _ _ _"
+        );
         assert_eq!(tokens("c5 16"), "72");
     }
 

@@ -48,7 +48,10 @@ pub fn encode(shared: &SharedTune) -> String {
     let mut out = vec![b'M', VERSION];
     let p = &shared.tune.provenance;
     varint(&mut out, p.seed);
-    varint(&mut out, u64::from((p.temperature.clamp(0.0, 60.0) * 1000.0).round() as u32));
+    varint(
+        &mut out,
+        u64::from((p.temperature.clamp(0.0, 60.0) * 1000.0).round() as u32),
+    );
     varint(&mut out, p.max_len as u64);
     varint(&mut out, p.created_ms.max(0.0) as u64);
     text(&mut out, &p.model);
@@ -78,8 +81,13 @@ pub fn encode(shared: &SharedTune) -> String {
 
 /// Reads a fragment made by [`encode`] (with or without the leading `#`).
 pub fn decode(fragment: &str) -> Result<SharedTune, LinkError> {
-    let data = fragment.trim_start_matches('#').strip_prefix(FRAGMENT_KEY).ok_or(LinkError::NotATune)?;
-    let bytes = URL_SAFE_NO_PAD.decode(data.trim()).map_err(|_| LinkError::NotATune)?;
+    let data = fragment
+        .trim_start_matches('#')
+        .strip_prefix(FRAGMENT_KEY)
+        .ok_or(LinkError::NotATune)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(data.trim())
+        .map_err(|_| LinkError::NotATune)?;
     if bytes.len() < 6 || bytes[0] != b'M' {
         return Err(LinkError::NotATune);
     }
@@ -98,7 +106,8 @@ pub fn decode(fragment: &str) -> Result<SharedTune, LinkError> {
     let model = r.text()?;
     let primer = r.text()?;
     let shift = r.byte()? as i8;
-    let meter = Meter::parse(&format!("{}/{}", r.byte()?, r.byte()?)).ok_or(LinkError::Damaged("bad meter"))?;
+    let meter = Meter::parse(&format!("{}/{}", r.byte()?, r.byte()?))
+        .ok_or(LinkError::Damaged("bad meter"))?;
     let tempo_bpm = r.varint()? as f64;
     let title = r.text()?;
     if !(-5..=6).contains(&shift) {
@@ -120,8 +129,22 @@ pub fn decode(fragment: &str) -> Result<SharedTune, LinkError> {
     }
     Ok(SharedTune {
         title,
-        tune: Tune { tokens, provenance: Provenance { model, seed, temperature, primer, max_len, created_ms } },
-        presentation: Presentation { shift, meter, tempo_bpm },
+        tune: Tune {
+            tokens,
+            provenance: Provenance {
+                model,
+                seed,
+                temperature,
+                primer,
+                max_len,
+                created_ms,
+            },
+        },
+        presentation: Presentation {
+            shift,
+            meter,
+            tempo_bpm,
+        },
     })
 }
 
@@ -148,7 +171,10 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn byte(&mut self) -> Result<u8, LinkError> {
-        let (&first, rest) = self.bytes.split_first().ok_or(LinkError::Damaged("cut short"))?;
+        let (&first, rest) = self
+            .bytes
+            .split_first()
+            .ok_or(LinkError::Damaged("cut short"))?;
         self.bytes = rest;
         Ok(first)
     }
@@ -197,7 +223,14 @@ mod tests {
                     created_ms: 1_764_000_000_000.0,
                 },
             },
-            presentation: Presentation { shift: -5, meter: Meter { numerator: 6, denominator: 8 }, tempo_bpm: 96.0 },
+            presentation: Presentation {
+                shift: -5,
+                meter: Meter {
+                    numerator: 6,
+                    denominator: 8,
+                },
+                tempo_bpm: 96.0,
+            },
         }
     }
 
@@ -211,7 +244,16 @@ mod tests {
     #[test]
     fn a_long_tune_stays_short() {
         let mut long = shared();
-        long.tune.tokens = (0..64).flat_map(|i| [Token::Note(60 + (i % 12) as u8), Token::Hold, Token::Hold, Token::Hold]).collect();
+        long.tune.tokens = (0..64)
+            .flat_map(|i| {
+                [
+                    Token::Note(60 + (i % 12) as u8),
+                    Token::Hold,
+                    Token::Hold,
+                    Token::Hold,
+                ]
+            })
+            .collect();
         assert!(encode(&long).len() < 250, "{}", encode(&long).len());
     }
 
@@ -220,11 +262,17 @@ mod tests {
         let link = encode(&shared());
         assert_eq!(decode("#something-else"), Err(LinkError::NotATune));
         assert_eq!(decode("tune=!!!"), Err(LinkError::NotATune));
-        assert!(matches!(decode(&link[..link.len() - 6]), Err(LinkError::Damaged(_) | LinkError::NotATune)));
+        assert!(matches!(
+            decode(&link[..link.len() - 6]),
+            Err(LinkError::Damaged(_) | LinkError::NotATune)
+        ));
         let mut chars: Vec<char> = link.chars().collect();
         let at = chars.len() / 2;
         chars[at] = if chars[at] == 'A' { 'B' } else { 'A' };
         let tampered: String = chars.into_iter().collect();
-        assert_eq!(decode(&tampered), Err(LinkError::Damaged("checksum mismatch")));
+        assert_eq!(
+            decode(&tampered),
+            Err(LinkError::Damaged("checksum mismatch"))
+        );
     }
 }

@@ -2,7 +2,9 @@
 //! tune's title, and exact note on/off times at 480 ticks per quarter note.
 
 use midly::num::{u4, u7, u15, u24, u28};
-use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, Track, TrackEvent, TrackEventKind};
+use midly::{
+    Format, Header, MetaMessage, MidiMessage, Smf, Timing, Track, TrackEvent, TrackEventKind,
+};
 
 use crate::song::{Key, Mode, Pitch, Song, letter_semitone};
 
@@ -31,35 +33,73 @@ pub fn timed_notes(song: &Song) -> Vec<TimedNote> {
         let start = ticks(clock);
         clock += event.duration;
         if let Pitch::Note(pitch) = event.pitch {
-            notes.push(TimedNote { pitch, start, end: ticks(clock) });
+            notes.push(TimedNote {
+                pitch,
+                start,
+                end: ticks(clock),
+            });
         }
     }
     notes
 }
 
 fn ticks(quarters: num_rational::Ratio<u32>) -> u32 {
-    (quarters * u32::from(TICKS_PER_QUARTER)).round().to_integer()
+    (quarters * u32::from(TICKS_PER_QUARTER))
+        .round()
+        .to_integer()
 }
 
 /// Writes `song` as a format-0 MIDI file at `tempo_bpm` quarter notes per minute.
 pub fn write(song: &Song, title: &str, tempo_bpm: f64) -> Vec<u8> {
     let meter = song.meters.first().copied();
     let mut events: Vec<(u32, TrackEventKind<'_>)> = vec![
-        (0, TrackEventKind::Meta(MetaMessage::TrackName(title.as_bytes()))),
-        (0, TrackEventKind::Meta(MetaMessage::Tempo(u24::new(micros_per_quarter(tempo_bpm))))),
+        (
+            0,
+            TrackEventKind::Meta(MetaMessage::TrackName(title.as_bytes())),
+        ),
+        (
+            0,
+            TrackEventKind::Meta(MetaMessage::Tempo(u24::new(micros_per_quarter(tempo_bpm)))),
+        ),
         (0, TrackEventKind::Meta(key_signature(&song.key))),
-        (0, TrackEventKind::Midi { channel: u4::new(0), message: MidiMessage::ProgramChange { program: u7::new(PROGRAM) } }),
+        (
+            0,
+            TrackEventKind::Midi {
+                channel: u4::new(0),
+                message: MidiMessage::ProgramChange {
+                    program: u7::new(PROGRAM),
+                },
+            },
+        ),
     ];
     if let Some(meter) = meter {
         let denominator = meter.denominator.max(1).trailing_zeros() as u8;
         let numerator = u8::try_from(meter.numerator).unwrap_or(u8::MAX);
-        events.insert(2, (0, TrackEventKind::Meta(MetaMessage::TimeSignature(numerator, denominator, 24, 8))));
+        events.insert(
+            2,
+            (
+                0,
+                TrackEventKind::Meta(MetaMessage::TimeSignature(numerator, denominator, 24, 8)),
+            ),
+        );
     }
     let mut last = 0;
     for note in timed_notes(song) {
         let key = u7::new(note.pitch.min(127));
-        events.push((note.start, midi(MidiMessage::NoteOn { key, vel: u7::new(VELOCITY) })));
-        events.push((note.end, midi(MidiMessage::NoteOff { key, vel: u7::new(0) })));
+        events.push((
+            note.start,
+            midi(MidiMessage::NoteOn {
+                key,
+                vel: u7::new(VELOCITY),
+            }),
+        ));
+        events.push((
+            note.end,
+            midi(MidiMessage::NoteOff {
+                key,
+                vel: u7::new(0),
+            }),
+        ));
         last = note.end;
     }
     events.push((last, TrackEventKind::Meta(MetaMessage::EndOfTrack)));
@@ -75,16 +115,23 @@ pub fn write(song: &Song, title: &str, tempo_bpm: f64) -> Vec<u8> {
         })
         .collect();
     let smf = Smf {
-        header: Header::new(Format::SingleTrack, Timing::Metrical(u15::new(TICKS_PER_QUARTER))),
+        header: Header::new(
+            Format::SingleTrack,
+            Timing::Metrical(u15::new(TICKS_PER_QUARTER)),
+        ),
         tracks: vec![track],
     };
     let mut bytes = Vec::new();
-    smf.write_std(&mut bytes).expect("writing to memory cannot fail");
+    smf.write_std(&mut bytes)
+        .expect("writing to memory cannot fail");
     bytes
 }
 
 fn midi(message: MidiMessage) -> TrackEventKind<'static> {
-    TrackEventKind::Midi { channel: u4::new(0), message }
+    TrackEventKind::Midi {
+        channel: u4::new(0),
+        message,
+    }
 }
 
 fn micros_per_quarter(tempo_bpm: f64) -> u32 {
@@ -127,10 +174,16 @@ mod tests {
         Song {
             id: "t".into(),
             title: None,
-            source: Source { file: String::new(), record: None },
+            source: Source {
+                file: String::new(),
+                record: None,
+            },
             region: None,
             key,
-            meters: vec![Meter { numerator: 6, denominator: 8 }],
+            meters: vec![Meter {
+                numerator: 6,
+                denominator: 8,
+            }],
             events: vec![
                 Event::new(Pitch::Note(67), q(1, 2), 1),
                 Event::new(Pitch::Rest, q(1, 4), 1),
@@ -146,9 +199,21 @@ mod tests {
         assert_eq!(
             notes,
             [
-                TimedNote { pitch: 67, start: 0, end: 240 },
-                TimedNote { pitch: 69, start: 360, end: 720 },
-                TimedNote { pitch: 69, start: 720, end: 1200 },
+                TimedNote {
+                    pitch: 67,
+                    start: 0,
+                    end: 240
+                },
+                TimedNote {
+                    pitch: 69,
+                    start: 360,
+                    end: 720
+                },
+                TimedNote {
+                    pitch: 69,
+                    start: 720,
+                    end: 1200
+                },
             ]
         );
     }
@@ -160,7 +225,13 @@ mod tests {
         let smf = Smf::parse(&bytes).unwrap();
         assert_eq!(smf.header.timing, Timing::Metrical(u15::new(480)));
         let track = &smf.tracks[0];
-        let metas: Vec<_> = track.iter().filter_map(|e| match e.kind { TrackEventKind::Meta(m) => Some(m), _ => None }).collect();
+        let metas: Vec<_> = track
+            .iter()
+            .filter_map(|e| match e.kind {
+                TrackEventKind::Meta(m) => Some(m),
+                _ => None,
+            })
+            .collect();
         assert!(metas.contains(&MetaMessage::TrackName(b"Test tune")));
         assert!(metas.contains(&MetaMessage::Tempo(u24::new(500_000))));
         assert!(metas.contains(&MetaMessage::TimeSignature(6, 3, 24, 8)));
@@ -174,14 +245,19 @@ mod tests {
                 notes.push((time, message));
             }
         }
-        let at_720: Vec<_> = notes.iter().filter(|(t, _)| *t == 720).map(|(_, m)| *m).collect();
+        let at_720: Vec<_> = notes
+            .iter()
+            .filter(|(t, _)| *t == 720)
+            .map(|(_, m)| *m)
+            .collect();
         assert!(matches!(at_720[0], MidiMessage::NoteOff { .. }));
         assert!(matches!(at_720[1], MidiMessage::NoteOn { .. }));
     }
 
     #[test]
     fn key_signatures_follow_the_circle_of_fifths() {
-        let sig = |letter, alter, mode| match key_signature(&Key::new(letter, alter, mode).unwrap()) {
+        let sig = |letter, alter, mode| match key_signature(&Key::new(letter, alter, mode).unwrap())
+        {
             MetaMessage::KeySignature(n, _) => n,
             _ => unreachable!(),
         };

@@ -17,7 +17,8 @@ use crate::readback;
 pub trait Decoder {
     /// Appends `token` (if any) to the context and returns the logits of the next token.
     /// `None` only for the first call, which returns the logits after the start context.
-    fn next_logits(&mut self, token: Option<u32>) -> impl Future<Output = Result<Vec<f32>, String>>;
+    fn next_logits(&mut self, token: Option<u32>)
+    -> impl Future<Output = Result<Vec<f32>, String>>;
 }
 
 /// Feeds one token per step, carrying the LSTM state.
@@ -46,7 +47,10 @@ impl Decoder for CarriedState<'_> {
     async fn next_logits(&mut self, token: Option<u32>) -> Result<Vec<f32>, String> {
         if let Some(token) = token {
             let state = self.state.take().ok_or("decoder state lost")?;
-            let ids = Tensor::<1, Int>::from_data(TensorData::new(vec![i64::from(token)], [1]), &self.device);
+            let ids = Tensor::<1, Int>::from_data(
+                TensorData::new(vec![i64::from(token)], [1]),
+                &self.device,
+            );
             let (logits, state) = self.model.step(ids, state);
             self.state = Some(state);
             self.logits = Some(logits);
@@ -65,14 +69,22 @@ pub struct Refeed<'m> {
 impl<'m> Refeed<'m> {
     /// Starts from `context` (the seed's 64 terminators, then any primer).
     pub fn new(model: &'m MelodyModel, device: &Device, context: &[u32]) -> Self {
-        Self { model, device: device.clone(), prefix: context.to_vec() }
+        Self {
+            model,
+            device: device.clone(),
+            prefix: context.to_vec(),
+        }
     }
 }
 
 impl Decoder for Refeed<'_> {
     async fn next_logits(&mut self, token: Option<u32>) -> Result<Vec<f32>, String> {
         self.prefix.extend(token);
-        readback::floats(self.model.forward_last(ids_tensor(&self.prefix, &self.device))).await
+        readback::floats(
+            self.model
+                .forward_last(ids_tensor(&self.prefix, &self.device)),
+        )
+        .await
     }
 }
 
@@ -101,7 +113,11 @@ pub struct KernelDecoder {
 }
 
 fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
-    tensor.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default()
+    tensor
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .unwrap_or_default()
 }
 
 impl KernelDecoder {
@@ -126,8 +142,20 @@ impl KernelDecoder {
         let [vocab, width] = model.embedding.weight.val().dims();
         let embedding = values(model.embedding.weight.val());
         let gates = 4 * layers[0].hidden;
-        let mut table: Vec<f32> = (0..vocab).flat_map(|_| layers[0].bias.iter().copied()).collect();
-        kernel::matmul(vocab, gates, width, &mut table, &embedding, (width, 1), &layers[0].input_weight, (gates, 1), true);
+        let mut table: Vec<f32> = (0..vocab)
+            .flat_map(|_| layers[0].bias.iter().copied())
+            .collect();
+        kernel::matmul(
+            vocab,
+            gates,
+            width,
+            &mut table,
+            &embedding,
+            (width, 1),
+            &layers[0].input_weight,
+            (gates, 1),
+            true,
+        );
         let mut decoder = Self {
             table,
             layers,
@@ -150,7 +178,11 @@ impl KernelDecoder {
             .iter()
             .flat_map(|&t| {
                 let row = t as usize * first_gates;
-                self.table.get(row..row + first_gates).unwrap_or(&[]).iter().copied()
+                self.table
+                    .get(row..row + first_gates)
+                    .unwrap_or(&[])
+                    .iter()
+                    .copied()
             })
             .collect();
         let mut below = Vec::new();
@@ -158,11 +190,34 @@ impl KernelDecoder {
             let h = layer.hidden;
             if index > 0 {
                 let d_input = below.len() / (2 * steps);
-                gates_in = (0..steps).flat_map(|_| layer.bias.iter().copied()).collect();
-                kernel::matmul(steps, 4 * h, d_input, &mut gates_in, &below, (2 * d_input, 1), &layer.input_weight, (4 * h, 1), true);
+                gates_in = (0..steps)
+                    .flat_map(|_| layer.bias.iter().copied())
+                    .collect();
+                kernel::matmul(
+                    steps,
+                    4 * h,
+                    d_input,
+                    &mut gates_in,
+                    &below,
+                    (2 * d_input, 1),
+                    &layer.input_weight,
+                    (4 * h, 1),
+                    true,
+                );
             }
-            let dims = Dims { batch: 1, seq: steps, hidden: h };
-            let (out, _) = kernel::forward(dims, &gates_in, &layer.state.0, &layer.state.1, &layer.hidden_weight, false);
+            let dims = Dims {
+                batch: 1,
+                seq: steps,
+                hidden: h,
+            };
+            let (out, _) = kernel::forward(
+                dims,
+                &gates_in,
+                &layer.state.0,
+                &layer.state.1,
+                &layer.hidden_weight,
+                false,
+            );
             let last = &out[(steps - 1) * 2 * h..];
             layer.state = (last[..h].to_vec(), last[h..].to_vec());
             below = out;
@@ -171,7 +226,17 @@ impl KernelDecoder {
         let vocab = self.output_bias.len();
         let mut logits = self.output_bias.clone();
         let top = &below[(steps - 1) * 2 * last..(steps - 1) * 2 * last + last];
-        kernel::matmul(1, vocab, last, &mut logits, top, (last, 1), &self.output_weight, (vocab, 1), true);
+        kernel::matmul(
+            1,
+            vocab,
+            last,
+            &mut logits,
+            top,
+            (last, 1),
+            &self.output_weight,
+            (vocab, 1),
+            true,
+        );
         self.logits = logits;
     }
 }

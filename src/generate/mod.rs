@@ -30,7 +30,10 @@ pub struct Grammar {
 impl Grammar {
     /// The grammar of a vocabulary (its terminator is always id 0).
     pub fn of(vocab: &Vocab) -> Self {
-        Self { end: END_ID, hold: vocab.id(Token::Hold) }
+        Self {
+            end: END_ID,
+            hold: vocab.id(Token::Hold),
+        }
     }
 
     /// Whether `next` may follow `previous` (`None`: the start of the tune).

@@ -66,7 +66,10 @@ impl Sampler {
             candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             candidates.truncate(k);
         }
-        let max = candidates.iter().map(|c| c.1).fold(f64::NEG_INFINITY, f64::max);
+        let max = candidates
+            .iter()
+            .map(|c| c.1)
+            .fold(f64::NEG_INFINITY, f64::max);
         let mut probs = vec![0.0; logits.len()];
         for (index, scaled) in candidates {
             probs[index] = (scaled - max).exp();
@@ -80,7 +83,11 @@ mod tests {
     use super::*;
 
     fn sampler(temperature: f32, top_k: Option<usize>, seed: u64) -> Sampler {
-        Sampler::new(&SamplerConfig { temperature, top_k, seed })
+        Sampler::new(&SamplerConfig {
+            temperature,
+            top_k,
+            seed,
+        })
     }
 
     #[test]
@@ -88,7 +95,9 @@ mod tests {
         let logits = [0.1, 0.5, 0.2, 0.9];
         let draw = |seed| {
             let mut s = sampler(1.0, None, seed);
-            (0..50).map(|_| s.sample(&logits, |_| true).unwrap()).collect::<Vec<_>>()
+            (0..50)
+                .map(|_| s.sample(&logits, |_| true).unwrap())
+                .collect::<Vec<_>>()
         };
         assert_eq!(draw(7), draw(7));
         assert_ne!(draw(7), draw(8));

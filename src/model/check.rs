@@ -20,7 +20,8 @@ const INPUT: [i64; 12] = [0, 3, 1, 1, 7, 2, 5, 5, 4, 6, 0, 2];
 /// (`12 × 8` values, row-major). Reads the result asynchronously, so it never blocks WebGPU.
 pub async fn startup_check(device: &Device) -> Result<Vec<f32>, String> {
     let model = fixed_model(device);
-    let ids = Tensor::<2, Int>::from_data(TensorData::new(INPUT.to_vec(), [1, INPUT.len()]), device);
+    let ids =
+        Tensor::<2, Int>::from_data(TensorData::new(INPUT.to_vec(), [1, INPUT.len()]), device);
     let (logits, _) = model.forward(ids, None);
     readback::floats(logits).await
 }
@@ -28,7 +29,9 @@ pub async fn startup_check(device: &Device) -> Result<Vec<f32>, String> {
 /// The fixed network: vocabulary 8, embedding 8, one layer of 16 hidden units.
 fn fixed_model(device: &Device) -> MelodyModel {
     MelodyModel {
-        embedding: Embedding { weight: fixed([VOCAB, VOCAB], 1, device) },
+        embedding: Embedding {
+            weight: fixed([VOCAB, VOCAB], 1, device),
+        },
         layers: vec![FusedLstm {
             input_weight: fixed([VOCAB, 4 * HIDDEN], 2, device),
             hidden_weight: fixed([HIDDEN, 4 * HIDDEN], 3, device),

@@ -57,7 +57,11 @@ impl ModelConfig {
     pub fn init(&self, device: &Device) -> MelodyModel {
         let layers = (0..self.layers)
             .map(|layer| {
-                let d_input = if layer == 0 { self.embedding_dim } else { self.hidden };
+                let d_input = if layer == 0 {
+                    self.embedding_dim
+                } else {
+                    self.hidden
+                };
                 FusedLstm::new(d_input, self.hidden, device)
             })
             .collect();

@@ -75,7 +75,9 @@ pub enum ModelFileError {
     #[error("this is not a Melodeon model file")]
     NotAModel,
     /// Written by a newer Melodeon.
-    #[error("this model file has format {0}, made by a newer Melodeon; this version reads format {FORMAT_VERSION}")]
+    #[error(
+        "this model file has format {0}, made by a newer Melodeon; this version reads format {FORMAT_VERSION}"
+    )]
     NewerVersion(u32),
     /// Shorter than its own lengths say.
     #[error("the model file is truncated: {expected} bytes expected, {found} found")]
@@ -108,7 +110,8 @@ pub fn save(header: &ModelHeader, model: &MelodyModel) -> Result<Vec<u8>, ModelF
         .into_record()
         .into_bytes()
         .map_err(|e| ModelFileError::Write(e.to_string()))?;
-    let length = |n: usize| u32::try_from(n).map_err(|_| ModelFileError::Write("model too large".into()));
+    let length =
+        |n: usize| u32::try_from(n).map_err(|_| ModelFileError::Write("model too large".into()));
     let mut out = Vec::with_capacity(PREFIX + json.len() + weights.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -146,7 +149,8 @@ fn split(bytes: &[u8]) -> Result<(&[u8], &[u8]), ModelFileError> {
     if bytes.len() < PREFIX || &bytes[..8] != MAGIC {
         return Err(ModelFileError::NotAModel);
     }
-    let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let word =
+        |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     let version = word(8);
     if version > FORMAT_VERSION {
         return Err(ModelFileError::NewerVersion(version));
@@ -158,7 +162,10 @@ fn split(bytes: &[u8]) -> Result<(&[u8], &[u8]), ModelFileError> {
     let weights_len = word(16) as usize;
     let expected = PREFIX + header_len + weights_len;
     if bytes.len() < expected {
-        return Err(ModelFileError::Truncated { expected, found: bytes.len() });
+        return Err(ModelFileError::Truncated {
+            expected,
+            found: bytes.len(),
+        });
     }
     if bytes.len() > expected || crc32fast::hash(&bytes[PREFIX..]) != word(20) {
         return Err(ModelFileError::Corrupted);
@@ -169,8 +176,12 @@ fn split(bytes: &[u8]) -> Result<(&[u8], &[u8]), ModelFileError> {
 /// Parses the header and checks that config, vocabulary and encoder fit together (the
 /// vocabulary itself only deserialises when every token is a grid token and `.` comes first).
 fn parse_header(json: &[u8]) -> Result<ModelHeader, ModelFileError> {
-    let header: ModelHeader = serde_json::from_slice(json).map_err(|e| ModelFileError::BadHeader(e.to_string()))?;
-    header.config.validate().map_err(ModelFileError::BadHeader)?;
+    let header: ModelHeader =
+        serde_json::from_slice(json).map_err(|e| ModelFileError::BadHeader(e.to_string()))?;
+    header
+        .config
+        .validate()
+        .map_err(ModelFileError::BadHeader)?;
     if header.vocab.len() != header.config.vocab_size {
         return Err(ModelFileError::BadHeader(format!(
             "the vocabulary has {} tokens but the network predicts {}",

@@ -52,7 +52,11 @@ pub fn forward(
     weight: &[f32],
     save: bool,
 ) -> (Vec<f32>, Option<Saved>) {
-    let Dims { batch, seq, hidden: h } = d;
+    let Dims {
+        batch,
+        seq,
+        hidden: h,
+    } = d;
     let (bh, g4) = (batch * h, 4 * h);
     let mut out = vec![0.0; batch * seq * 2 * h];
     let mut hidden_prev = hidden.to_vec();
@@ -70,7 +74,17 @@ pub fn forward(
             let from = (b * seq + t) * g4;
             pre[b * g4..(b + 1) * g4].copy_from_slice(&gates_in[from..from + g4]);
         }
-        matmul(batch, g4, h, &mut pre, &hidden_prev, (h, 1), weight, (g4, 1), true);
+        matmul(
+            batch,
+            g4,
+            h,
+            &mut pre,
+            &hidden_prev,
+            (h, 1),
+            weight,
+            (g4, 1),
+            true,
+        );
         for b in 0..batch {
             let row = &mut pre[b * g4..(b + 1) * g4];
             for value in &mut row[..3 * h] {
@@ -104,7 +118,11 @@ pub fn forward(
 
 /// Gradients of the inputs from the gradient of the output `grad_out [batch, seq, 2h]`.
 pub fn backward(d: Dims, saved: &Saved, weight: &[f32], grad_out: &[f32]) -> Grads {
-    let Dims { batch, seq, hidden: h } = d;
+    let Dims {
+        batch,
+        seq,
+        hidden: h,
+    } = d;
     let (bh, g4) = (batch * h, 4 * h);
     let mut d_hidden_next = vec![0.0; bh];
     let mut d_cell_next = vec![0.0; bh];
@@ -131,12 +149,32 @@ pub fn backward(d: Dims, saved: &Saved, weight: &[f32], grad_out: &[f32]) -> Gra
             }
         }
         // dh_{t−1} = dG_t · Wᵀ: W is [h, 4h] row-major, read transposed.
-        matmul(batch, h, g4, &mut d_hidden_next, dg, (g4, 1), weight, (1, g4), false);
+        matmul(
+            batch,
+            h,
+            g4,
+            &mut d_hidden_next,
+            dg,
+            (g4, 1),
+            weight,
+            (1, g4),
+            false,
+        );
     }
     // dW = Σ_t h_{t−1}ᵀ · dG_t: one product over all steps, [h, seq·batch] × [seq·batch, 4h].
     let mut weight_grad = vec![0.0; h * g4];
     let rows = seq * batch;
-    matmul(h, g4, rows, &mut weight_grad, &saved.hiddens[..rows * h], (1, h), &d_gates, (g4, 1), false);
+    matmul(
+        h,
+        g4,
+        rows,
+        &mut weight_grad,
+        &saved.hiddens[..rows * h],
+        (1, h),
+        &d_gates,
+        (g4, 1),
+        false,
+    );
     let mut gates_in = vec![0.0; batch * seq * g4];
     for t in 0..seq {
         for b in 0..batch {
@@ -145,7 +183,12 @@ pub fn backward(d: Dims, saved: &Saved, weight: &[f32], grad_out: &[f32]) -> Gra
             gates_in[to..to + g4].copy_from_slice(&d_gates[from..from + g4]);
         }
     }
-    Grads { gates_in, hidden: d_hidden_next, cell: d_cell_next, weight: weight_grad }
+    Grads {
+        gates_in,
+        hidden: d_hidden_next,
+        cell: d_cell_next,
+        weight: weight_grad,
+    }
 }
 
 /// `dst [m, n] (+)= lhs [m, k] · rhs [k, n]`, with `(row, column)` strides for the inputs.
@@ -161,7 +204,8 @@ pub fn matmul(
     rhs_strides: (usize, usize),
     accumulate: bool,
 ) {
-    let last = |rows: usize, cols: usize, (rs, cs): (usize, usize)| (rows - 1) * rs + (cols - 1) * cs;
+    let last =
+        |rows: usize, cols: usize, (rs, cs): (usize, usize)| (rows - 1) * rs + (cols - 1) * cs;
     if m == 0 || n == 0 || k == 0 {
         if !accumulate {
             dst.fill(0.0);
@@ -169,8 +213,14 @@ pub fn matmul(
         return;
     }
     assert!(dst.len() >= m * n, "matmul: destination too small");
-    assert!(lhs.len() > last(m, k, lhs_strides), "matmul: left operand too small");
-    assert!(rhs.len() > last(k, n, rhs_strides), "matmul: right operand too small");
+    assert!(
+        lhs.len() > last(m, k, lhs_strides),
+        "matmul: left operand too small"
+    );
+    assert!(
+        rhs.len() > last(k, n, rhs_strides),
+        "matmul: right operand too small"
+    );
     let stride = |s: usize| s as isize;
     // SAFETY: the asserts above keep every index gemm touches inside the three slices, which
     // do not overlap (dst is borrowed mutably).

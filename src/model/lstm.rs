@@ -59,7 +59,10 @@ impl FusedLstm {
     /// A layer initialised as PyTorch does: every weight and bias uniform in ±1/√d_hidden.
     pub fn new(d_input: usize, d_hidden: usize, device: &Device) -> Self {
         let bound = 1.0 / (d_hidden as f64).sqrt();
-        let init = Initializer::Uniform { min: -bound, max: bound };
+        let init = Initializer::Uniform {
+            min: -bound,
+            max: bound,
+        };
         Self {
             input_weight: init.init([d_input, 4 * d_hidden], device),
             hidden_weight: init.init([d_hidden, 4 * d_hidden], device),
@@ -77,7 +80,11 @@ impl FusedLstm {
 
     /// The composed recurrence over the input part of the gates of each step, from `state`.
     /// Returns each step's hidden state.
-    fn run(&self, gate_inputs: impl IntoIterator<Item = Tensor<2>>, mut state: LstmState) -> (Vec<Tensor<2>>, LstmState) {
+    fn run(
+        &self,
+        gate_inputs: impl IntoIterator<Item = Tensor<2>>,
+        mut state: LstmState,
+    ) -> (Vec<Tensor<2>>, LstmState) {
         let hidden_weight = self.hidden_weight.val();
         let outputs = gate_inputs
             .into_iter()
@@ -94,7 +101,8 @@ impl FusedLstm {
     /// final state.
     pub fn forward(&self, input: Tensor<3>, state: Option<LstmState>) -> (Tensor<3>, LstmState) {
         let [batch, seq, d_input] = input.dims();
-        let state = state.unwrap_or_else(|| LstmState::zeros(batch, self.d_hidden, &input.device()));
+        let state =
+            state.unwrap_or_else(|| LstmState::zeros(batch, self.d_hidden, &input.device()));
         let gates = self
             .input_gates(input.reshape([batch * seq, d_input]))
             .reshape([batch, seq, 4 * self.d_hidden]);
@@ -109,13 +117,19 @@ impl FusedLstm {
         let [batch, seq, _] = gates_in.dims();
         let h = self.d_hidden;
         if !sequence::supported(&gates_in.device()) {
-            let steps = gates_in.iter_dim(1).map(|step| step.reshape([batch, 4 * h]));
+            let steps = gates_in
+                .iter_dim(1)
+                .map(|step| step.reshape([batch, 4 * h]));
             let (outputs, state) = self.run(steps, state);
             return (Tensor::stack(outputs, 1), state);
         }
-        let both = sequence::lstm_sequence(gates_in, state.hidden, state.cell, self.hidden_weight.val());
+        let both =
+            sequence::lstm_sequence(gates_in, state.hidden, state.cell, self.hidden_weight.val());
         let last = both.clone().narrow(1, seq - 1, 1).reshape([batch, 2 * h]);
-        let state = LstmState { hidden: last.clone().narrow(1, 0, h), cell: last.narrow(1, h, h) };
+        let state = LstmState {
+            hidden: last.clone().narrow(1, 0, h),
+            cell: last.narrow(1, h, h),
+        };
         (both.narrow(2, 0, h), state)
     }
 

@@ -7,6 +7,7 @@ pub mod kernel;
 pub mod lstm;
 pub mod network;
 pub mod sequence;
+pub mod transfer;
 
 pub use config::{LayerSummary, ModelConfig};
 pub use lstm::{FusedLstm, LstmState};

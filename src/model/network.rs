@@ -23,7 +23,11 @@ pub struct MelodyModel {
 impl MelodyModel {
     /// Logits at every position: `ids: [batch, seq]` → `[batch, seq, vocab]`, with the final
     /// state of each layer (to carry on from).
-    pub fn forward(&self, ids: Tensor<2, Int>, state: Option<Vec<LstmState>>) -> (Tensor<3>, Vec<LstmState>) {
+    pub fn forward(
+        &self,
+        ids: Tensor<2, Int>,
+        state: Option<Vec<LstmState>>,
+    ) -> (Tensor<3>, Vec<LstmState>) {
         let (hidden, state) = self.hidden(ids, state);
         (self.output.forward(hidden), state)
     }
@@ -33,7 +37,8 @@ impl MelodyModel {
     pub fn forward_last(&self, ids: Tensor<2, Int>) -> Tensor<2> {
         let (hidden, _) = self.hidden(ids, None);
         let [batch, seq, width] = hidden.dims();
-        self.output.forward(hidden.narrow(1, seq - 1, 1).reshape([batch, width]))
+        self.output
+            .forward(hidden.narrow(1, seq - 1, 1).reshape([batch, width]))
     }
 
     /// One generation step: feeds `ids: [batch]` (one token per row) and returns the logits of
@@ -69,7 +74,11 @@ impl MelodyModel {
     ///
     /// The first layer's input part is computed once per vocabulary entry (embedding table ×
     /// input weights) and looked up for every position in one gather.
-    fn hidden(&self, ids: Tensor<2, Int>, state: Option<Vec<LstmState>>) -> (Tensor<3>, Vec<LstmState>) {
+    fn hidden(
+        &self,
+        ids: Tensor<2, Int>,
+        state: Option<Vec<LstmState>>,
+    ) -> (Tensor<3>, Vec<LstmState>) {
         let [batch, seq] = ids.dims();
         let states = state.unwrap_or_else(|| self.initial_state(batch, &ids.device()));
         let mut finals = Vec::with_capacity(self.layers.len());
@@ -79,9 +88,11 @@ impl MelodyModel {
                 None => embedding(layer.input_gates(self.embedding.weight.val()), ids.clone()),
                 Some(x) => {
                     let width = x.dims()[2];
-                    layer
-                        .input_gates(x.reshape([batch * seq, width]))
-                        .reshape([batch, seq, 4 * layer.d_hidden])
+                    layer.input_gates(x.reshape([batch * seq, width])).reshape([
+                        batch,
+                        seq,
+                        4 * layer.d_hidden,
+                    ])
                 }
             };
             let (hidden, last) = layer.forward_gates(gates_in, layer_state);

@@ -15,12 +15,14 @@
 // burn-ndarray is deprecated upstream; Melodeon keeps it as a second CPU backend to compare.
 #![allow(deprecated)]
 
+use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::backend::autodiff::Autodiff;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Dispatch, DispatchDevice, Flex, NdArray, TensorMetadata, backend_extension};
+use burn::backend::{
+    Backend, Dispatch, DispatchDevice, Flex, NdArray, TensorMetadata, backend_extension,
+};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::kernel::{self, Dims};
@@ -44,14 +46,22 @@ impl LstmSequenceBackend for NdArray {}
 
 /// Whether [`lstm_sequence`] runs on `device` (the CPU backends, with or without autodiff).
 pub fn supported(device: &Device) -> bool {
-    matches!(device.clone().inner().as_dispatch(), DispatchDevice::Flex(_) | DispatchDevice::NdArray(_))
+    matches!(
+        device.clone().inner().as_dispatch(),
+        DispatchDevice::Flex(_) | DispatchDevice::NdArray(_)
+    )
 }
 
 /// Runs the LSTM recurrence from `(hidden, cell)` (`[batch, d_hidden]` each) over the input
 /// part of the gates `gates_in: [batch, seq, 4·d_hidden]` with recurrent weights
 /// `hidden_weight: [d_hidden, 4·d_hidden]`. Returns `[batch, seq, 2·d_hidden]`: each step's
 /// hidden state, then its cell state. Only for devices where [`supported`] is true.
-pub fn lstm_sequence(gates_in: Tensor<3>, hidden: Tensor<2>, cell: Tensor<2>, hidden_weight: Tensor<2>) -> Tensor<3> {
+pub fn lstm_sequence(
+    gates_in: Tensor<3>,
+    hidden: Tensor<2>,
+    cell: Tensor<2>,
+    hidden_weight: Tensor<2>,
+) -> Tensor<3> {
     Tensor::from_dispatch(<Dispatch as LstmSequenceBackend>::lstm_sequence(
         gates_in.into_dispatch(),
         hidden.into_dispatch(),
@@ -75,7 +85,10 @@ fn read<B: Backend>(tensor: FloatTensor<B>) -> Vec<f32> {
     let mut future = std::pin::pin!(B::float_into_data(tensor));
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
     match future.as_mut().poll(&mut context) {
-        std::task::Poll::Ready(Ok(data)) => data.convert::<f32>().try_into_vec::<f32>().expect("f32 data"),
+        std::task::Poll::Ready(Ok(data)) => data
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("f32 data"),
         std::task::Poll::Ready(Err(err)) => panic!("LSTM kernel could not read its input: {err}"),
         std::task::Poll::Pending => panic!("the LSTM kernel runs on the CPU backends only"),
     }
@@ -94,7 +107,11 @@ fn forward<B: Backend>(
     save: bool,
 ) -> (FloatTensor<B>, Option<Saved<B>>) {
     let [batch, seq, width] = gates_in.shape().dims::<3>();
-    let dims = Dims { batch, seq, hidden: width / 4 };
+    let dims = Dims {
+        batch,
+        seq,
+        hidden: width / 4,
+    };
     let device = gates_in.device();
     let weight = read::<B>(hidden_weight);
     let (output, saved) = kernel::forward(
@@ -106,13 +123,30 @@ fn forward<B: Backend>(
         save,
     );
     let output = tensor::<B>(output, vec![batch, seq, 2 * dims.hidden], &device);
-    (output, saved.map(|kernel| Saved { kernel, weight, dims, device }))
+    (
+        output,
+        saved.map(|kernel| Saved {
+            kernel,
+            weight,
+            dims,
+            device,
+        }),
+    )
 }
 
 /// Gradients of `gates_in`, the initial hidden and cell states and the recurrent weights.
 fn backward<B: Backend>(saved: Saved<B>, grad_out: FloatTensor<B>) -> [FloatTensor<B>; 4] {
-    let Dims { batch, seq, hidden: h } = saved.dims;
-    let grads = kernel::backward(saved.dims, &saved.kernel, &saved.weight, &read::<B>(grad_out));
+    let Dims {
+        batch,
+        seq,
+        hidden: h,
+    } = saved.dims;
+    let grads = kernel::backward(
+        saved.dims,
+        &saved.kernel,
+        &saved.weight,
+        &read::<B>(grad_out),
+    );
     let device = &saved.device;
     [
         tensor::<B>(grads.gates_in, vec![batch, seq, 4 * h], device),
@@ -122,7 +156,9 @@ fn backward<B: Backend>(saved: Saved<B>, grad_out: FloatTensor<B>) -> [FloatTens
     ]
 }
 
-impl<B: Backend + LstmSequenceBackend, C: CheckpointStrategy> LstmSequenceBackend for Autodiff<B, C> {
+impl<B: Backend + LstmSequenceBackend, C: CheckpointStrategy> LstmSequenceBackend
+    for Autodiff<B, C>
+{
     fn lstm_sequence(
         gates_in: FloatTensor<Self>,
         hidden: FloatTensor<Self>,
@@ -135,7 +171,12 @@ impl<B: Backend + LstmSequenceBackend, C: CheckpointStrategy> LstmSequenceBacken
         impl<B: Backend> Backward<B, 4> for SequenceBackward {
             type State = Saved<B>;
 
-            fn backward(self, ops: Ops<Self::State, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
+            fn backward(
+                self,
+                ops: Ops<Self::State, 4>,
+                grads: &mut Gradients,
+                _: &mut Checkpointer,
+            ) {
                 let grad_out = grads.consume::<B>(&ops.node);
                 let computed = backward::<B>(ops.state, grad_out);
                 for (parent, grad) in ops.parents.into_iter().zip(computed) {
@@ -146,8 +187,17 @@ impl<B: Backend + LstmSequenceBackend, C: CheckpointStrategy> LstmSequenceBacken
             }
         }
 
-        let parents = [gates_in.node(), hidden.node(), cell.node(), hidden_weight.node()];
-        match SequenceBackward.prepare::<C>(parents).compute_bound().stateful() {
+        let parents = [
+            gates_in.node(),
+            hidden.node(),
+            cell.node(),
+            hidden_weight.node(),
+        ];
+        match SequenceBackward
+            .prepare::<C>(parents)
+            .compute_bound()
+            .stateful()
+        {
             OpsKind::Tracked(prep) => {
                 let (output, saved) = forward::<B>(
                     gates_in.into_primitive(),

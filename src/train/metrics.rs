@@ -1,8 +1,8 @@
 //! Held-out metrics, always computed the seed's way (the token after each window), so that
 //! models trained with either loss mode compare fairly.
 
-use burn::tensor::activation::log_softmax;
 use burn::tensor::Device;
+use burn::tensor::activation::log_softmax;
 use serde::{Deserialize, Serialize};
 
 use super::batch;

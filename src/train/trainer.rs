@@ -2,11 +2,11 @@
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::optim::grad_clipping::GradientClippingConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
-use rand::{Rng, SeedableRng};
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
@@ -221,7 +221,10 @@ impl Trainer {
         }
         let end = (self.cursor + self.config.batch_size).min(self.train.len());
         let chunk = &self.train[self.cursor..end];
-        let model = self.model.take().ok_or("the model was lost in an earlier failed step")?;
+        let model = self
+            .model
+            .take()
+            .ok_or("the model was lost in an earlier failed step")?;
         let loss = self.loss(&model, windows, chunk);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         self.model = Some(self.optim.step(self.learning_rate, model, grads));
@@ -231,8 +234,15 @@ impl Trainer {
         self.cursor = end;
         self.step += 1;
         let epoch_done = self.cursor == self.train.len();
-        let eval_due = self.config.eval_every.is_some_and(|n| n > 0 && self.step % n == 0);
-        let valid = if epoch_done || eval_due { Some(self.validate(windows).await?) } else { None };
+        let eval_due = self
+            .config
+            .eval_every
+            .is_some_and(|n| n > 0 && self.step % n == 0);
+        let valid = if epoch_done || eval_due {
+            Some(self.validate(windows).await?)
+        } else {
+            None
+        };
         let step_in_epoch = self.cursor.div_ceil(self.config.batch_size);
         let epoch = self.epoch + 1;
         if epoch_done {
@@ -276,7 +286,12 @@ impl Trainer {
         self.best.as_ref().map(|best| best.metrics)
     }
 
-    fn loss(&self, model: &MelodyModel, windows: &Windows, chunk: &[usize]) -> burn::tensor::Tensor<1> {
+    fn loss(
+        &self,
+        model: &MelodyModel,
+        windows: &Windows,
+        chunk: &[usize],
+    ) -> burn::tensor::Tensor<1> {
         let inputs = batch::inputs(windows, chunk, &self.device);
         let cross_entropy = CrossEntropyLossConfig::new().init(&self.device);
         match self.config.loss {
@@ -289,7 +304,9 @@ impl Trainer {
                 let [b, s, v] = logits.dims();
                 let skip = self.config.warmup.min(s - 1);
                 let targets = batch::all_targets(windows, chunk, skip);
-                let logits = logits.narrow(1, skip, s - skip).reshape([b * (s - skip), v]);
+                let logits = logits
+                    .narrow(1, skip, s - skip)
+                    .reshape([b * (s - skip), v]);
                 cross_entropy.forward(logits, batch::ids(&targets, &self.device))
             }
         }
@@ -299,7 +316,11 @@ impl Trainer {
         let model = self.model.as_ref().ok_or("no model")?.valid();
         let plain = self.device.clone().inner();
         let metrics = evaluate(&model, windows, &self.valid, self.hold, 256, &plain).await?;
-        if self.best.as_ref().is_none_or(|best| metrics.nll < best.metrics.nll) {
+        if self
+            .best
+            .as_ref()
+            .is_none_or(|best| metrics.nll < best.metrics.nll)
+        {
             self.best = Some(Best { metrics, model });
         }
         Ok(metrics)
