@@ -55,7 +55,10 @@ fn a_fixture_corpus_trains_and_its_files_load_back() {
     let mut job = Job::new(&corpus, spec(6), None, &device).unwrap();
     let sizes = job.sizes();
     assert_eq!(sizes.songs, 9);
-    assert!(sizes.valid_windows > 0 && sizes.test_windows > 0, "{sizes:?}");
+    assert!(
+        sizes.valid_windows > 0 && sizes.test_windows > 0,
+        "{sizes:?}"
+    );
     assert!(job.skipped().is_empty());
     let losses = train(&mut job);
     let third = losses.len() / 3;
@@ -97,7 +100,11 @@ fn fine_tuning_skips_songs_with_tokens_the_model_does_not_know() {
     let job = Job::new(&wider, spec(1), Some(base), &device).unwrap();
     assert_eq!(job.sizes().songs, 9);
     assert_eq!(job.skipped().len(), 1);
-    assert!(job.skipped()[0].reason.contains("61"), "{:?}", job.skipped());
+    assert!(
+        job.skipped()[0].reason.contains("61"),
+        "{:?}",
+        job.skipped()
+    );
 }
 
 #[test]

@@ -118,3 +118,18 @@ pub fn describe(value: JsValue) -> String {
         .or_else(|| value.as_string())
         .unwrap_or_else(|| format!("{value:?}"))
 }
+
+/// `title` made safe as a file name: letters, digits and `-` only.
+pub fn file_name(title: &str) -> String {
+    let clean: String = title
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    clean.trim_matches('-').to_string()
+}

@@ -45,7 +45,8 @@ pub async fn start(force_cpu: bool) -> Engine {
 
 /// Asks `navigator.gpu` for an adapter and returns its name, or why there is none.
 async fn webgpu_adapter_name() -> Result<String, String> {
-    let navigator: JsValue = web_sys::window().ok_or("no window")?.navigator().into();
+    // `navigator` of the window or of a worker: training runs in a dedicated worker.
+    let navigator = get(&js_sys::global(), "navigator");
     let gpu = get(&navigator, "gpu");
     if gpu.is_undefined() || gpu.is_null() {
         return Err("this browser has no WebGPU".into());

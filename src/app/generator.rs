@@ -6,9 +6,8 @@ use leptos::task::spawn_local;
 
 use super::browser::{clock_ms, now_ms, yield_now};
 use super::state::{AppState, ModelState};
-use crate::data::SEQUENCE_LEN;
 use crate::encoding::primer;
-use crate::generate::{GenerateConfig, Grammar, SamplerConfig, Stateful, generate};
+use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
 use crate::song::Meter;
 use crate::tune::{KEYS, Presentation, Provenance, Tune};
 
@@ -167,9 +166,6 @@ async fn generate_tunes(state: AppState, request: Request) -> Result<(), String>
         .vocab
         .encode(&primer_tokens)
         .map_err(|e| format!("opening notes: {e}"))?;
-    let grammar = Grammar::of(&header.vocab);
-    let mut context = vec![grammar.end; SEQUENCE_LEN];
-    context.extend_from_slice(&primer_ids);
     for offset in 0..request.count {
         let seed = request.seed + offset;
         let config = GenerateConfig {
@@ -180,9 +176,14 @@ async fn generate_tunes(state: AppState, request: Request) -> Result<(), String>
             },
             max_len: request.max_len,
         };
-        let mut decoder = Stateful::new(&loaded.model, &loaded.device, &context);
-        let ids = generate(&mut decoder, grammar, &primer_ids, &config).await?;
-        let tokens = header.vocab.decode(&ids).map_err(|e| e.to_string())?;
+        let tokens = write_tune(
+            &loaded.model,
+            &loaded.device,
+            &header.vocab,
+            &primer_ids,
+            &config,
+        )
+        .await?;
         let provenance = Provenance {
             model: header.name.clone(),
             seed,

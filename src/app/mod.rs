@@ -2,28 +2,36 @@
 //! the browser's storage, audio and the choice of device, and nothing of parsing or modelling.
 
 mod browser;
+mod corpus_panel;
 mod engine;
 mod generator;
 mod history;
+mod loss_chart;
 mod model_card;
+mod model_store;
+mod models_panel;
 mod panic;
 mod player;
+mod protocol;
 mod settings;
 mod state;
 mod status;
+mod train_panel;
+mod training;
 mod tune_card;
+mod worker;
 
-use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 pub use panic::show_banner;
-use state::{AppState, LoadedModel, ModelState, Startup};
+use state::{AppState, ModelState, PRETRAINED, Startup};
+use training::Training;
 
 use crate::backend::CpuBackend;
 use crate::export::link;
-use crate::model::{check, file};
+use crate::model::check;
 
 /// Where the shipped pretrained model is served from.
 const PRETRAINED_URL: &str = "models/erk.mdl";
@@ -40,6 +48,7 @@ pub fn start() {
 fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
+    provide_context(Training::new());
     open_shared_link(state);
     spawn_local(start_engine(state));
     // The playhead follows the AudioContext clock; this only refreshes the screen.
@@ -78,6 +87,17 @@ fn App() -> impl IntoView {
                 </div>
                 <tune_card::TuneList />
             </div>
+            <section class="journey-two" aria-labelledby="own-heading">
+                <h2 id="own-heading">"Train on your own songs"</h2>
+                <p class="muted" data-testid="privacy">"Your files are read and trained on in this browser only: nothing is uploaded anywhere."</p>
+                <div class="columns">
+                    <div>
+                        <corpus_panel::CorpusPanel />
+                        <models_panel::ModelsPanel />
+                    </div>
+                    <train_panel::TrainPanel />
+                </div>
+            </section>
             <span hidden data-testid="audio-state" data-running=move || audio.get().to_string()></span>
         </main>
         <footer class="credits">
@@ -108,23 +128,21 @@ async fn start_engine(state: AppState) {
         state.model.set(ModelState::Loading(received, total));
     })
     .await;
-    // Tunes are generated on the CPU whatever the engine: one 92k-parameter LSTM step per
-    // token is far too small to gain from a GPU round trip (measured in the page: about 25,000
-    // tokens/s in the CPU kernel, about 3 tokens/s on SwiftShader's WebGPU; see README).
-    let device = CpuBackend::default().device();
-    let loaded = bytes.and_then(|bytes| {
-        file::load(&bytes, &device)
-            .map(|(header, model)| LoadedModel {
-                header,
-                model,
-                device,
-            })
-            .map_err(|e| format!("The pretrained model could not be loaded: {e}"))
-    });
-    state.model.set(match loaded {
-        Ok(loaded) => ModelState::Ready(Rc::new(loaded)),
-        Err(message) => ModelState::Failed(message),
-    });
+    match bytes {
+        Ok(bytes) => state.pretrained.set_value(Some(std::sync::Arc::new(bytes))),
+        Err(message) => {
+            state.model.set(ModelState::Failed(format!(
+                "The pretrained model could not be loaded: {message}"
+            )));
+        }
+    }
+    state.refresh_models().await;
+    let selected = state.selected.get_untracked();
+    if state.model_bytes(&selected).is_some() {
+        state.use_model(&selected);
+    } else if state.pretrained.with_value(Option::is_some) {
+        state.use_model(PRETRAINED);
+    }
 }
 
 /// Adds the tune in the page address's `#tune=…` fragment to the history (once), or explains

@@ -3,6 +3,7 @@
 use gloo_storage::{LocalStorage, Storage};
 
 const FORCE_CPU_KEY: &str = "melodeon.force-cpu";
+const MODEL_KEY: &str = "melodeon.model";
 
 /// Whether the user asked to run on the CPU even where WebGPU is available.
 pub fn force_cpu() -> bool {
@@ -13,5 +14,17 @@ pub fn force_cpu() -> bool {
 pub fn set_force_cpu(value: bool) {
     if let Err(err) = LocalStorage::set(FORCE_CPU_KEY, value) {
         web_sys::console::warn_1(&format!("could not save the CPU setting: {err}").into());
+    }
+}
+
+/// The model last chosen for generation (`pretrained` or a stored model's id).
+pub fn selected_model() -> Option<String> {
+    LocalStorage::get(MODEL_KEY).ok()
+}
+
+/// Remembers the model chosen for generation.
+pub fn set_selected_model(id: &str) {
+    if let Err(err) = LocalStorage::set(MODEL_KEY, id) {
+        web_sys::console::warn_1(&format!("could not save the model choice: {err}").into());
     }
 }

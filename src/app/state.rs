@@ -1,16 +1,19 @@
 //! State shared by the page's components (provided as a Leptos context).
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use burn::tensor::Device;
 use leptos::prelude::*;
 
 use super::browser::now_ms;
 use super::history::{self, SavedTune};
+use super::model_store::{self, StoredModel};
 use super::player::{Player, Position};
-use crate::backend::BackendInfo;
+use super::settings;
+use crate::backend::{BackendInfo, CpuBackend};
 use crate::model::MelodyModel;
-use crate::model::file::ModelHeader;
+use crate::model::file::{self, ModelHeader};
 use crate::tune::{Presentation, Tune};
 
 /// The engine's start-up, as the status bar shows it.
@@ -76,7 +79,16 @@ pub struct AppState {
     pub notice: RwSignal<Option<String>>,
     /// The primer field's text.
     pub primer: RwSignal<String>,
+    /// Models trained or loaded by the user, from IndexedDB (newest first).
+    pub models: RwSignal<Vec<StoredModel>, LocalStorage>,
+    /// The model chosen for generation: [`PRETRAINED`] or a stored model's id (persisted).
+    pub selected: RwSignal<String>,
+    /// The shipped pretrained model's file, once fetched.
+    pub pretrained: StoredValue<Option<Arc<Vec<u8>>>, LocalStorage>,
 }
+
+/// The id under which the shipped pretrained model is selected.
+pub const PRETRAINED: &str = "pretrained";
 
 impl AppState {
     /// Fresh state with the saved tunes loaded; persists the tunes whenever they change.
@@ -89,6 +101,11 @@ impl AppState {
             position: RwSignal::new(None),
             notice: RwSignal::new(None),
             primer: RwSignal::new(String::new()),
+            models: RwSignal::new_local(Vec::new()),
+            selected: RwSignal::new(
+                settings::selected_model().unwrap_or_else(|| PRETRAINED.into()),
+            ),
+            pretrained: StoredValue::new_local(None),
         };
         Effect::new(move |_| {
             if let Err(message) = state.tunes.with(|tunes| history::save(tunes)) {
@@ -133,5 +150,49 @@ impl AppState {
                 edit(tune);
             }
         });
+    }
+
+    /// The file of model `id` ([`PRETRAINED`] or a stored id), if known.
+    pub fn model_bytes(&self, id: &str) -> Option<Arc<Vec<u8>>> {
+        if id == PRETRAINED {
+            return self.pretrained.get_value();
+        }
+        self.models
+            .with_untracked(|models| models.iter().find(|m| m.id == id).map(|m| m.bytes.clone()))
+    }
+
+    /// Rereads the stored models.
+    pub async fn refresh_models(&self) {
+        match model_store::list().await {
+            Ok(models) => self.models.set(models),
+            Err(message) => self.notice.set(Some(message)),
+        }
+    }
+
+    /// Loads model `id` on the CPU for generation and remembers the choice.
+    pub fn use_model(&self, id: &str) {
+        let Some(bytes) = self.model_bytes(id) else {
+            self.model.set(ModelState::Failed(format!(
+                "the model {id} is no longer stored"
+            )));
+            return;
+        };
+        // Tunes are generated on the CPU whatever the engine: one small LSTM step per token
+        // gains nothing from a GPU round trip (README, "Speed").
+        let device = CpuBackend::default().device();
+        match file::load(&bytes, &device) {
+            Ok((header, model)) => {
+                self.model.set(ModelState::Ready(Rc::new(LoadedModel {
+                    header,
+                    model,
+                    device,
+                })));
+                self.selected.set(id.to_string());
+                settings::set_selected_model(id);
+            }
+            Err(e) => self.model.set(ModelState::Failed(format!(
+                "The model could not be loaded: {e}"
+            ))),
+        }
     }
 }

@@ -54,7 +54,7 @@ fn song_of(tune: &SavedTune) -> Option<Song> {
 }
 
 /// The notes to play, in quarter notes, and the tune's length (rests included).
-fn play_notes(song: &Song) -> (Vec<PlayNote>, f64) {
+pub(super) fn play_notes(song: &Song) -> (Vec<PlayNote>, f64) {
     let per_quarter = f64::from(midi::TICKS_PER_QUARTER);
     let notes = midi::timed_notes(song)
         .into_iter()
@@ -69,17 +69,7 @@ fn play_notes(song: &Song) -> (Vec<PlayNote>, f64) {
 }
 
 fn file_name(title: &str, seed: u64) -> String {
-    let clean: String = title
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    format!("{}-seed-{seed}.mid", clean.trim_matches('-'))
+    format!("{}-seed-{seed}.mid", super::browser::file_name(title))
 }
 
 /// One tune.

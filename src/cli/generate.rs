@@ -6,11 +6,10 @@ use anyhow::Context;
 use clap::Args;
 
 use super::load_model;
-use crate::data::SEQUENCE_LEN;
-use crate::encoding::grid::{self, Token};
+use crate::encoding::grid;
 use crate::encoding::primer;
 use crate::export::midi;
-use crate::generate::{GenerateConfig, Grammar, SamplerConfig, Stateful, generate};
+use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
 use crate::song::{Key, Meter};
 
 /// Options of `melodeon generate`.
@@ -60,9 +59,6 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     let (header, model, device) = load_model(&args.model)?;
     let primer_tokens = primer::parse(&args.primer, header.grid.step, 0).context("the primer")?;
     let primer_ids = header.vocab.encode(&primer_tokens).context("the primer")?;
-    let grammar = Grammar::of(&header.vocab);
-    let mut context = vec![grammar.end; SEQUENCE_LEN];
-    context.extend_from_slice(&primer_ids);
     if let Some(dir) = &args.midi {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -75,10 +71,14 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
             },
             max_len: args.max_len,
         };
-        let mut decoder = Stateful::new(&model, &device, &context);
-        let ids = pollster::block_on(generate(&mut decoder, grammar, &primer_ids, &config))
-            .map_err(anyhow::Error::msg)?;
-        let tokens: Vec<Token> = header.vocab.decode(&ids)?;
+        let tokens = pollster::block_on(write_tune(
+            &model,
+            &device,
+            &header.vocab,
+            &primer_ids,
+            &config,
+        ))
+        .map_err(anyhow::Error::msg)?;
         if let Some(dir) = &args.midi {
             let song = grid::to_song(
                 &tokens,

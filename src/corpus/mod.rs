@@ -173,12 +173,25 @@ pub fn parse_file(name: &str, bytes: &[u8]) -> Result<(Format, ParsedFile), Reje
 
 /// Reads, parses and encodes `files`, builds the vocabulary and the report.
 pub fn ingest(files: Vec<InputFile>, opts: &EncodeOptions) -> Corpus {
+    ingest_with_progress(files, opts, |_, _| {})
+}
+
+/// [`ingest`], calling `progress(files done, files in all)` after each file (archive members
+/// count as files).
+pub fn ingest_with_progress(
+    files: Vec<InputFile>,
+    opts: &EncodeOptions,
+    mut progress: impl FnMut(usize, usize),
+) -> Corpus {
     let mut accepted: Vec<(Song, grid::Encoded)> = Vec::new();
     let mut report = CorpusReport::default();
-    for file in expand(files, opts.max_file_bytes) {
+    let files = expand(files, opts.max_file_bytes);
+    let total = files.len();
+    for (done, file) in files.into_iter().enumerate() {
         report
             .file_reports
             .push(ingest_file(file, opts, &mut accepted));
+        progress(done + 1, total);
     }
     let vocab = Vocab::from_sequences(accepted.iter().map(|(_, e)| e.tokens.as_slice()));
     let songs: Vec<EncodedSong> = accepted

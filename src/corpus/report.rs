@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A message tied to a place in a file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
     /// 1-based line, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,7 +51,7 @@ impl fmt::Display for Diagnostic {
 
 /// Why a song (or a whole file) was refused: a short class used for the
 /// totals, and the detail shown to the user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejection {
     /// Short class such as "duration off the grid" or "MEL field missing".
     pub reason: String,
@@ -76,7 +76,7 @@ impl fmt::Display for Rejection {
 }
 
 /// Outcome for one song.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum SongStatus {
     /// Accepted, with its token count (terminator excluded).
@@ -89,7 +89,7 @@ pub enum SongStatus {
 }
 
 /// One song's line in the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SongReport {
     /// Song id.
     pub id: String,
@@ -106,12 +106,12 @@ pub struct SongReport {
     #[serde(flatten)]
     pub status: SongStatus,
     /// Things that were repaired or ignored.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Diagnostic>,
 }
 
 /// One file's line in the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileReport {
     /// File name (archive members as `archive.zip/path`).
     pub name: String,
@@ -122,7 +122,7 @@ pub struct FileReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<Rejection>,
     /// File-level warnings.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Diagnostic>,
     /// The songs found in the file.
     pub songs: Vec<SongReport>,
@@ -142,7 +142,7 @@ impl FileReport {
 }
 
 /// Corpus-wide counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     /// Files looked at (archive members counted individually, archives not).
     pub files: usize,
@@ -170,7 +170,7 @@ pub struct Totals {
 }
 
 /// The whole report: totals (flattened at the top level) and per-file lines.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CorpusReport {
     /// Corpus-wide counts.
     #[serde(flatten)]

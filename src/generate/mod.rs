@@ -11,8 +11,12 @@ mod sampler;
 pub use decoder::{CarriedState, Decoder, KernelDecoder, Refeed, Stateful};
 pub use sampler::{Sampler, SamplerConfig};
 
+use burn::tensor::Device;
+
+use crate::data::SEQUENCE_LEN;
 use crate::encoding::grid::Token;
 use crate::encoding::vocab::{END_ID, Vocab};
+use crate::model::MelodyModel;
 
 /// Which tokens may come next, so that the decoder can always place them:
 /// - a hold `_` never comes right after the start (there is nothing to hold);
@@ -80,4 +84,21 @@ pub async fn generate<D: Decoder>(
         last = Some(next);
     }
     Ok(tune)
+}
+
+/// Writes one tune with `model` (on `device`, with carried state) from the seed's context of
+/// terminators followed by `primer` (ids of `vocab`), and returns its tokens (primer first).
+pub async fn write_tune(
+    model: &MelodyModel,
+    device: &Device,
+    vocab: &Vocab,
+    primer: &[u32],
+    config: &GenerateConfig,
+) -> Result<Vec<Token>, String> {
+    let grammar = Grammar::of(vocab);
+    let mut context = vec![grammar.end; SEQUENCE_LEN];
+    context.extend_from_slice(primer);
+    let mut decoder = Stateful::new(model, device, &context);
+    let ids = generate(&mut decoder, grammar, primer, config).await?;
+    vocab.decode(&ids).map_err(|e| e.to_string())
 }

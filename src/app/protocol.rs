@@ -1,0 +1,197 @@
+//! Messages between the page and its training worker.
+//!
+//! Each message is a plain JavaScript object: `json` holds a [`Request`] or an [`Event`]
+//! (serde, tagged by `kind`), and byte payloads travel beside it as transferred buffers
+//! (`files` for an upload, `model`, `current` and `best` for model files), never copied
+//! through JSON.
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::corpus::InputFile;
+use crate::corpus::report::CorpusReport;
+use crate::train::{JobSizes, JobSpec, Metrics, Progress, Skipped};
+
+/// What the page asks of the worker.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Request {
+    /// Read the files in `files` (`{ name, bytes }` objects) as the corpus to train on.
+    Ingest,
+    /// Time a few steps of `spec` on this device (`model`: the model to fine-tune, if any).
+    Calibrate {
+        /// What would be trained.
+        spec: JobSpec,
+        /// Train on the CPU even where WebGPU is available.
+        force_cpu: bool,
+    },
+    /// Train `spec` on the corpus (`model`: the model to fine-tune, if any).
+    Train {
+        /// What to train.
+        spec: JobSpec,
+        /// Train on the CPU even where WebGPU is available.
+        force_cpu: bool,
+    },
+    /// Hold training after the current step.
+    Pause,
+    /// Go on after a pause.
+    Resume,
+    /// End training after the current step and keep the best weights so far.
+    Stop,
+}
+
+/// What the worker tells the page.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Event {
+    /// The worker has started and listens.
+    Ready,
+    /// Files read so far while ingesting.
+    Reading {
+        /// Files done.
+        done: usize,
+        /// Files in all (archive members counted).
+        total: usize,
+    },
+    /// The corpus is read: what was accepted and rejected.
+    Report {
+        /// The full report.
+        report: CorpusReport,
+    },
+    /// A calibration or training run has prepared its data.
+    Started {
+        /// The device, e.g. "WebGPU (google swiftshader)".
+        backend: String,
+        /// Songs, windows, steps and parameters.
+        sizes: JobSizes,
+        /// Songs left out when fine-tuning.
+        skipped: Vec<Skipped>,
+    },
+    /// The result of a calibration.
+    Calibrated {
+        /// Seconds per training step, after a warm-up step.
+        seconds_per_step: f64,
+        /// Estimated seconds per epoch (steps and validation).
+        seconds_per_epoch: f64,
+    },
+    /// One training step is done (sent at most a few times a second).
+    Step {
+        /// The step's figures.
+        progress: Progress,
+        /// Bytes of the worker's WebAssembly memory.
+        memory_bytes: f64,
+    },
+    /// Training paused or resumed.
+    Paused {
+        /// Whether training now waits.
+        paused: bool,
+    },
+    /// An epoch ended (epoch 0: before training); `current` holds the weights as they are
+    /// now, `best` the best so far (both model files).
+    Epoch {
+        /// Epochs done.
+        epoch: usize,
+        /// Validation metrics after it (none before training).
+        valid: Option<Metrics>,
+    },
+    /// Training ended (all epochs, or stopped); `best` holds the final model file.
+    Finished {
+        /// Test metrics of the best weights.
+        test: Metrics,
+        /// Whether the user stopped it early.
+        stopped: bool,
+        /// Seconds of training (pauses excluded).
+        seconds: f64,
+    },
+    /// Something went wrong; the worker stays usable.
+    Failed {
+        /// What, for the user.
+        message: String,
+    },
+}
+
+/// A message: its JSON part and the byte payloads beside it.
+pub struct Message {
+    /// The object posted.
+    pub object: Object,
+    /// Buffers to transfer with it.
+    pub transfer: Array,
+}
+
+impl Message {
+    /// A message carrying `body`.
+    pub fn new(body: &impl Serialize) -> Message {
+        let object = Object::new();
+        let json = serde_json::to_string(body).unwrap_or_else(|e| {
+            format!(r#"{{"kind":"failed","message":"message not serialisable: {e}"}}"#)
+        });
+        set(&object, "json", &json.into());
+        Message {
+            object,
+            transfer: Array::new(),
+        }
+    }
+
+    /// Adds the bytes `bytes` under `field`.
+    pub fn with_bytes(self, field: &str, bytes: &[u8]) -> Message {
+        let array = Uint8Array::from(bytes);
+        self.transfer.push(&array.buffer());
+        set(&self.object, field, &array);
+        self
+    }
+
+    /// Adds files as `{ name, bytes }` objects under `files`.
+    pub fn with_files(self, files: Vec<(String, Uint8Array)>) -> Message {
+        let list = Array::new();
+        for (name, bytes) in files {
+            let file = Object::new();
+            set(&file, "name", &name.into());
+            self.transfer.push(&bytes.buffer());
+            set(&file, "bytes", &bytes);
+            list.push(&file);
+        }
+        set(&self.object, "files", &list);
+        self
+    }
+}
+
+/// Reads the JSON part of a received message.
+pub fn body<T: for<'de> Deserialize<'de>>(data: &JsValue) -> Result<T, String> {
+    let json = get(data, "json")
+        .as_string()
+        .ok_or("a message without a body")?;
+    serde_json::from_str(&json).map_err(|e| format!("an unreadable message: {e}"))
+}
+
+/// The bytes under `field` of a received message, if any.
+pub fn bytes(data: &JsValue, field: &str) -> Option<Vec<u8>> {
+    get(data, field)
+        .dyn_into::<Uint8Array>()
+        .ok()
+        .map(|a| a.to_vec())
+}
+
+/// The files of an [`Request::Ingest`] message.
+pub fn files(data: &JsValue) -> Vec<InputFile> {
+    let list: Array = get(data, "files").dyn_into().unwrap_or_default();
+    list.iter()
+        .map(|file| {
+            let name = get(&file, "name").as_string().unwrap_or_default();
+            let bytes = get(&file, "bytes")
+                .dyn_into::<Uint8Array>()
+                .map(|b| b.to_vec())
+                .unwrap_or_default();
+            InputFile::new(name, bytes)
+        })
+        .collect()
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn set(target: &Object, key: &str, value: &JsValue) {
+    // Setting a property on a fresh plain object cannot fail.
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}

@@ -1,0 +1,293 @@
+//! Step two of journey two: settings (the seed's defaults), a time estimate, training in the
+//! worker with progress, a live loss chart, pause / resume / stop, sample tunes after each
+//! epoch, and the test result.
+
+use leptos::prelude::*;
+
+use super::loss_chart::LossChart;
+use super::state::{AppState, PRETRAINED};
+use super::training::{CorpusState, RunState, Sample, Training};
+use super::tune_card::play_notes;
+use crate::data::{SplitConfig, SplitMode};
+use crate::train::{JobSpec, LossMode, Shape, TrainConfig};
+use crate::tune::Presentation;
+
+/// Value of the "start from" choice for a fresh network.
+const FRESH: &str = "fresh";
+
+/// The training panel.
+#[component]
+pub fn TrainPanel() -> impl IntoView {
+    let app = expect_context::<AppState>();
+    let training = expect_context::<Training>();
+    let name = RwSignal::new("My model".to_string());
+    let start = RwSignal::new(FRESH.to_string());
+    let hidden = RwSignal::new(128usize);
+    let layers = RwSignal::new(1usize);
+    let epochs = RwSignal::new(10usize);
+    let batch = RwSignal::new(64usize);
+    let learning_rate = RwSignal::new(0.001f64);
+    let dropout = RwSignal::new(0.2f64);
+    let loss_all = RwSignal::new(true);
+    let stride = RwSignal::new(16usize);
+
+    let corpus_name = move || match training.corpus.get_untracked() {
+        CorpusState::Ready(report) => format!(
+            "your songs ({} files, {} songs)",
+            report.totals.files, report.totals.accepted
+        ),
+        _ => "your songs".into(),
+    };
+    let spec = move || JobSpec {
+        name: name.get_untracked().trim().to_string(),
+        corpus_name: corpus_name(),
+        shape: Shape {
+            hidden: hidden.get_untracked(),
+            layers: layers.get_untracked(),
+            embedding: None,
+            dropout: dropout.get_untracked(),
+        },
+        train: TrainConfig {
+            epochs: epochs.get_untracked(),
+            batch_size: batch.get_untracked(),
+            learning_rate: learning_rate.get_untracked(),
+            loss: if loss_all.get_untracked() {
+                LossMode::All
+            } else {
+                LossMode::Last
+            },
+            stride: if loss_all.get_untracked() {
+                stride.get_untracked()
+            } else {
+                1
+            },
+            seed: (js_sys::Math::random() * 1e9) as u64,
+            ..TrainConfig::seed_recipe()
+        },
+        split: SplitConfig {
+            mode: SplitMode::BySong,
+            seed: 42,
+            ..SplitConfig::default()
+        },
+        grid: Default::default(),
+    };
+    let base = move || {
+        let choice = start.get_untracked();
+        (choice != FRESH)
+            .then(|| app.model_bytes(&choice))
+            .flatten()
+    };
+    let corpus_ready = move || matches!(training.corpus.get(), CorpusState::Ready(_));
+    let can_start = move || corpus_ready() && !training.busy() && !name.get().trim().is_empty();
+    let number = |signal: RwSignal<usize>, min: usize, max: usize| {
+        move |ev: leptos::ev::Event| {
+            if let Ok(v) = event_target_value(&ev).parse::<usize>() {
+                signal.set(v.clamp(min, max));
+            }
+        }
+    };
+    let real = |signal: RwSignal<f64>, min: f64, max: f64| {
+        move |ev: leptos::ev::Event| {
+            if let Ok(v) = event_target_value(&ev).parse::<f64>() {
+                signal.set(v.clamp(min, max));
+            }
+        }
+    };
+    let fine_tuning = move || start.get() != FRESH;
+
+    view! {
+        <section class="panel train" aria-labelledby="train-heading">
+            <h3 id="train-heading">"2. Train"</h3>
+            <div class="controls-grid">
+                <label for="model-name">"Model name"</label>
+                <input id="model-name" type="text" data-testid="model-name" prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev)) />
+                <label for="start-from">"Start from"</label>
+                <select id="start-from" data-testid="start-from" on:change=move |ev| start.set(event_target_value(&ev))>
+                    <option value=FRESH selected=true>"a fresh network"</option>
+                    <option value=PRETRAINED>"the pretrained Erk model (fine-tune)"</option>
+                    <For each=move || app.models.get().into_iter().filter(|m| m.complete) key=|m| m.id.clone() let:m>
+                        <option value=m.id.clone()>{format!("{} (fine-tune)", m.header.name)}</option>
+                    </For>
+                </select>
+                <label for="hidden">"Hidden units"</label>
+                <input id="hidden" type="number" min="4" max="512" data-testid="hidden" disabled=fine_tuning
+                    prop:value=move || hidden.get().to_string() on:change=number(hidden, 4, 512) />
+                <label for="layers">"LSTM layers"</label>
+                <input id="layers" type="number" min="1" max="3" disabled=fine_tuning
+                    prop:value=move || layers.get().to_string() on:change=number(layers, 1, 3) />
+                <label for="dropout">"Dropout"</label>
+                <input id="dropout" type="number" min="0" max="0.8" step="0.05" disabled=fine_tuning
+                    prop:value=move || dropout.get().to_string() on:change=real(dropout, 0.0, 0.8) />
+                <label for="epochs">"Epochs"</label>
+                <input id="epochs" type="number" min="1" max="100" data-testid="epochs"
+                    prop:value=move || epochs.get().to_string() on:change=number(epochs, 1, 100) />
+                <label for="batch">"Batch size"</label>
+                <input id="batch" type="number" min="1" max="512" data-testid="batch"
+                    prop:value=move || batch.get().to_string() on:change=number(batch, 1, 512) />
+                <label for="lr">"Learning rate"</label>
+                <input id="lr" type="number" data-testid="lr" min="0.00001" max="0.1" step="0.0001"
+                    prop:value=move || learning_rate.get().to_string() on:change=real(learning_rate, 1e-5, 0.1) />
+                <label for="loss-mode">"Loss"</label>
+                <select id="loss-mode" data-testid="loss-mode" on:change=move |ev| loss_all.set(event_target_value(&ev) == "all")>
+                    <option value="all" selected=true>"every position (faster)"</option>
+                    <option value="last">"last token only (the seed's)"</option>
+                </select>
+                <label for="stride">"Window stride"</label>
+                <input id="stride" type="number" min="1" max="64" data-testid="stride" disabled=move || !loss_all.get()
+                    prop:value=move || stride.get().to_string() on:change=number(stride, 1, 64) />
+            </div>
+            <p class="help">
+                "Window 64, Adam, a split by song (80 % training, 10 % validation, 10 % test), and the weights with the best "
+                "validation loss are kept: the seed's recipe. With the loss on every position each window teaches 64 targets, "
+                "so taking every 16th window gives a far shorter epoch for about the same result (see the README)."
+            </p>
+            <div class="actions">
+                <button type="button" data-testid="calibrate" disabled=move || !can_start()
+                    on:click=move |_| training.calibrate(app, spec(), base())>"Estimate time"</button>
+                <button type="button" class="primary" data-testid="train" disabled=move || !can_start()
+                    on:click=move |_| training.train(app, spec(), base())>"Train"</button>
+                <button type="button" data-testid="pause" disabled=move || !matches!(training.run.get(), RunState::Training { .. })
+                    on:click=move |_| training.pause(app, !matches!(training.run.get_untracked(), RunState::Training { paused: true }))>
+                    {move || if matches!(training.run.get(), RunState::Training { paused: true }) { "Resume" } else { "Pause" }}
+                </button>
+                <button type="button" data-testid="stop" disabled=move || !matches!(training.run.get(), RunState::Training { .. })
+                    on:click=move |_| training.stop(app)>"Stop"</button>
+            </div>
+            {move || (!corpus_ready()).then(|| view! { <p class="muted">"Choose your songs first (step 1)."</p> })}
+            <Status epochs />
+            <LossChart epochs=Signal::derive(move || epochs.get()) />
+            <Samples />
+            <Outcome />
+        </section>
+    }
+}
+
+/// Device, calibration, progress and errors.
+#[component]
+fn Status(epochs: RwSignal<usize>) -> impl IntoView {
+    let training = expect_context::<Training>();
+    view! {
+        <div class="train-status" aria-live="polite">
+            {move || training.started.get().map(|s| view! {
+                <p data-testid="train-started" data-backend=s.backend.clone() data-steps=s.sizes.steps_per_epoch>
+                    {format!("On {}: {} songs, {} training windows, {} steps per epoch, {} parameters.",
+                        s.backend, s.sizes.songs, s.sizes.train_windows, s.sizes.steps_per_epoch, s.sizes.params)}
+                </p>
+                {(!s.skipped.is_empty()).then(|| view! {
+                    <details data-testid="skipped"><summary>{format!("{} songs skipped: the starting model does not know some of their notes", s.skipped.len())}</summary>
+                        <ul>{s.skipped.iter().map(|k| view! { <li>{format!("{}: {}", k.song, k.reason)}</li> }).collect_view()}</ul>
+                    </details>
+                })}
+            })}
+            {move || match training.run.get() {
+                RunState::Calibrating => view! { <p>"Timing a few steps on this device…"</p> }.into_any(),
+                RunState::Failed(message) => view! { <p class="error" role="alert" data-testid="train-error">{message}</p> }.into_any(),
+                _ => ().into_any(),
+            }}
+            {move || training.calibration.get().map(|c| view! {
+                <p data-testid="calibration" data-seconds-per-epoch=format!("{:.3}", c.seconds_per_epoch)>
+                    {format!("About {} per epoch here, {} for {} epochs ({:.0} ms per step).",
+                        duration(c.seconds_per_epoch), duration(c.seconds_per_epoch * epochs.get() as f64), epochs.get(), 1000.0 * c.seconds_per_step)}
+                </p>
+            })}
+            {move || training.progress.get().map(|(p, memory)| {
+                let done = (p.epoch - 1) * p.steps_per_epoch + p.step_in_epoch;
+                let total = p.epochs * p.steps_per_epoch;
+                view! {
+                    <div data-testid="train-progress" data-epoch=p.epoch data-step=p.step data-loss=format!("{:.4}", p.train_loss)
+                        data-windows-per-s=format!("{:.1}", p.windows_per_s) data-memory=format!("{memory:.0}")>
+                        <progress max=total value=done aria-label="Training progress"></progress>
+                        <p>{format!("Epoch {} of {}, step {} of {} · loss {:.3} · {:.0} windows/s · {} left · worker memory {:.0} MB",
+                            p.epoch, p.epochs, p.step_in_epoch, p.steps_per_epoch, p.train_loss, p.windows_per_s, duration(p.eta_s), memory / 1e6)}</p>
+                        {move || (training.run.get() == RunState::Training { paused: true }).then(|| view! { <p><strong>"Paused."</strong></p> })}
+                        {move || (training.run.get() == RunState::Stopping).then(|| view! { <p>"Stopping after this step; the best weights so far are kept…"</p> })}
+                    </div>
+                }
+            })}
+            <span hidden data-testid="longest-stall" data-ms=move || format!("{:.0}", training.longest_stall_ms.get())></span>
+        </div>
+    }
+}
+
+/// Sample tunes written after each epoch, to hear the model learn.
+#[component]
+fn Samples() -> impl IntoView {
+    let app = expect_context::<AppState>();
+    let training = expect_context::<Training>();
+    let play = move |sample: &Sample| {
+        let presentation = Presentation::default();
+        let Ok(song) = sample.tune.song(Default::default(), &presentation) else {
+            return;
+        };
+        let (notes, total) = play_notes(&song);
+        let id = sample.epoch as u64 + 1;
+        let mut result = Ok(());
+        app.player
+            .update_value(|p| result = p.play(id, notes, total, presentation.tempo_bpm, false));
+        if let Err(message) = result {
+            app.notice.set(Some(format!("Playback failed: {message}")));
+        }
+    };
+    view! {
+        <Show when=move || training.samples.with(|s| !s.is_empty())>
+            <h4>"What the model writes"</h4>
+            <ol class="samples" data-testid="samples">
+                <For each=move || training.samples.get() key=|s| s.epoch let:sample>
+                    {
+                        let label = if sample.epoch == 0 { "Before training".to_string() } else { format!("After epoch {}", sample.epoch) };
+                        let notes = sample.tune.tokens.iter().filter(|t| !matches!(t, crate::encoding::grid::Token::Hold)).count();
+                        let sample2 = sample.clone();
+                        view! {
+                            <li data-testid="sample" data-epoch=sample.epoch>
+                                <button type="button" on:click=move |_| play(&sample2)>"▶ Play"</button>
+                                {format!(" {label}: {notes} notes and rests")}
+                            </li>
+                        }
+                    }
+                </For>
+            </ol>
+        </Show>
+    }
+}
+
+/// The result of the last run.
+#[component]
+fn Outcome() -> impl IntoView {
+    let app = expect_context::<AppState>();
+    let training = expect_context::<Training>();
+    move || {
+        training.outcome.get().map(|o| {
+            let id = o.model_id.clone();
+            view! {
+                <div class="outcome" data-testid="train-outcome" data-model-id=o.model_id.clone() data-test-nll=format!("{:.4}", o.test.nll)>
+                    <h4>{if o.stopped { "Stopped: the best weights so far are kept" } else { "Trained" }}</h4>
+                    <dl class="facts">
+                        <dt>"Model"</dt><dd>{o.name.clone()}" (saved in this browser, under “Your models”)"</dd>
+                        <dt>"Test NLL"</dt><dd>{format!("{:.3} nats per token ({:.2} bits per note onset) on {} held-out windows", o.test.nll, o.test.onset_bits(), o.test.windows)}</dd>
+                        <dt>"Accuracy"</dt><dd>{format!("{:.1} % of next tokens right", 100.0 * o.test.accuracy)}</dd>
+                        <dt>"Training time"</dt><dd>{duration(o.seconds)}</dd>
+                    </dl>
+                    <button type="button" class="primary" data-testid="use-trained" on:click=move |_| app.use_model(&id)>"Write tunes with it"</button>
+                </div>
+            }
+        })
+    }
+}
+
+/// "1 min 20 s", "45 s", "0.8 s".
+fn duration(seconds: f64) -> String {
+    if seconds < 10.0 {
+        format!("{seconds:.1} s")
+    } else if seconds < 60.0 {
+        format!("{seconds:.0} s")
+    } else if seconds < 3600.0 {
+        format!("{} min {:.0} s", (seconds / 60.0).floor(), seconds % 60.0)
+    } else {
+        format!(
+            "{} h {:.0} min",
+            (seconds / 3600.0).floor(),
+            (seconds % 3600.0) / 60.0
+        )
+    }
+}

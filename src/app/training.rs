@@ -1,0 +1,569 @@
+//! The page's side of journey two: starts the training worker ([`super::worker`]), sends it
+//! the uploaded files and training requests, and turns its events into signals for the
+//! corpus, training and model panels. Checkpoints and finished models go to IndexedDB here.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{MessageEvent, Worker};
+
+use super::browser::{self, clock_ms};
+use super::model_store;
+use super::protocol::{self, Event, Message, Request};
+use super::state::AppState;
+use crate::backend::CpuBackend;
+use crate::corpus::report::CorpusReport;
+use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
+use crate::model::file;
+use crate::train::{JobSizes, JobSpec, Metrics, Progress, Skipped};
+use crate::tune::{Provenance, Tune};
+
+#[wasm_bindgen(inline_js = r#"
+export function spawn_worker() {
+  // The page's own module and wasm, as Trunk linked them into index.html.
+  const glue = document.querySelector('link[rel="modulepreload"]').href;
+  const wasm = document.querySelector('link[rel="preload"][as="fetch"]').href;
+  const source = `import init, { melodeon_worker } from ${JSON.stringify(glue)};
+await init({ module_or_path: ${JSON.stringify(wasm)} });
+melodeon_worker();`;
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  return new Worker(url, { type: "module", name: "melodeon-training" });
+}
+
+export async function dropped_files(transfer) {
+  // Entries must be taken before the first await: the drop's data is gone afterwards.
+  const entries = [...(transfer.items || [])]
+    .map((item) => (item.webkitGetAsEntry ? item.webkitGetAsEntry() : null))
+    .filter(Boolean);
+  const out = [];
+  if (entries.length === 0) {
+    for (const file of transfer.files) out.push({ name: file.name, file });
+    return out;
+  }
+  const walk = async (entry, path) => {
+    if (entry.isFile) {
+      const file = await new Promise((ok, fail) => entry.file(ok, fail));
+      out.push({ name: path + entry.name, file });
+    } else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batch = await new Promise((ok, fail) => reader.readEntries(ok, fail));
+        if (batch.length === 0) break;
+        for (const child of batch) await walk(child, path + entry.name + "/");
+      }
+    }
+  };
+  for (const entry of entries) await walk(entry, "");
+  return out;
+}
+
+export function input_files(input) {
+  return [...input.files].map((file) => ({ name: file.webkitRelativePath || file.name, file }));
+}
+
+export async function file_bytes(file) {
+  return new Uint8Array(await file.arrayBuffer());
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn spawn_worker() -> Result<Worker, JsValue>;
+    #[wasm_bindgen(catch)]
+    async fn dropped_files(transfer: &web_sys::DataTransfer) -> Result<JsValue, JsValue>;
+    fn input_files(input: &web_sys::HtmlInputElement) -> JsValue;
+    #[wasm_bindgen(catch)]
+    async fn file_bytes(file: &web_sys::File) -> Result<JsValue, JsValue>;
+}
+
+/// Uploads larger than this are refused before reading: the page keeps the bytes, the parsed
+/// songs and the model within its memory budget (512 MB) up to this size.
+pub const MAX_UPLOAD_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
+
+/// The uploaded corpus.
+#[derive(Clone, Debug)]
+pub enum CorpusState {
+    /// Nothing chosen yet.
+    Empty,
+    /// Reading the chosen files from disk.
+    Reading {
+        /// Files read.
+        done: usize,
+        /// Files chosen.
+        total: usize,
+    },
+    /// The worker is parsing.
+    Parsing {
+        /// Files parsed.
+        done: usize,
+        /// Files in all.
+        total: usize,
+    },
+    /// Parsed: the report.
+    Ready(Rc<CorpusReport>),
+    /// Refused or failed, with the reason.
+    Failed(String),
+}
+
+/// The training run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunState {
+    /// Nothing running.
+    Idle,
+    /// Timing a few steps.
+    Calibrating,
+    /// Training (possibly paused).
+    Training {
+        /// Whether it waits.
+        paused: bool,
+    },
+    /// Stopping after the current step.
+    Stopping,
+    /// Failed, with the message.
+    Failed(String),
+}
+
+/// What a run prepared.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Started {
+    /// The device.
+    pub backend: String,
+    /// Songs, windows, steps.
+    pub sizes: JobSizes,
+    /// Songs skipped for fine-tuning.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A calibration's estimate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Calibration {
+    /// Seconds per step.
+    pub seconds_per_step: f64,
+    /// Seconds per epoch.
+    pub seconds_per_epoch: f64,
+}
+
+/// Loss curves: `(epochs done, loss)` points.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Curves {
+    /// Training loss of each reported step.
+    pub train: Vec<(f64, f64)>,
+    /// Validation loss at each evaluation.
+    pub valid: Vec<(f64, f64)>,
+}
+
+/// A short tune written by the model after an epoch (0: before training).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// Epochs done when it was written.
+    pub epoch: usize,
+    /// The tune.
+    pub tune: Tune,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// Test metrics of the kept weights.
+    pub test: Metrics,
+    /// Stopped early by the user.
+    pub stopped: bool,
+    /// Seconds of training.
+    pub seconds: f64,
+    /// Id of the saved model.
+    pub model_id: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// Everything the training panels share (a Leptos context).
+#[derive(Clone, Copy)]
+pub struct Training {
+    worker: StoredValue<Option<Worker>, LocalStorage>,
+    ready: RwSignal<bool>,
+    queue: StoredValue<Vec<Message>, LocalStorage>,
+    job_id: StoredValue<Option<(String, String)>>,
+    /// The uploaded corpus.
+    pub corpus: RwSignal<CorpusState, LocalStorage>,
+    /// The run.
+    pub run: RwSignal<RunState>,
+    /// What the last run prepared.
+    pub started: RwSignal<Option<Started>>,
+    /// The last calibration.
+    pub calibration: RwSignal<Option<Calibration>>,
+    /// The last step's figures and the worker's memory in bytes.
+    pub progress: RwSignal<Option<(Progress, f64)>>,
+    /// Loss curves of the current run.
+    pub curves: RwSignal<Curves>,
+    /// Sample tunes of the current run.
+    pub samples: RwSignal<Vec<Sample>>,
+    /// The last run's outcome.
+    pub outcome: RwSignal<Option<Outcome>>,
+    /// Longest gap between two ticks of a 50 ms timer on the page's main thread while
+    /// training (how long the page could not respond), in milliseconds.
+    pub longest_stall_ms: RwSignal<f64>,
+}
+
+impl Training {
+    /// Fresh state; the worker starts on first use.
+    pub fn new() -> Training {
+        let training = Training {
+            worker: StoredValue::new_local(None),
+            ready: RwSignal::new(false),
+            queue: StoredValue::new_local(Vec::new()),
+            job_id: StoredValue::new(None),
+            corpus: RwSignal::new_local(CorpusState::Empty),
+            run: RwSignal::new(RunState::Idle),
+            started: RwSignal::new(None),
+            calibration: RwSignal::new(None),
+            progress: RwSignal::new(None),
+            curves: RwSignal::new(Curves::default()),
+            samples: RwSignal::new(Vec::new()),
+            outcome: RwSignal::new(None),
+            longest_stall_ms: RwSignal::new(0.0),
+        };
+        training.watch_stalls();
+        training
+    }
+
+    /// Whether a calibration or training is under way.
+    pub fn busy(&self) -> bool {
+        matches!(
+            self.run.get(),
+            RunState::Calibrating | RunState::Training { .. } | RunState::Stopping
+        )
+    }
+
+    /// Reads `files` (name and `File` pairs) and sends them to the worker to parse.
+    pub async fn upload(&self, app: AppState, files: Vec<(String, web_sys::File)>) {
+        if files.is_empty() {
+            return;
+        }
+        let total_bytes: f64 = files.iter().map(|(_, f)| f.size()).sum();
+        if total_bytes > MAX_UPLOAD_BYTES {
+            self.corpus.set(CorpusState::Failed(format!(
+                "These files hold {:.0} MB; Melodeon reads at most {:.0} MB at once in the page, \
+                 to stay within the browser's memory. Choose fewer files.",
+                total_bytes / 1e6,
+                MAX_UPLOAD_BYTES / 1e6
+            )));
+            return;
+        }
+        let total = files.len();
+        let mut read = Vec::with_capacity(total);
+        for (done, (name, file)) in files.into_iter().enumerate() {
+            self.corpus.set(CorpusState::Reading { done, total });
+            match file_bytes(&file).await {
+                Ok(bytes) => read.push((name, bytes.unchecked_into())),
+                // An unreadable file becomes an empty one: the report names it.
+                Err(_) => read.push((name, js_sys::Uint8Array::new_with_length(0))),
+            }
+        }
+        self.corpus.set(CorpusState::Parsing { done: 0, total });
+        self.send(app, Message::new(&Request::Ingest).with_files(read));
+    }
+
+    /// Times a few steps of `spec`.
+    pub fn calibrate(&self, app: AppState, spec: JobSpec, base: Option<Arc<Vec<u8>>>) {
+        self.run.set(RunState::Calibrating);
+        self.calibration.set(None);
+        let force_cpu = super::settings::force_cpu();
+        let message = Message::new(&Request::Calibrate { spec, force_cpu });
+        self.send(app, with_base(message, base));
+    }
+
+    /// Starts training `spec` (from `base` when fine-tuning).
+    pub fn train(&self, app: AppState, spec: JobSpec, base: Option<Arc<Vec<u8>>>) {
+        self.run.set(RunState::Training { paused: false });
+        self.job_id
+            .set_value(Some((model_store::new_id(), spec.name.clone())));
+        self.curves.set(Curves::default());
+        self.samples.set(Vec::new());
+        self.outcome.set(None);
+        self.progress.set(None);
+        self.longest_stall_ms.set(0.0);
+        let force_cpu = super::settings::force_cpu();
+        let message = Message::new(&Request::Train { spec, force_cpu });
+        self.send(app, with_base(message, base));
+    }
+
+    /// Pauses or resumes.
+    pub fn pause(&self, app: AppState, pause: bool) {
+        let request = if pause {
+            Request::Pause
+        } else {
+            Request::Resume
+        };
+        self.send(app, Message::new(&request));
+    }
+
+    /// Stops after the current step; the best weights so far are kept and tested.
+    pub fn stop(&self, app: AppState) {
+        self.run.set(RunState::Stopping);
+        self.send(app, Message::new(&Request::Stop));
+    }
+
+    fn send(&self, app: AppState, message: Message) {
+        if self.worker.with_value(Option::is_none) {
+            self.start_worker(app);
+        }
+        if self.ready.get_untracked() {
+            self.post(&message);
+        } else {
+            self.queue.update_value(|q| q.push(message));
+        }
+    }
+
+    fn post(&self, message: &Message) {
+        self.worker.with_value(|worker| {
+            if let Some(worker) = worker {
+                if let Err(err) =
+                    worker.post_message_with_transfer(&message.object, &message.transfer)
+                {
+                    self.fail(format!(
+                        "could not reach the training worker: {}",
+                        browser::describe(err)
+                    ));
+                }
+            }
+        });
+    }
+
+    fn start_worker(&self, app: AppState) {
+        let worker = match spawn_worker() {
+            Ok(worker) => worker,
+            Err(err) => {
+                return self.fail(format!(
+                    "the training worker could not start: {}",
+                    browser::describe(err)
+                ));
+            }
+        };
+        let training = *self;
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            training.receive(app, event.data());
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+        let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(
+            move |event: web_sys::ErrorEvent| {
+                training.worker.set_value(None);
+                training.ready.set(false);
+                training.fail(format!(
+                "the training worker stopped unexpectedly ({}); saved models and checkpoints are kept",
+                event.message()
+            ));
+            },
+        );
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        on_error.forget();
+        self.worker.set_value(Some(worker));
+    }
+
+    fn fail(&self, message: String) {
+        if matches!(
+            self.corpus.get_untracked(),
+            CorpusState::Reading { .. } | CorpusState::Parsing { .. }
+        ) {
+            self.corpus.set(CorpusState::Failed(message));
+        } else {
+            self.run.set(RunState::Failed(message));
+        }
+    }
+
+    fn receive(&self, app: AppState, data: JsValue) {
+        let event = match protocol::body::<Event>(&data) {
+            Ok(event) => event,
+            Err(message) => return self.fail(message),
+        };
+        match event {
+            Event::Ready => {
+                self.ready.set(true);
+                for message in self
+                    .queue
+                    .try_update_value(std::mem::take)
+                    .unwrap_or_default()
+                {
+                    self.post(&message);
+                }
+            }
+            Event::Reading { done, total } => self.corpus.set(CorpusState::Parsing { done, total }),
+            Event::Report { report } => self.corpus.set(CorpusState::Ready(Rc::new(report))),
+            Event::Started {
+                backend,
+                sizes,
+                skipped,
+            } => self.started.set(Some(Started {
+                backend,
+                sizes,
+                skipped,
+            })),
+            Event::Calibrated {
+                seconds_per_step,
+                seconds_per_epoch,
+            } => {
+                self.calibration.set(Some(Calibration {
+                    seconds_per_step,
+                    seconds_per_epoch,
+                }));
+                self.run.set(RunState::Idle);
+            }
+            Event::Step {
+                progress,
+                memory_bytes,
+            } => {
+                let x = (progress.epoch - 1) as f64
+                    + progress.step_in_epoch as f64 / progress.steps_per_epoch.max(1) as f64;
+                self.curves.update(|c| {
+                    c.train.push((x, progress.train_loss));
+                    if let Some(valid) = progress.valid {
+                        c.valid.push((x, valid.nll));
+                    }
+                });
+                self.progress.set(Some((progress, memory_bytes)));
+            }
+            Event::Paused { paused } => {
+                if matches!(self.run.get_untracked(), RunState::Training { .. }) {
+                    self.run.set(RunState::Training { paused });
+                }
+            }
+            Event::Epoch { epoch, .. } => {
+                if let Some(current) = protocol::bytes(&data, "current") {
+                    let training = *self;
+                    spawn_local(async move { training.add_sample(epoch, &current).await });
+                }
+                if let Some(best) = protocol::bytes(&data, "best") {
+                    self.save(app, best, false);
+                }
+            }
+            Event::Finished {
+                test,
+                stopped,
+                seconds,
+            } => {
+                if let Some(best) = protocol::bytes(&data, "best") {
+                    self.save(app, best, true);
+                }
+                if let Some((model_id, name)) = self.job_id.get_value() {
+                    self.outcome.set(Some(Outcome {
+                        test,
+                        stopped,
+                        seconds,
+                        model_id,
+                        name,
+                    }));
+                }
+                self.run.set(RunState::Idle);
+            }
+            Event::Failed { message } => self.fail(message),
+        }
+    }
+
+    /// Writes a short tune with the weights of epoch `epoch`, on the CPU.
+    async fn add_sample(&self, epoch: usize, bytes: &[u8]) {
+        let device = CpuBackend::default().device();
+        let Ok((header, model)) = file::load(bytes, &device) else {
+            return;
+        };
+        let config = GenerateConfig {
+            sampler: SamplerConfig {
+                temperature: 1.0,
+                top_k: None,
+                seed: 1,
+            },
+            max_len: 96,
+        };
+        if let Ok(tokens) = write_tune(&model, &device, &header.vocab, &[], &config).await {
+            let provenance = Provenance {
+                model: header.name.clone(),
+                seed: 1,
+                temperature: 1.0,
+                primer: String::new(),
+                max_len: 96,
+                created_ms: browser::now_ms(),
+            };
+            self.samples.update(|s| {
+                s.push(Sample {
+                    epoch,
+                    tune: Tune { tokens, provenance },
+                })
+            });
+        }
+    }
+
+    /// Stores the run's model (a checkpoint until `complete`) and refreshes the list.
+    fn save(&self, app: AppState, bytes: Vec<u8>, complete: bool) {
+        let Some((id, _)) = self.job_id.get_value() else {
+            return;
+        };
+        spawn_local(async move {
+            match model_store::put(&id, &bytes, complete).await {
+                Ok(()) => app.refresh_models().await,
+                Err(message) => app.notice.set(Some(message)),
+            }
+        });
+    }
+
+    /// Measures how long the main thread goes without running a 50 ms timer while training.
+    fn watch_stalls(&self) {
+        let training = *self;
+        let last = StoredValue::new(clock_ms());
+        let _ = set_interval_with_handle(
+            move || {
+                let now = clock_ms();
+                let gap = now - last.get_value() - 50.0;
+                last.set_value(now);
+                if matches!(
+                    training.run.get_untracked(),
+                    RunState::Training { paused: false }
+                ) && gap > training.longest_stall_ms.get_untracked()
+                {
+                    training.longest_stall_ms.set(gap);
+                }
+            },
+            std::time::Duration::from_millis(50),
+        );
+    }
+}
+
+/// The bytes of a file the user chose.
+pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    let bytes = file_bytes(file).await.map_err(browser::describe)?;
+    Ok(bytes.unchecked_into::<js_sys::Uint8Array>().to_vec())
+}
+
+fn with_base(message: Message, base: Option<Arc<Vec<u8>>>) -> Message {
+    match base {
+        Some(bytes) => message.with_bytes("model", &bytes),
+        None => message,
+    }
+}
+
+/// The files of a drop (folders walked), as name and `File` pairs.
+pub async fn files_of_drop(transfer: &web_sys::DataTransfer) -> Vec<(String, web_sys::File)> {
+    pairs(dropped_files(transfer).await.unwrap_or_default())
+}
+
+/// The files chosen in a file or folder input.
+pub fn files_of_input(input: &web_sys::HtmlInputElement) -> Vec<(String, web_sys::File)> {
+    pairs(input_files(input))
+}
+
+fn pairs(list: JsValue) -> Vec<(String, web_sys::File)> {
+    let list: js_sys::Array = list.dyn_into().unwrap_or_default();
+    list.iter()
+        .filter_map(|item| {
+            let name = js_sys::Reflect::get(&item, &"name".into())
+                .ok()?
+                .as_string()?;
+            let file = js_sys::Reflect::get(&item, &"file".into())
+                .ok()?
+                .dyn_into()
+                .ok()?;
+            Some((name, file))
+        })
+        .collect()
+}

@@ -1,0 +1,231 @@
+//! The training worker: the same WebAssembly module, started in a dedicated Web Worker by
+//! [`super::training`], so that parsing and training never hold the page's main thread (burn's
+//! WebGPU path keeps its thread busy for long stretches between awaits). It owns the uploaded
+//! corpus and runs one calibration or training at a time, checking for pause and stop
+//! requests between steps.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use super::engine;
+use super::protocol::{self, Event, Message, Request};
+use crate::corpus::{self, Corpus};
+use crate::model::file;
+use crate::train::{Job, JobSpec};
+
+/// Steps timed by a calibration, after one warm-up step.
+const CALIBRATION_STEPS: usize = 4;
+/// Least milliseconds between two progress messages.
+const PROGRESS_EVERY_MS: f64 = 200.0;
+
+/// What the worker keeps between messages.
+#[derive(Default)]
+struct WorkerState {
+    corpus: RefCell<Option<Rc<Corpus>>>,
+    busy: Cell<bool>,
+    paused: Cell<bool>,
+    stop: Cell<bool>,
+}
+
+/// Entry point in the worker (called by the bootstrap script of [`super::training`]).
+#[wasm_bindgen]
+pub fn melodeon_worker() {
+    console_error_panic_hook::set_once();
+    let state = Rc::new(WorkerState::default());
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        handle(&state, event.data());
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    post(Message::new(&Event::Ready));
+}
+
+fn handle(state: &Rc<WorkerState>, data: JsValue) {
+    let request = match protocol::body::<Request>(&data) {
+        Ok(request) => request,
+        Err(message) => return post(Message::new(&Event::Failed { message })),
+    };
+    let calibrate = matches!(request, Request::Calibrate { .. });
+    match request {
+        Request::Ingest => ingest(state, protocol::files(&data)),
+        Request::Pause | Request::Resume => {
+            let paused = matches!(request, Request::Pause);
+            state.paused.set(paused);
+            post(Message::new(&Event::Paused { paused }));
+        }
+        Request::Stop => {
+            state.stop.set(true);
+            state.paused.set(false);
+        }
+        Request::Calibrate { spec, force_cpu } | Request::Train { spec, force_cpu } => {
+            if state.busy.replace(true) {
+                let message = "training is already running".to_string();
+                return post(Message::new(&Event::Failed { message }));
+            }
+            state.stop.set(false);
+            state.paused.set(false);
+            let base = protocol::bytes(&data, "model");
+            let state = state.clone();
+            spawn_local(async move {
+                let outcome = run(&state, spec, base, force_cpu, calibrate).await;
+                state.busy.set(false);
+                if let Err(message) = outcome {
+                    post(Message::new(&Event::Failed { message }));
+                }
+            });
+        }
+    }
+}
+
+/// Parses the files (the worker is busy meanwhile; the page is not) and keeps the corpus.
+fn ingest(state: &WorkerState, files: Vec<corpus::InputFile>) {
+    if state.busy.get() {
+        let message = "wait until training has ended before reading new files".to_string();
+        return post(Message::new(&Event::Failed { message }));
+    }
+    let mut last = 0.0;
+    let corpus = corpus::ingest_with_progress(files, &Default::default(), |done, total| {
+        let now = js_sys::Date::now();
+        if now - last > PROGRESS_EVERY_MS || done == total {
+            last = now;
+            post(Message::new(&Event::Reading { done, total }));
+        }
+    });
+    let report = corpus.report.clone();
+    *state.corpus.borrow_mut() = Some(Rc::new(corpus));
+    post(Message::new(&Event::Report { report }));
+}
+
+async fn run(
+    state: &WorkerState,
+    spec: JobSpec,
+    base: Option<Vec<u8>>,
+    force_cpu: bool,
+    calibrate: bool,
+) -> Result<(), String> {
+    let corpus = state
+        .corpus
+        .borrow()
+        .clone()
+        .ok_or("no songs have been read yet")?;
+    let engine = engine::start(force_cpu).await;
+    let base = match base {
+        Some(bytes) => Some(
+            file::load(&bytes, &engine.device)
+                .map_err(|e| format!("the model to start from: {e}"))?,
+        ),
+        None => None,
+    };
+    let mut job = Job::new(&corpus, spec, base, &engine.device)?;
+    post(Message::new(&Event::Started {
+        backend: engine.info.label(),
+        sizes: job.sizes(),
+        skipped: job.skipped().to_vec(),
+    }));
+    if calibrate {
+        return calibrate_job(&mut job).await;
+    }
+    post(
+        Message::new(&Event::Epoch {
+            epoch: 0,
+            valid: None,
+        })
+        .with_bytes("current", &job.current_file().await?),
+    );
+    let mut last_post = 0.0;
+    let mut stopped = false;
+    while !job.is_finished() {
+        while state.paused.get() && !state.stop.get() {
+            sleep(100).await;
+        }
+        if state.stop.get() {
+            stopped = true;
+            break;
+        }
+        let progress = job.step().await?;
+        let now = js_sys::Date::now();
+        let epoch_end = progress.step_in_epoch == progress.steps_per_epoch;
+        if now - last_post > PROGRESS_EVERY_MS || progress.valid.is_some() {
+            last_post = now;
+            post(Message::new(&Event::Step {
+                progress: progress.clone(),
+                memory_bytes: memory_bytes(),
+            }));
+        }
+        if epoch_end {
+            let message = Message::new(&Event::Epoch {
+                epoch: progress.epoch,
+                valid: progress.valid,
+            });
+            post(
+                message
+                    .with_bytes("current", &job.current_file().await?)
+                    .with_bytes("best", &job.best_file().await?),
+            );
+        }
+        // Lets pause and stop messages in.
+        sleep(0).await;
+    }
+    let (bytes, test) = job.finish().await?;
+    post(
+        Message::new(&Event::Finished {
+            test,
+            stopped,
+            seconds: job.training_seconds(),
+        })
+        .with_bytes("best", &bytes),
+    );
+    Ok(())
+}
+
+/// Times a warm-up step and then [`CALIBRATION_STEPS`] steps; validation is estimated from the
+/// windows it reads (a forward pass only, about a third of a training step per window).
+async fn calibrate_job(job: &mut Job) -> Result<(), String> {
+    job.step().await?;
+    let before = job.training_seconds();
+    let mut steps = 0;
+    while steps < CALIBRATION_STEPS && !job.is_finished() {
+        job.step().await?;
+        steps += 1;
+    }
+    let sizes = job.sizes();
+    let seconds_per_step = (job.training_seconds() - before) / steps.max(1) as f64;
+    let batch = job.spec().train.batch_size.max(1) as f64;
+    let validation_steps = sizes.valid_windows as f64 / batch / 3.0;
+    post(Message::new(&Event::Calibrated {
+        seconds_per_step,
+        seconds_per_epoch: seconds_per_step * (sizes.steps_per_epoch as f64 + validation_steps),
+    }));
+    Ok(())
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(message: Message) {
+    if let Err(err) = scope().post_message_with_transfer(&message.object, &message.transfer) {
+        web_sys::console::error_2(&"could not post to the page".into(), &err);
+    }
+}
+
+/// The size of this worker's WebAssembly memory, in bytes.
+fn memory_bytes() -> f64 {
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    let buffer: js_sys::ArrayBuffer = memory.buffer().unchecked_into();
+    f64::from(buffer.byte_length())
+}
+
+/// Waits `ms` milliseconds, letting the worker's event loop run.
+async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = JsFuture::from(promise).await;
+}

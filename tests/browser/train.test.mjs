@@ -1,0 +1,138 @@
+// Journey two: upload fixtures (both formats, a zip and a bad file), read the report, train
+// two short epochs of a tiny model on the CPU and on SwiftShader's WebGPU in the worker, see
+// the loss fall, find the model saved after a reload, generate with it, download its file
+// and load it back.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve, browser, open } from './harness.mjs';
+
+const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
+const files = [
+  ...readdirSync(join(FIXTURES, 'kern')).map((f) => join(FIXTURES, 'kern', f)),
+  ...readdirSync(join(FIXTURES, 'esac')).map((f) => join(FIXTURES, 'esac', f)),
+  new URL('./fixtures/songs.zip', import.meta.url).pathname,
+].map((path) => ({ name: path.split('/').pop(), mimeType: 'application/octet-stream', buffer: readFileSync(path) }));
+const noise = { name: 'noise.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 7919) % 256)) };
+
+let server;
+before(async () => { server = await serve(); });
+after(() => server.close());
+
+async function upload(page) {
+  await page.getByTestId('upload-files').setInputFiles([...files, noise]);
+  const report = page.getByTestId('corpus-report');
+  await report.waitFor({ timeout: 60_000 });
+  return {
+    files: Number(await report.getAttribute('data-files')),
+    accepted: Number(await report.getAttribute('data-accepted')),
+    rejected: Number(await report.getAttribute('data-rejected')),
+    failed: Number(await report.getAttribute('data-failed')),
+  };
+}
+
+async function setNumber(page, id, value) {
+  await page.getByTestId(id).fill(String(value));
+  await page.getByTestId(id).dispatchEvent('change');
+}
+
+/** Trains a tiny model named `name`; returns what the page showed. */
+async function train(page, name, timeout) {
+  await page.getByTestId('model-name').fill(name);
+  await setNumber(page, 'hidden', 16);
+  await setNumber(page, 'epochs', 2);
+  await setNumber(page, 'batch', 16);
+  await setNumber(page, 'stride', 4);
+  await setNumber(page, 'lr', 0.01);
+  await page.getByTestId('calibrate').click();
+  const calibration = page.getByTestId('calibration');
+  await calibration.waitFor({ timeout });
+  const perEpoch = Number(await calibration.getAttribute('data-seconds-per-epoch'));
+  await page.getByTestId('train').click();
+  const outcome = page.getByTestId('train-outcome');
+  await outcome.waitFor({ timeout });
+  const chart = page.getByTestId('loss-chart');
+  const started = page.getByTestId('train-started');
+  return {
+    perEpoch,
+    backend: await started.getAttribute('data-backend'),
+    firstLoss: Number(await chart.getAttribute('data-train-first')),
+    lastLoss: Number(await chart.getAttribute('data-train-last')),
+    validPoints: Number(await chart.getAttribute('data-valid-points')),
+    samples: await page.getByTestId('sample').count(),
+    testNll: Number(await outcome.getAttribute('data-test-nll')),
+    windowsPerS: Number(await page.getByTestId('train-progress').getAttribute('data-windows-per-s')),
+    stallMs: Number(await page.getByTestId('longest-stall').getAttribute('data-ms')),
+  };
+}
+
+function storedModel(page, name) {
+  return page.locator(`[data-testid=stored-model][data-name="${name}"]`);
+}
+
+for (const webgpu of [false, true]) {
+  const device = webgpu ? 'WebGPU' : 'CPU';
+  test(`journey two on ${device}: upload, train, save, reload, generate, download, load back`, async () => {
+    const chrome = await browser({ webgpu });
+    try {
+      const { context, page, errors } = await open(chrome, server.url);
+      await page.getByTestId('model-ready').waitFor({ timeout: 240_000 });
+      if (!webgpu) {
+        assert.match(await page.getByTestId('privacy').textContent(), /nothing is uploaded/);
+      }
+
+      // Upload: 7 fixture files, a zip of 2 and a binary file.
+      const counts = await upload(page);
+      assert.deepEqual(counts, { files: 10, accepted: 12, rejected: 6, failed: 1 });
+      const table = page.getByTestId('problems');
+      assert.match(await table.textContent(), /noise\.bin/);
+      assert.match(await table.textContent(), /triplet off the grid/);
+      await page.getByTestId('problem-filter').fill('triplet');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=problem]').length === 2);
+
+      // Train two short epochs of a tiny model in the worker.
+      const name = `Tiny ${device}`;
+      const run = await train(page, name, webgpu ? 400_000 : 120_000);
+      console.log(`# ${device}: ${JSON.stringify(run)}`);
+      assert.match(run.backend, webgpu ? /^WebGPU/ : /^CPU/);
+      assert.ok(run.perEpoch > 0, 'the calibration estimated an epoch');
+      assert.ok(run.lastLoss < run.firstLoss, `loss fell: ${run.firstLoss} → ${run.lastLoss}`);
+      assert.equal(run.validPoints, 2, 'validated after each epoch');
+      assert.equal(run.samples, 3, 'a sample before training and after each epoch');
+      assert.ok(Number.isFinite(run.testNll) && run.testNll > 0);
+      await storedModel(page, name).and(page.locator('[data-complete=true]')).waitFor({ timeout: 10_000 });
+
+      // Reload: the model is still there; generate with it.
+      await page.reload();
+      await page.getByTestId('model-ready').waitFor({ timeout: 240_000 });
+      await storedModel(page, name).waitFor({ timeout: 10_000 });
+      await storedModel(page, name).getByTestId('use-model').click();
+      await page.locator(`[data-testid=model-ready][data-name="${name}"]`).waitFor({ timeout: 10_000 });
+      await page.getByTestId('generate').click();
+      const tune = page.getByTestId('tune').first();
+      await tune.waitFor({ timeout: 60_000 });
+      assert.match(await tune.textContent(), new RegExp(name));
+
+      // Download the model file and load it back; a wrong file is refused with a message.
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        storedModel(page, name).getByTestId('download-model').click(),
+      ]);
+      const path = join(mkdtempSync(join(tmpdir(), 'melodeon-')), 'model.mdl');
+      await download.saveAs(path);
+      await page.getByTestId('load-model').setInputFiles(path);
+      await page.waitForFunction((n) => document.querySelectorAll(`[data-testid=stored-model][data-name="${n}"]`).length === 2, name);
+      const wrong = join(mkdtempSync(join(tmpdir(), 'melodeon-')), 'wrong.mdl');
+      writeFileSync(wrong, 'not a model');
+      await page.getByTestId('load-model').setInputFiles(wrong);
+      await page.getByTestId('load-model-error').filter({ hasText: /wrong\.mdl: this is not a Melodeon model file/ }).waitFor();
+
+      assert.deepEqual(errors, []);
+      await context.close();
+    } finally {
+      await chrome.close();
+    }
+  });
+}
