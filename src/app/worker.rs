@@ -13,7 +13,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use super::engine;
+use super::engine::{self, Engine};
 use super::protocol::{self, Event, Message, Request};
 use crate::corpus::{self, Corpus};
 use crate::model::file;
@@ -28,6 +28,8 @@ const PROGRESS_EVERY_MS: f64 = 200.0;
 #[derive(Default)]
 struct WorkerState {
     corpus: RefCell<Option<Rc<Corpus>>>,
+    /// The started device, by the force-CPU setting it was started with (WebGPU starts once).
+    engine: RefCell<Option<(bool, Engine)>>,
     busy: Cell<bool>,
     paused: Cell<bool>,
     stop: Cell<bool>,
@@ -114,7 +116,7 @@ async fn run(
         .borrow()
         .clone()
         .ok_or("no songs have been read yet")?;
-    let engine = engine::start(force_cpu).await;
+    let engine = start_engine(state, force_cpu).await;
     let base = match base {
         Some(bytes) => Some(
             file::load(&bytes, &engine.device)
@@ -182,6 +184,18 @@ async fn run(
         .with_bytes("best", &bytes),
     );
     Ok(())
+}
+
+/// The device for `force_cpu`, started on first use and kept.
+async fn start_engine(state: &WorkerState, force_cpu: bool) -> Engine {
+    if let Some((forced, engine)) = state.engine.borrow().as_ref() {
+        if *forced == force_cpu {
+            return engine.clone();
+        }
+    }
+    let engine = engine::start(force_cpu).await;
+    *state.engine.borrow_mut() = Some((force_cpu, engine.clone()));
+    engine
 }
 
 /// Times a warm-up step and then [`CALIBRATION_STEPS`] steps; validation is estimated from the
