@@ -21,7 +21,6 @@ mod training;
 mod tune_card;
 mod worker;
 
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 

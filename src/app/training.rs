@@ -68,6 +68,11 @@ export function input_files(input) {
 export async function file_bytes(file) {
   return new Uint8Array(await file.arrayBuffer());
 }
+
+export async function files_bytes(files) {
+  // Unreadable files become empty ones: the report names them.
+  return Promise.all(files.map((file) => file.arrayBuffer().then((b) => new Uint8Array(b), () => new Uint8Array(0))));
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(catch)]
@@ -77,11 +82,15 @@ extern "C" {
     fn input_files(input: &web_sys::HtmlInputElement) -> JsValue;
     #[wasm_bindgen(catch)]
     async fn file_bytes(file: &web_sys::File) -> Result<JsValue, JsValue>;
+    async fn files_bytes(files: js_sys::Array) -> JsValue;
 }
 
 /// Uploads larger than this are refused before reading: the page keeps the bytes, the parsed
 /// songs and the model within its memory budget (512 MB) up to this size.
 pub const MAX_UPLOAD_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
+
+/// Files read from disk at once while uploading.
+const READ_CHUNK: usize = 256;
 
 /// The uploaded corpus.
 #[derive(Clone, Debug)]
@@ -254,12 +263,16 @@ impl Training {
         }
         let total = files.len();
         let mut read = Vec::with_capacity(total);
-        for (done, (name, file)) in files.into_iter().enumerate() {
-            self.corpus.set(CorpusState::Reading { done, total });
-            match file_bytes(&file).await {
-                Ok(bytes) => read.push((name, bytes.unchecked_into())),
-                // An unreadable file becomes an empty one: the report names it.
-                Err(_) => read.push((name, js_sys::Uint8Array::new_with_length(0))),
+        // Read in chunks, concurrently within each, updating the progress bar between them.
+        for chunk in files.chunks(READ_CHUNK) {
+            self.corpus.set(CorpusState::Reading {
+                done: read.len(),
+                total,
+            });
+            let list: js_sys::Array = chunk.iter().map(|(_, file)| JsValue::from(file)).collect();
+            let bytes: js_sys::Array = files_bytes(list).await.unchecked_into();
+            for ((name, _), bytes) in chunk.iter().zip(bytes.iter()) {
+                read.push((name.clone(), bytes.unchecked_into()));
             }
         }
         self.corpus.set(CorpusState::Parsing { done: 0, total });

@@ -1,7 +1,10 @@
 // Browser benchmark (not a test): speed of the seed's training step and of generation in
-// headless Chromium on each CPU backend, page load times on both backends, and transfer sizes.
+// headless Chromium on each CPU backend, page load times on both backends, and journey two on
+// the Erk corpus (training speed in the worker, main-thread stalls, memory).
 // Run with `./dev bench`. Prints one JSON object; every figure is the median of RUNS runs.
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { serve, browser, open } from './harness.mjs';
 
@@ -25,9 +28,77 @@ async function corpusSpeed(page) {
   return out;
 }
 
+/**
+ * Resident memory of the page's renderer process (the page and its worker; the largest of
+ * Chromium's renderers, the others being small helpers), in MB.
+ */
+function rendererMb() {
+  const ps = execFileSync('ps', ['-eo', 'rss=,args='], { encoding: 'utf8' });
+  return Math.max(...ps.split('\n').filter((l) => l.includes('--type=renderer'))
+    .map((l) => Number(l.trim().split(/\s+/)[0]) / 1024));
+}
+
+/**
+ * Journey two on the Erk **kern files (copied `copies` times under other names): upload,
+ * then train with the page's defaults for `seconds`; reports parse time, the worker's
+ * training speed, the longest main-thread stall and the renderer's peak memory.
+ */
+async function trainOnErk({ webgpu, copies, seconds }) {
+  const root = '../shared/corpus/erk-kern';
+  if (!existsSync(root)) return 'skipped: ../shared/corpus is absent';
+  // Paths, not buffers: playwright hands local paths to the browser directly.
+  const names = readdirSync(root);
+  const files = [];
+  for (let copy = 0; copy < copies; copy++) {
+    const dir = copy === 0 ? root : mkdtempSync(join(tmpdir(), 'erk-copy-'));
+    for (const name of names) {
+      if (copy > 0) copyFileSync(join(root, name), join(dir, `${copy}-${name}`));
+      files.push(join(dir, copy === 0 ? name : `${copy}-${name}`));
+    }
+  }
+  const chrome = await browser({ webgpu });
+  const { page } = await open(chrome, server.url);
+  await page.getByTestId('model-ready').waitFor({ timeout: 600_000 });
+  const atLoad = rendererMb();
+  let peak = atLoad;
+  const sampler = setInterval(() => { peak = Math.max(peak, rendererMb()); }, 500);
+  const t0 = Date.now();
+  await page.getByTestId('upload-files').setInputFiles(files, { timeout: 600_000 });
+  const selectMs = Date.now() - t0;
+  const report = page.getByTestId('corpus-report');
+  await report.waitFor({ timeout: 600_000 });
+  const parseMs = Date.now() - t0;
+  const accepted = Number(await report.getAttribute('data-accepted'));
+  await page.getByTestId('train').click();
+  await page.getByTestId('train-progress').waitFor({ timeout: 600_000 });
+  await page.waitForTimeout(seconds * 1000);
+  const progress = page.getByTestId('train-progress');
+  const out = {
+    songs: accepted,
+    choose_files_ms: selectMs,
+    read_parse_and_report_ms: parseMs - selectMs,
+    backend: await page.getByTestId('train-started').getAttribute('data-backend'),
+    steps: Number(await progress.getAttribute('data-step')),
+    train_windows_per_s: Number(await progress.getAttribute('data-windows-per-s')),
+    worker_wasm_memory_mb: Number(await progress.getAttribute('data-memory')) / 1e6,
+    longest_main_thread_stall_ms: Number(await page.getByTestId('longest-stall').getAttribute('data-ms')),
+  };
+  // A click during training is answered at once: time from click to the paused state.
+  const c0 = Date.now();
+  await page.getByTestId('pause').click();
+  await page.getByTestId('pause').filter({ hasText: 'Resume' }).waitFor({ timeout: 600_000 });
+  out.pause_click_to_shown_ms = Date.now() - c0;
+  clearInterval(sampler);
+  out.renderer_rss_at_load_mb = atLoad;
+  out.renderer_peak_rss_mb = Math.max(peak, rendererMb());
+  await chrome.close();
+  return out;
+}
+
 const server = await serve();
 const results = { runs: RUNS, backends: {}, load: {} };
-for (const webgpu of [false, true]) {
+// ONLY_TRAINING=1 skips to journey two's figures.
+for (const webgpu of process.env.ONLY_TRAINING ? [] : [false, true]) {
   const name = webgpu ? 'webgpu' : 'cpu';
   const ready = [], firstTune = [], genMs = [];
   for (let run = 0; run < RUNS; run++) {
@@ -53,5 +124,10 @@ for (const webgpu of [false, true]) {
     generate_click_to_shown_ms: median(genMs),
   };
 }
+results.training = {
+  cpu_erk: await trainOnErk({ webgpu: false, copies: 1, seconds: 60 }),
+  cpu_erk_times_10: await trainOnErk({ webgpu: false, copies: 10, seconds: 30 }),
+  webgpu_erk: await trainOnErk({ webgpu: true, copies: 1, seconds: 240 }),
+};
 await server.close();
 console.log(JSON.stringify(results, null, 2));
