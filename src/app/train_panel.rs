@@ -32,10 +32,7 @@ pub fn TrainPanel() -> impl IntoView {
     let stride = RwSignal::new(16usize);
 
     let corpus_name = move || match training.corpus.get_untracked() {
-        CorpusState::Ready(report) => format!(
-            "your songs ({} files, {} songs)",
-            report.totals.files, report.totals.accepted
-        ),
+        CorpusState::Ready(report) => format!("your songs ({} files)", report.totals.files),
         _ => "your songs".into(),
     };
     let spec = move || JobSpec {
@@ -241,7 +238,7 @@ fn Samples() -> impl IntoView {
                         view! {
                             <li data-testid="sample" data-epoch=sample.epoch>
                                 <button type="button" on:click=move |_| play(&sample2)>"▶ Play"</button>
-                                {format!(" {label}: {notes} notes and rests")}
+                                {format!(" {label}: {notes} {}", if notes == 1 { "note or rest" } else { "notes and rests" })}
                             </li>
                         }
                     }
