@@ -30,6 +30,10 @@ pub struct BenchArgs {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    /// Time burn's wgpu backend on this machine's GPU instead (the page's WebGPU code path).
+    #[cfg(feature = "gpu")]
+    #[arg(long)]
+    gpu: bool,
 }
 
 /// Figures for one CPU backend.
@@ -50,6 +54,10 @@ struct Figures {
 /// Runs `melodeon bench`.
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let runs = args.runs.max(1);
+    #[cfg(feature = "gpu")]
+    if args.gpu {
+        return gpu(args, runs);
+    }
     let mut all = Vec::new();
     for backend in [CpuBackend::Flex, CpuBackend::NdArray] {
         let device = backend.device();
@@ -97,6 +105,21 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         });
         println!("{json}");
     }
+    Ok(())
+}
+
+/// The seed's training step and carried-state generation on burn's wgpu backend.
+#[cfg(feature = "gpu")]
+fn gpu(args: &BenchArgs, runs: usize) -> anyhow::Result<()> {
+    let device = pollster::block_on(Device::wgpu_options().init_async())
+        .map_err(|e| anyhow::anyhow!("no GPU through wgpu: {e}"))?;
+    let train = median(runs, || pollster::block_on(train_speed(&device, args.steps)))?;
+    let generate = median(runs, || pollster::block_on(gen_speed(&device, Method::Burn)))?;
+    let json = serde_json::json!({
+        "backend": "wgpu", "runs": runs,
+        "train_windows_per_s": train, "burn_carried_tokens_per_s": generate,
+    });
+    println!("{json}");
     Ok(())
 }
 
