@@ -30,6 +30,7 @@ pub fn TrainPanel() -> impl IntoView {
     let dropout = RwSignal::new(0.2f64);
     let loss_all = RwSignal::new(true);
     let stride = RwSignal::new(16usize);
+    let on_cpu = RwSignal::new(super::settings::force_cpu());
 
     let corpus_name = move || match training.corpus.get_untracked() {
         CorpusState::Ready(report) => format!("your songs ({} files)", report.totals.files),
@@ -130,6 +131,11 @@ pub fn TrainPanel() -> impl IntoView {
                     <option value="all" selected=true>"every position (faster)"</option>
                     <option value="last">"last token only (the seed's)"</option>
                 </select>
+                <label for="train-on">"Train on"</label>
+                <select id="train-on" data-testid="train-on" on:change=move |ev| on_cpu.set(event_target_value(&ev) == "cpu")>
+                    <option value="gpu" selected=move || !on_cpu.get()>"WebGPU where available"</option>
+                    <option value="cpu" selected=move || on_cpu.get()>"the CPU"</option>
+                </select>
                 <label for="stride">"Window stride"</label>
                 <input id="stride" type="number" min="1" max="64" data-testid="stride" disabled=move || !loss_all.get()
                     prop:value=move || stride.get().to_string() on:change=number(stride, 1, 64) />
@@ -141,9 +147,9 @@ pub fn TrainPanel() -> impl IntoView {
             </p>
             <div class="actions">
                 <button type="button" data-testid="calibrate" disabled=move || !can_start()
-                    on:click=move |_| training.calibrate(app, spec(), base())>"Estimate time"</button>
+                    on:click=move |_| training.calibrate(app, spec(), base(), on_cpu.get_untracked())>"Estimate time"</button>
                 <button type="button" class="primary" data-testid="train" disabled=move || !can_start()
-                    on:click=move |_| training.train(app, spec(), base())>"Train"</button>
+                    on:click=move |_| training.train(app, spec(), base(), on_cpu.get_untracked())>"Train"</button>
                 <button type="button" data-testid="pause" disabled=move || !matches!(training.run.get(), RunState::Training { .. })
                     on:click=move |_| training.pause(app, !matches!(training.run.get_untracked(), RunState::Training { paused: true }))>
                     {move || if matches!(training.run.get(), RunState::Training { paused: true }) { "Resume" } else { "Pause" }}
@@ -186,6 +192,10 @@ fn Status(epochs: RwSignal<usize>) -> impl IntoView {
                 <p data-testid="calibration" data-seconds-per-epoch=format!("{:.3}", c.seconds_per_epoch)>
                     {format!("About {} per epoch here, {} for {} epochs ({:.0} ms per step).",
                         duration(c.seconds_per_epoch), duration(c.seconds_per_epoch * epochs.get() as f64), epochs.get(), 1000.0 * c.seconds_per_step)}
+                    {move || training.started.get().filter(|s| s.backend.starts_with("WebGPU")).map(|_| {
+                        " To compare, choose the CPU under “Train on” and estimate again: for a network \
+                         this small a software or integrated GPU can be slower."
+                    })}
                 </p>
             })}
             {move || training.progress.get().map(|(p, memory)| {

@@ -279,17 +279,22 @@ impl Training {
         self.send(app, Message::new(&Request::Ingest).with_files(read));
     }
 
-    /// Times a few steps of `spec`.
-    pub fn calibrate(&self, app: AppState, spec: JobSpec, base: Option<Arc<Vec<u8>>>) {
+    /// Times a few steps of `spec` (on the CPU when `force_cpu`, else WebGPU if available).
+    pub fn calibrate(
+        &self,
+        app: AppState,
+        spec: JobSpec,
+        base: Option<Arc<Vec<u8>>>,
+        force_cpu: bool,
+    ) {
         self.run.set(RunState::Calibrating);
         self.calibration.set(None);
-        let force_cpu = super::settings::force_cpu();
         let message = Message::new(&Request::Calibrate { spec, force_cpu });
         self.send(app, with_base(message, base));
     }
 
-    /// Starts training `spec` (from `base` when fine-tuning).
-    pub fn train(&self, app: AppState, spec: JobSpec, base: Option<Arc<Vec<u8>>>) {
+    /// Starts training `spec` (from `base` when fine-tuning; on the CPU when `force_cpu`).
+    pub fn train(&self, app: AppState, spec: JobSpec, base: Option<Arc<Vec<u8>>>, force_cpu: bool) {
         self.run.set(RunState::Training { paused: false });
         self.job_id
             .set_value(Some((model_store::new_id(), spec.name.clone())));
@@ -298,7 +303,6 @@ impl Training {
         self.outcome.set(None);
         self.progress.set(None);
         self.longest_stall_ms.set(0.0);
-        let force_cpu = super::settings::force_cpu();
         let message = Message::new(&Request::Train { spec, force_cpu });
         self.send(app, with_base(message, base));
     }

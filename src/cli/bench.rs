@@ -113,8 +113,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
 fn gpu(args: &BenchArgs, runs: usize) -> anyhow::Result<()> {
     let device = pollster::block_on(Device::wgpu_options().init_async())
         .map_err(|e| anyhow::anyhow!("no GPU through wgpu: {e}"))?;
-    let train = median(runs, || pollster::block_on(train_speed(&device, args.steps)))?;
-    let generate = median(runs, || pollster::block_on(gen_speed(&device, Method::Burn)))?;
+    let train = median(runs, || {
+        pollster::block_on(train_speed(&device, args.steps))
+    })?;
+    let generate = median(runs, || {
+        pollster::block_on(gen_speed(&device, Method::Burn))
+    })?;
     let json = serde_json::json!({
         "backend": "wgpu", "runs": runs,
         "train_windows_per_s": train, "burn_carried_tokens_per_s": generate,

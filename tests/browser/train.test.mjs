@@ -15,14 +15,18 @@ const files = [
   ...readdirSync(join(FIXTURES, 'esac')).map((f) => join(FIXTURES, 'esac', f)),
   new URL('./fixtures/songs.zip', import.meta.url).pathname,
 ].map((path) => ({ name: path.split('/').pop(), mimeType: 'application/octet-stream', buffer: readFileSync(path) }));
-const noise = { name: 'noise.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 7919) % 256)) };
+const bad = [
+  { name: 'noise.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 7919) % 256)) },
+  { name: 'empty.krn', mimeType: 'text/plain', buffer: Buffer.alloc(0) },
+  { name: 'broken.zip', mimeType: 'application/zip', buffer: Buffer.from('PK\x03\x04 this is not a zip') },
+];
 
 let server;
 before(async () => { server = await serve(); });
 after(() => server.close());
 
 async function upload(page) {
-  await page.getByTestId('upload-files').setInputFiles([...files, noise]);
+  await page.getByTestId('upload-files').setInputFiles([...files, ...bad]);
   const report = page.getByTestId('corpus-report');
   await report.waitFor({ timeout: 60_000 });
   return {
@@ -83,11 +87,22 @@ for (const webgpu of [false, true]) {
         assert.match(await page.getByTestId('privacy').textContent(), /nothing is uploaded/);
       }
 
-      // Upload: 7 fixture files, a zip of 2 and a binary file.
+      if (!webgpu) {
+        // A file dropped on the page is read too.
+        const text = readFileSync(join(FIXTURES, 'kern', 'two_songs.krn'), 'utf8');
+        await page.getByTestId('dropzone').evaluate((zone, content) => {
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([content], 'dropped.krn'));
+          zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        }, text);
+        await page.locator('[data-testid=corpus-report][data-files="1"]').waitFor({ timeout: 60_000 });
+      }
+
+      // Upload: 7 fixture files, a zip of 2, a binary file, an empty file and a broken zip.
       const counts = await upload(page);
-      assert.deepEqual(counts, { files: 10, accepted: 12, rejected: 6, failed: 1 });
+      assert.deepEqual(counts, { files: 12, accepted: 12, rejected: 6, failed: 3 });
       const table = page.getByTestId('problems');
-      assert.match(await table.textContent(), /noise\.bin/);
+      for (const reason of [/noise\.bin/, /empty file/, /damaged archive/]) assert.match(await table.textContent(), reason);
       assert.match(await table.textContent(), /triplet off the grid/);
       await page.getByTestId('problem-filter').fill('triplet');
       await page.waitForFunction(() => document.querySelectorAll('[data-testid=problem]').length === 2);
@@ -112,6 +127,15 @@ for (const webgpu of [false, true]) {
         await setNumber(page, 'stride', 1);
         await page.getByTestId('train').click();
         await storedModel(page, 'Interrupted').and(page.locator('[data-complete=false]')).waitFor({ timeout: 60_000 });
+        // Pause holds the run (the step counter stands still), resume goes on.
+        await page.getByTestId('pause').click();
+        await page.getByTestId('pause').filter({ hasText: 'Resume' }).waitFor({ timeout: 30_000 });
+        const step = async () => Number(await page.getByTestId('train-progress').getAttribute('data-step'));
+        const held = await step();
+        await page.waitForTimeout(1000);
+        assert.equal(await step(), held, 'no steps while paused');
+        await page.getByTestId('pause').click();
+        await page.waitForFunction((n) => Number(document.querySelector('[data-testid=train-progress]').dataset.step) > n, held, { timeout: 30_000 });
       }
 
       // Reload: the models are still there; generate with the trained one.
