@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::state::{AppState, ModelState};
+use crate::model::file::ModelHeader;
 
 /// The model card, with the loading progress before it is ready.
 #[component]
@@ -26,38 +27,48 @@ pub fn ModelCard() -> impl IntoView {
                 ModelState::Failed(message) => view! {
                     <p class="error" role="alert" data-testid="model-error">{message}</p>
                 }.into_any(),
-                ModelState::Ready(loaded) => {
-                    let header = &loaded.header;
-                    let training = &header.training;
-                    let test = training.test.map(|m| format!(
-                        "{:.3} nats per token ({:.2} bits per note onset, {:.0} % of next tokens right)",
-                        m.nll, m.onset_bits(), 100.0 * m.accuracy));
-                    let layers = header.config.layer_summary();
-                    let total: usize = layers.iter().map(|l| l.params).sum();
-                    view! {
-                        <div data-testid="model-ready" data-name=header.name.clone()>
-                            <h3>{header.name.clone()}</h3>
-                            <dl class="facts">
-                                <dt>"Trained on"</dt><dd>{format!("{} ({} songs)", training.corpus, training.songs)}</dd>
-                                <dt>"Test NLL"</dt><dd data-testid="model-nll">{test.unwrap_or_else(|| "not measured".into())}</dd>
-                                <dt>"Vocabulary"</dt><dd>{format!("{} tokens, 1/16-note grid, in C major / A minor", header.vocab.len())}</dd>
-                            </dl>
-                            <ol class="architecture" aria-label="Architecture">
-                                <li class="layer"><span class="name">"Input"</span><span class="shape">"[batch, seq]"</span><span class="params">"token ids"</span></li>
-                                {layers.into_iter().map(|layer| view! {
-                                    <li class="layer">
-                                        <span class="name">{layer.name}</span>
-                                        <span class="shape">{layer.output}</span>
-                                        <span class="params">{format!("{} parameters", thousands(layer.params))}</span>
-                                    </li>
-                                }).collect_view()}
-                            </ol>
-                            <p class="muted" data-testid="model-params">{format!("{} parameters in all", thousands(total))}</p>
-                        </div>
-                    }.into_any()
-                }
+                ModelState::Ready(loaded) => view! {
+                    <div data-testid="model-ready" data-name=loaded.header.name.clone()>
+                        <ModelDetails header=loaded.header.clone() />
+                    </div>
+                }.into_any(),
             }}
         </section>
+    }
+}
+
+/// A model's card: name, corpus, test metrics, vocabulary and architecture diagram.
+#[component]
+pub fn ModelDetails(header: ModelHeader) -> impl IntoView {
+    let training = &header.training;
+    let test = training.test.map(|m| {
+        format!(
+            "{:.3} nats per token ({:.2} bits per note onset, {:.0} % of next tokens right)",
+            m.nll,
+            m.onset_bits(),
+            100.0 * m.accuracy
+        )
+    });
+    let layers = header.config.layer_summary();
+    let total: usize = layers.iter().map(|l| l.params).sum();
+    view! {
+        <h3>{header.name.clone()}</h3>
+        <dl class="facts">
+            <dt>"Trained on"</dt><dd>{format!("{} ({} songs)", training.corpus, training.songs)}</dd>
+            <dt>"Test NLL"</dt><dd data-testid="model-nll">{test.unwrap_or_else(|| "not measured".into())}</dd>
+            <dt>"Vocabulary"</dt><dd>{format!("{} tokens, 1/16-note grid, in C major / A minor", header.vocab.len())}</dd>
+        </dl>
+        <ol class="architecture" aria-label="Architecture">
+            <li class="layer"><span class="name">"Input"</span><span class="shape">"[batch, seq]"</span><span class="params">"token ids"</span></li>
+            {layers.into_iter().map(|layer| view! {
+                <li class="layer">
+                    <span class="name">{layer.name}</span>
+                    <span class="shape">{layer.output}</span>
+                    <span class="params">{format!("{} parameters", thousands(layer.params))}</span>
+                </li>
+            }).collect_view()}
+        </ol>
+        <p class="muted" data-testid="model-params">{format!("{} parameters in all", thousands(total))}</p>
     }
 }
 

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use super::loss_chart::LossChart;
+use super::model_card::ModelDetails;
 use super::state::{AppState, PRETRAINED};
 use super::training::{CorpusState, RunState, Sample, Training};
 use super::tune_card::play_notes;
@@ -275,6 +276,12 @@ fn Outcome() -> impl IntoView {
                         <dt>"Accuracy"</dt><dd>{format!("{:.1} % of next tokens right", 100.0 * o.test.accuracy)}</dd>
                         <dt>"Training time"</dt><dd>{duration(o.seconds)}</dd>
                     </dl>
+                    {
+                        let id = o.model_id.clone();
+                        move || app.models.with(|models| models.iter().find(|m| m.id == id).map(|m| view! {
+                            <details class="card"><summary>"Model card"</summary><ModelDetails header=m.header.clone() /></details>
+                        }))
+                    }
                     <button type="button" class="primary" data-testid="use-trained" on:click=move |_| app.use_model(&id)>"Write tunes with it"</button>
                 </div>
             }

@@ -57,6 +57,8 @@ async function train(page, name, { stride, timeout }) {
   await page.getByTestId('train').click();
   const outcome = page.getByTestId('train-outcome');
   await outcome.waitFor({ timeout });
+  // The outcome carries the saved model's card, architecture included.
+  await outcome.locator('.architecture .layer').first().waitFor({ state: 'attached', timeout: 10_000 });
   const chart = page.getByTestId('loss-chart');
   const started = page.getByTestId('train-started');
   return {
