@@ -110,6 +110,11 @@ pub async fn fetch_bytes(
     Ok(bytes)
 }
 
+/// Property `key` of a JavaScript object (`undefined` when missing or unreadable).
+pub fn property(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
 /// A readable text for a JavaScript error.
 pub fn describe(value: JsValue) -> String {
     value

@@ -2,10 +2,11 @@
 //! adapter and burn's wgpu runtime initialises, else the CPU backend.
 
 use burn::tensor::Device;
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Function, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use super::browser::property;
 use crate::backend::{BackendInfo, CpuBackend};
 
 /// A started device and what the user is told about it.
@@ -46,12 +47,12 @@ pub async fn start(force_cpu: bool) -> Engine {
 /// Asks `navigator.gpu` for an adapter and returns its name, or why there is none.
 async fn webgpu_adapter_name() -> Result<String, String> {
     // `navigator` of the window or of a worker: training runs in a dedicated worker.
-    let navigator = get(&js_sys::global(), "navigator");
-    let gpu = get(&navigator, "gpu");
+    let navigator = property(&js_sys::global(), "navigator");
+    let gpu = property(&navigator, "gpu");
     if gpu.is_undefined() || gpu.is_null() {
         return Err("this browser has no WebGPU".into());
     }
-    let request: Function = get(&gpu, "requestAdapter")
+    let request: Function = property(&gpu, "requestAdapter")
         .dyn_into()
         .map_err(|_| "navigator.gpu.requestAdapter is missing")?;
     let promise: Promise = request
@@ -64,10 +65,10 @@ async fn webgpu_adapter_name() -> Result<String, String> {
     if adapter.is_null() || adapter.is_undefined() {
         return Err("WebGPU has no adapter here".into());
     }
-    let info = get(&adapter, "info");
+    let info = property(&adapter, "info");
     let name = ["vendor", "architecture", "description"]
         .iter()
-        .filter_map(|field| get(&info, field).as_string())
+        .filter_map(|field| property(&info, field).as_string())
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
@@ -76,8 +77,4 @@ async fn webgpu_adapter_name() -> Result<String, String> {
     } else {
         name
     })
-}
-
-fn get(target: &JsValue, key: &str) -> JsValue {
-    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }

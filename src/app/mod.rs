@@ -201,21 +201,7 @@ pub async fn melodeon_bench(steps: usize) -> String {
 /// as a JSON string.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn melodeon_corpus_bench(files: js_sys::Array) -> String {
-    use wasm_bindgen::JsCast;
-    let field = |file: &wasm_bindgen::JsValue, key: &str| {
-        js_sys::Reflect::get(file, &key.into()).unwrap_or_default()
-    };
-    let inputs: Vec<crate::corpus::InputFile> = files
-        .iter()
-        .map(|file| {
-            let name = field(&file, "name").as_string().unwrap_or_default();
-            let bytes = field(&file, "bytes")
-                .dyn_into::<js_sys::Uint8Array>()
-                .map(|b| b.to_vec())
-                .unwrap_or_default();
-            crate::corpus::InputFile::new(name, bytes)
-        })
-        .collect();
+    let inputs = protocol::input_files(&files);
     let started = web_time::Instant::now();
     let corpus = crate::corpus::ingest(inputs, &Default::default());
     let millis = started.elapsed().as_secs_f64() * 1000.0;

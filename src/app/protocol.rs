@@ -6,6 +6,8 @@
 //! through JSON.
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
+
+use super::browser::property as get;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -174,7 +176,12 @@ pub fn bytes(data: &JsValue, field: &str) -> Option<Vec<u8>> {
 
 /// The files of an [`Request::Ingest`] message.
 pub fn files(data: &JsValue) -> Vec<InputFile> {
-    let list: Array = get(data, "files").dyn_into().unwrap_or_default();
+    input_files(&get(data, "files"))
+}
+
+/// An array of `{ name, bytes }` objects as input files (anything else reads as none).
+pub fn input_files(list: &JsValue) -> Vec<InputFile> {
+    let list: Array = list.clone().dyn_into().unwrap_or_default();
     list.iter()
         .map(|file| {
             let name = get(&file, "name").as_string().unwrap_or_default();
@@ -185,10 +192,6 @@ pub fn files(data: &JsValue) -> Vec<InputFile> {
             InputFile::new(name, bytes)
         })
         .collect()
-}
-
-fn get(target: &JsValue, key: &str) -> JsValue {
-    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 fn set(target: &Object, key: &str, value: &JsValue) {

@@ -573,13 +573,8 @@ fn pairs(list: JsValue) -> Vec<(String, web_sys::File)> {
     let list: js_sys::Array = list.dyn_into().unwrap_or_default();
     list.iter()
         .filter_map(|item| {
-            let name = js_sys::Reflect::get(&item, &"name".into())
-                .ok()?
-                .as_string()?;
-            let file = js_sys::Reflect::get(&item, &"file".into())
-                .ok()?
-                .dyn_into()
-                .ok()?;
+            let name = browser::property(&item, "name").as_string()?;
+            let file = browser::property(&item, "file").dyn_into().ok()?;
             Some((name, file))
         })
         .collect()
