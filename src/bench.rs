@@ -6,10 +6,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use web_time::Instant;
 
-use crate::data::{SEQUENCE_LEN, Windows};
+use crate::data::Windows;
+use crate::encoding::vocab::Vocab;
 use crate::generate::{CarriedState, Decoder, KernelDecoder, Refeed};
 use crate::model::ModelConfig;
-use crate::train::{TrainConfig, Trainer};
+use crate::recipe::{Recipe, SEED_WINDOW, TrainConfig};
+use crate::train::{TrainData, Trainer};
 
 /// The seed's vocabulary size.
 pub const VOCAB: usize = 38;
@@ -24,7 +26,7 @@ pub fn synthetic_windows(steps: usize) -> Windows {
     let song: Vec<u32> = (0..(steps + 2) * BATCH)
         .map(|_| rng.random_range(1..VOCAB as u32))
         .collect();
-    Windows::new(&[song], SEQUENCE_LEN)
+    Windows::new(&[song], SEED_WINDOW)
 }
 
 /// Training windows per second of the seed's step (batch 64, window 64, hidden 128,
@@ -34,22 +36,34 @@ pub async fn train_speed(device: &Device, steps: usize) -> Result<f64, String> {
     let indices: Vec<usize> = (0..windows.len()).collect();
     let config = TrainConfig {
         epochs: 1,
-        ..TrainConfig::seed_recipe()
+        ..Recipe::Seed.train()
     };
     let mut trainer = Trainer::new(
         &ModelConfig::seed(VOCAB),
         config,
         indices,
         vec![],
-        36,
+        synthetic_vocab(),
         device,
     )?;
-    trainer.step(&windows).await?;
+    let data = TrainData::Windows(windows);
+    trainer.step(&data).await?;
     let started = Instant::now();
     for _ in 0..steps {
-        trainer.step(&windows).await?;
+        trainer.step(&data).await?;
     }
     Ok((steps * BATCH) as f64 / started.elapsed().as_secs_f64())
+}
+
+/// A vocabulary of [`VOCAB`] tokens (the terminator, `_`, `r` and notes).
+fn synthetic_vocab() -> Vocab {
+    let mut tokens = vec![
+        crate::encoding::grid::Token::End,
+        crate::encoding::grid::Token::Hold,
+        crate::encoding::grid::Token::Rest,
+    ];
+    tokens.extend((0..VOCAB as u8 - 3).map(|m| crate::encoding::grid::Token::Note(50 + m)));
+    Vocab::from_sequences([tokens.as_slice()])
 }
 
 /// A way of decoding, for the generation figures.
@@ -67,16 +81,16 @@ pub enum Method {
 pub async fn gen_speed(device: &Device, method: Method) -> Result<f64, String> {
     device.seed(3);
     let model = ModelConfig::seed(VOCAB).init(device);
-    let context = vec![0u32; SEQUENCE_LEN];
+    let context = vec![0u32; SEED_WINDOW];
     let started = Instant::now();
     match method {
         Method::Kernel => {
-            let mut decoder = KernelDecoder::new(&model, &context)
+            let mut decoder = KernelDecoder::new(&model, &context, &[])
                 .ok_or("the kernel runs on CPU devices only")?;
             feed(&mut decoder).await?;
         }
-        Method::Burn => feed(&mut CarriedState::new(&model, device, &context)).await?,
-        Method::Refeed => feed(&mut Refeed::new(&model, device, &context)).await?,
+        Method::Burn => feed(&mut CarriedState::new(&model, device, &context, &[])).await?,
+        Method::Refeed => feed(&mut Refeed::new(&model, device, &context, &[])).await?,
     }
     Ok(TUNE as f64 / started.elapsed().as_secs_f64())
 }
@@ -85,7 +99,7 @@ pub async fn gen_speed(device: &Device, method: Method) -> Result<f64, String> {
 async fn feed(decoder: &mut impl Decoder) -> Result<(), String> {
     let mut token = None;
     for i in 0..TUNE {
-        decoder.next_logits(token).await?;
+        decoder.next_logits(token.map(|t| (t, &[][..]))).await?;
         token = Some(1 + (i % (VOCAB - 1)) as u32);
     }
     Ok(())

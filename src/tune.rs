@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::grid::{self, Step, Token};
-use crate::song::{Event, Key, Meter, Mode, Pitch, Song, Source};
+use crate::song::{Event, Key, Meter, Mode, Pitch, Song};
 
 /// How a tune came about, shown under it and carried by share links.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -66,20 +66,29 @@ pub const KEYS: [(i8, &str, &str); 12] = [
 ];
 
 impl Presentation {
-    /// "G major / E minor" for the current shift.
-    pub fn key_label(&self) -> String {
-        KEYS.iter()
+    /// The key of a tune in `mode` at the current shift: "G major", "E minor", or
+    /// "G major / E minor" when the mode is not known (tunes of unconditioned models).
+    pub fn key_label(&self, mode: Option<Mode>) -> String {
+        let (_, major, minor) = KEYS
+            .iter()
             .find(|(shift, ..)| *shift == self.shift)
-            .map(|(_, major, minor)| format!("{major} major / {minor} minor"))
-            .unwrap_or_else(|| "C major / A minor".into())
+            .copied()
+            .unwrap_or(KEYS[5]);
+        match mode {
+            Some(Mode::Major) => format!("{major} major"),
+            Some(Mode::Minor) => format!("{minor} minor"),
+            None => format!("{major} major / {minor} minor"),
+        }
     }
 
-    /// The major key written into MIDI files (the mode of a generated tune is not known).
-    pub fn key(&self) -> Key {
+    /// The key written into MIDI files: the tune's mode at the current shift (major when the
+    /// mode is not known).
+    pub fn key(&self, mode: Option<Mode>) -> Key {
+        let minor = mode == Some(Mode::Minor);
         let name = KEYS
             .iter()
             .find(|(shift, ..)| *shift == self.shift)
-            .map_or("C", |k| k.1);
+            .map_or("C", |k| if minor { k.2 } else { k.1 });
         let mut chars = name.chars();
         let letter = chars.next().unwrap_or('C');
         let alter = match chars.next() {
@@ -87,7 +96,8 @@ impl Presentation {
             Some('#') => 1,
             _ => 0,
         };
-        Key::new(letter, alter, Mode::Major).unwrap_or(Key::C_MAJOR)
+        let mode = if minor { Mode::Minor } else { Mode::Major };
+        Key::new(letter, alter, mode).unwrap_or(Key::C_MAJOR)
     }
 }
 
@@ -98,34 +108,27 @@ pub struct Tune {
     pub tokens: Vec<Token>,
     /// Where it came from.
     pub provenance: Provenance,
+    /// The mode it was written in (known for conditioned models).
+    #[serde(default)]
+    pub mode: Option<Mode>,
+    /// Grid steps before the first bar line.
+    #[serde(default)]
+    pub pickup: usize,
 }
 
 impl Tune {
-    /// The tune as notes in the presentation's key and meter (grid `step`).
+    /// The tune as notes in the presentation's key and meter (grid `step`), barred from its
+    /// pickup ([`grid::to_song`]).
     pub fn song(&self, step: Step, presentation: &Presentation) -> Result<Song, grid::DecodeError> {
-        let mut events = grid::decode(&self.tokens, step)?;
-        let bar = presentation.meter.bar_length();
-        let mut onset = num_rational::Ratio::from_integer(0);
-        for event in &mut events {
-            if let Pitch::Note(m) = event.pitch {
-                let moved = i32::from(m) + i32::from(presentation.shift);
-                event.pitch = Pitch::Note(moved.clamp(0, 127) as u8);
-            }
-            event.bar = 1 + (onset / bar).to_integer();
-            onset += event.duration;
-        }
-        Ok(Song {
-            id: format!("seed-{}", self.provenance.seed),
-            title: None,
-            source: Source {
-                file: String::new(),
-                record: None,
-            },
-            region: None,
-            key: presentation.key(),
-            meters: vec![presentation.meter],
-            events,
-        })
+        grid::to_song(
+            &self.tokens,
+            step,
+            i32::from(presentation.shift),
+            &format!("seed-{}", self.provenance.seed),
+            presentation.key(self.mode),
+            vec![presentation.meter],
+            self.pickup,
+        )
     }
 }
 
@@ -166,6 +169,8 @@ mod tests {
                 max_len: 64,
                 created_ms: 0.0,
             },
+            mode: None,
+            pickup: 0,
         }
     }
 
@@ -189,7 +194,12 @@ mod tests {
             [1, 1, 2, 2]
         );
         assert_eq!(song.key, Key::new('G', 0, Mode::Major).unwrap());
-        assert_eq!(presentation.key_label(), "G major / E minor");
+        assert_eq!(presentation.key_label(None), "G major / E minor");
+        assert_eq!(presentation.key_label(Some(Mode::Minor)), "E minor");
+        assert_eq!(
+            presentation.key(Some(Mode::Minor)),
+            Key::new('E', 0, Mode::Minor).unwrap()
+        );
     }
 
     #[test]

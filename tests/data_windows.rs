@@ -1,6 +1,7 @@
 //! Windows as views into one buffer, strides, and the split.
 
-use melodeon::data::{SplitConfig, SplitMode, Windows, split};
+use melodeon::data::{SplitConfig, SplitMode, Windows, opening, split, split_songs};
+use melodeon::encoding::grid::Token;
 use std::collections::HashSet;
 
 #[test]
@@ -45,18 +46,14 @@ fn stride_keeps_the_last_window_of_each_song() {
 fn split_by_song_keeps_songs_apart_and_is_deterministic() {
     let songs: Vec<Vec<u32>> = (0..50).map(|i| vec![1; 1 + i % 7]).collect();
     let w = Windows::new(&songs, 16);
-    let s = split(&w, &SplitConfig::default());
-    assert_eq!(s, split(&w, &SplitConfig::default()));
-    assert_ne!(
-        s,
-        split(
-            &w,
-            &SplitConfig {
-                seed: 1,
-                ..SplitConfig::default()
-            }
-        )
-    );
+    let by_song = SplitConfig {
+        mode: SplitMode::BySong,
+        ..SplitConfig::default()
+    };
+    let none = vec![0; songs.len()];
+    let s = split(&w, &none, &by_song);
+    assert_eq!(s, split(&w, &none, &by_song));
+    assert_ne!(s, split(&w, &none, &SplitConfig { seed: 1, ..by_song }));
     assert_eq!(s.train.len() + s.valid.len() + s.test.len(), w.len());
     let song_of = |i: &usize| {
         (0..songs.len())
@@ -76,6 +73,7 @@ fn split_by_window_is_the_seeds_comparison_mode() {
     let w = Windows::new(&songs, 4);
     let s = split(
         &w,
+        &[],
         &SplitConfig {
             mode: SplitMode::ByWindow,
             ..SplitConfig::default()
@@ -90,4 +88,61 @@ fn split_by_window_is_the_seeds_comparison_mode() {
         .copied()
         .collect();
     assert_eq!(all.len(), 100);
+}
+
+/// Tokens from text like `60 _ 62 r`.
+fn tokens(text: &str) -> Vec<Token> {
+    text.split(' ').map(|t| t.parse().unwrap()).collect()
+}
+
+#[test]
+fn the_grouped_split_never_puts_a_shared_opening_into_two_parts() {
+    // 60 songs: 20 tunes in three variants each (same first 12 pitches, different endings,
+    // one with rests and holds in other places), plus 40 tunes of their own.
+    let tune = |i: u8| -> String {
+        (0..12)
+            .map(|k| format!("{} _ ", 50 + (i * 7 + k * 3) % 30))
+            .collect()
+    };
+    let mut songs = Vec::new();
+    let mut group = Vec::new();
+    for i in 0..20u8 {
+        songs.push(tokens(&format!("{}72 _", tune(i))));
+        songs.push(tokens(&format!("r {}65", tune(i).replace(" _ ", " "))));
+        songs.push(tokens(&format!("{}60 _ _ _ 62", tune(i))));
+        group.extend([i as usize; 3]);
+    }
+    for i in 20..60u8 {
+        songs.push(tokens(&format!("{}{} _", tune(i), 40 + i)));
+        group.push(100 + i as usize);
+    }
+    let openings: Vec<u64> = songs.iter().map(|s| opening(s)).collect();
+    let parts = split_songs(&openings, &SplitConfig::default());
+    let part_of = |song: usize| {
+        [&parts.train, &parts.valid, &parts.test]
+            .iter()
+            .position(|p| p.contains(&song))
+            .unwrap()
+    };
+    for a in 0..songs.len() {
+        for b in 0..songs.len() {
+            if group[a] == group[b] {
+                assert_eq!(part_of(a), part_of(b), "songs {a} and {b} share an opening");
+            }
+        }
+    }
+    assert_eq!(
+        parts.train.len() + parts.valid.len() + parts.test.len(),
+        songs.len()
+    );
+    assert!(!parts.valid.is_empty() && !parts.test.is_empty());
+    // A song's part does not depend on the other songs: the first 30 alone split the same way.
+    let alone = split_songs(&openings[..30], &SplitConfig::default());
+    for song in 0..30 {
+        let part = [&alone.train, &alone.valid, &alone.test]
+            .iter()
+            .position(|p| p.contains(&song))
+            .unwrap();
+        assert_eq!(part, part_of(song));
+    }
 }

@@ -149,21 +149,28 @@ fn to_song_restores_the_key_and_numbers_bars() {
         .split(' ')
         .map(|t| t.parse().unwrap())
         .collect();
+    let g = key('G', 0, Mode::Major);
+    let meter = Meter {
+        numerator: 4,
+        denominator: 4,
+    };
     let s = to_song(
         &tokens,
-        &GridConfig::default(),
+        Step::Sixteenth,
+        -GridConfig::default().shift(&g),
         "gen",
-        key('G', 0, Mode::Major),
-        vec![Meter {
-            numerator: 4,
-            denominator: 4,
-        }],
+        g,
+        vec![meter],
+        0,
     )
     .unwrap();
     assert_eq!(s.events[0].pitch, Pitch::Note(67));
     assert_eq!(s.events[1].pitch, Pitch::Note(69));
     assert_eq!((s.events[0].bar, s.events[1].bar), (1, 2));
     assert_eq!(s.events[1].duration, Ratio::new(1, 2));
+    // A pickup of 4 steps is bar 0; the bar lines move with it.
+    let s = to_song(&tokens, Step::Sixteenth, 0, "gen", g, vec![meter], 4).unwrap();
+    assert_eq!((s.events[0].bar, s.events[1].bar), (0, 1));
 }
 
 fn arb_event(step: u32) -> impl Strategy<Value = Event> {
@@ -207,7 +214,7 @@ proptest! {
         let evs: Vec<Event> = events.iter().map(|&(m, n)| Event::new(Pitch::Note(m), Ratio::new(n, 4), 0)).collect();
         let cfg = GridConfig::default();
         let enc = encode(&song(k, evs.clone()), &cfg).unwrap();
-        let back = to_song(&enc.tokens, &cfg, "x", k, Vec::new()).unwrap();
+        let back = to_song(&enc.tokens, cfg.step, -cfg.shift(&k), "x", k, Vec::new(), 0).unwrap();
         prop_assert_eq!(back.events, evs);
     }
 

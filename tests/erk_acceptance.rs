@@ -77,7 +77,7 @@ fn erk_kern() {
     // Windows as views: one per token plus one per song, and the split is by song.
     let w = Windows::new(&c.id_sequences(), 64);
     assert_eq!(w.len(), t.windows);
-    let s = split(&w, &SplitConfig::default());
+    let s = split(&w, &c.openings(), &SplitConfig::default());
     assert_eq!(s.train.len() + s.valid.len() + s.test.len(), w.len());
 }
 

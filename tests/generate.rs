@@ -1,10 +1,13 @@
 //! Generation: carried state equals re-feeding, seeds are reproducible, the grammar holds.
 
 use burn::tensor::Device;
+use melodeon::data::condition::{Conditioning, MeterPrior};
+use melodeon::data::{Clock, INPUTS_PER_STEP};
 use melodeon::generate::{
     CarriedState, Decoder, GenerateConfig, Grammar, KernelDecoder, Refeed, SamplerConfig, generate,
 };
 use melodeon::model::{MelodyModel, ModelConfig};
+use melodeon::song::Meter;
 
 const END: u32 = 0;
 const HOLD: u32 = 9;
@@ -36,12 +39,52 @@ fn softmax(logits: &[f32]) -> Vec<f64> {
     exp.iter().map(|e| e / total).collect()
 }
 
-/// Feeds the same tokens to both decoders and checks their next-token distributions agree.
-fn assert_same_distributions(a: &mut impl Decoder, b: &mut impl Decoder, steps: u32) {
-    let mut token = None;
+/// A network with meter, mode and bar-clock inputs (two meters known).
+fn conditioned_model(device: &Device) -> MelodyModel {
+    device.seed(6);
+    let prior = |numerator| MeterPrior {
+        meter: Meter {
+            numerator,
+            denominator: 4,
+        },
+        share: 0.5,
+        minor: 0.5,
+        pickups: vec![1.0],
+    };
+    ModelConfig {
+        hidden: 24,
+        conditioning: Some(Conditioning {
+            meters: vec![prior(3), prior(4)],
+        }),
+        ..ModelConfig::seed(10)
+    }
+    .init(device)
+}
+
+/// The 3/4 clock in minor with a pickup of 4 steps.
+const CLOCK: Clock = Clock {
+    meter: 1,
+    mode: 1,
+    bar_steps: 12,
+    pickup: 4,
+};
+
+/// Feeds the same tokens (with the inputs of `clock`, if any, after a context of `start`
+/// steps) to both decoders and checks their next-token distributions agree.
+fn assert_same_distributions(
+    a: &mut impl Decoder,
+    b: &mut impl Decoder,
+    steps: u32,
+    clock: Option<(Clock, usize)>,
+) {
+    let mut token: Option<u32> = None;
     for step in 0..steps {
-        let p = softmax(&pollster::block_on(a.next_logits(token)).unwrap());
-        let q = softmax(&pollster::block_on(b.next_logits(token)).unwrap());
+        let inputs = clock.map_or_else(Vec::new, |(c, start)| {
+            c.inputs(start + step as usize).to_vec()
+        });
+        let fed = token.map(|t| (t, inputs.as_slice()));
+        let p = softmax(&pollster::block_on(a.next_logits(fed)).unwrap());
+        let q = softmax(&pollster::block_on(b.next_logits(fed)).unwrap());
         let diff = p
             .iter()
             .zip(&q)
@@ -57,11 +100,12 @@ fn carried_state_and_refeeding_give_the_same_distribution_at_every_step() {
     let device = Device::flex();
     let model = model(&device);
     let context = context(&[3, 4, HOLD]);
-    let mut carried = CarriedState::new(&model, &device, &context);
+    let mut carried = CarriedState::new(&model, &device, &context, &[]);
     assert_same_distributions(
         &mut carried,
-        &mut Refeed::new(&model, &device, &context),
+        &mut Refeed::new(&model, &device, &context, &[]),
         60,
+        None,
     );
 }
 
@@ -70,12 +114,45 @@ fn the_cpu_kernel_decoder_gives_the_same_distribution_at_every_step() {
     let device = Device::flex();
     let model = model(&device);
     let context = context(&[5, HOLD, 2]);
-    let mut kernel = KernelDecoder::new(&model, &context).expect("a CPU model");
+    let mut kernel = KernelDecoder::new(&model, &context, &[]).expect("a CPU model");
     assert_same_distributions(
-        &mut CarriedState::new(&model, &device, &context),
+        &mut CarriedState::new(&model, &device, &context, &[]),
         &mut kernel,
         60,
+        None,
     );
+}
+
+#[test]
+fn conditioned_decoders_agree_and_the_inputs_change_the_distribution() {
+    let device = Device::flex();
+    let model = conditioned_model(&device);
+    // A start token and a primer of two tokens: inputs of steps 0, 1, 2.
+    let context = [END, 3, 4];
+    let inputs: Vec<u32> = (0..3).flat_map(|s| CLOCK.inputs(s)).collect();
+    assert_eq!(inputs.len(), 3 * INPUTS_PER_STEP);
+    let mut kernel = KernelDecoder::new(&model, &context, &inputs).expect("a CPU model");
+    assert_same_distributions(
+        &mut CarriedState::new(&model, &device, &context, &inputs),
+        &mut kernel,
+        40,
+        Some((CLOCK, 3)),
+    );
+    assert_same_distributions(
+        &mut CarriedState::new(&model, &device, &context, &inputs),
+        &mut Refeed::new(&model, &device, &context, &inputs),
+        20,
+        Some((CLOCK, 3)),
+    );
+    // Another meter at the same step gives another distribution.
+    let other: Vec<u32> = (0..3)
+        .flat_map(|s| Clock { meter: 2, ..CLOCK }.inputs(s))
+        .collect();
+    let mut a = KernelDecoder::new(&model, &context, &inputs).unwrap();
+    let mut b = KernelDecoder::new(&model, &context, &other).unwrap();
+    let p = pollster::block_on(a.next_logits(None)).unwrap();
+    let q = pollster::block_on(b.next_logits(None)).unwrap();
+    assert!(p.iter().zip(&q).any(|(x, y)| (x - y).abs() > 1e-4));
 }
 
 fn tune(model: &MelodyModel, device: &Device, seed: u64, primer: &[u32]) -> Vec<u32> {
@@ -86,9 +163,11 @@ fn tune(model: &MelodyModel, device: &Device, seed: u64, primer: &[u32]) -> Vec<
             seed,
         },
         max_len: 80,
+        meter: None,
+        mode: None,
     };
-    let mut decoder = CarriedState::new(model, device, &context(primer));
-    pollster::block_on(generate(&mut decoder, GRAMMAR, primer, &config)).unwrap()
+    let mut decoder = CarriedState::new(model, device, &context(primer), &[]);
+    pollster::block_on(generate(&mut decoder, GRAMMAR, primer, None, &config)).unwrap()
 }
 
 #[test]

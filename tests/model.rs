@@ -131,14 +131,14 @@ fn fused_lstm_gradients_equal_burns_lstm_gradients() {
 }
 
 #[test]
-fn fused_step_equals_the_sequence_pass() {
+fn one_step_at_a_time_with_carried_state_equals_the_sequence_pass() {
     let device = device();
     let layer = FusedLstm::new(6, 8, &device);
     let input = Tensor::<3>::random([2, 5, 6], Distribution::Normal(0.0, 1.0), &device);
     let (outputs, _) = layer.forward(input.clone(), None);
     let mut state = LstmState::zeros(2, 8, &device);
     for t in 0..5 {
-        state = layer.step(input.clone().narrow(1, t, 1).reshape([2, 6]), state);
+        state = layer.forward(input.clone().narrow(1, t, 1), Some(state)).1;
         let expected = outputs.clone().narrow(1, t, 1).reshape([2, 8]);
         assert!(max_diff(expected, state.hidden.clone()) < 1e-5);
     }
@@ -169,13 +169,13 @@ fn forward_shapes() {
         TensorData::new(vec![1i64, 2, 3, 4, 5, 6, 7, 8], [2, 4]),
         &device,
     );
-    let (logits, state) = model.forward(ids.clone(), None);
+    let (logits, state) = model.forward(ids.clone(), None, None);
     assert_eq!(logits.dims(), [2, 4, 12]);
     assert_eq!(state.len(), 2);
     assert_eq!(state[1].hidden.dims(), [2, 128]);
     assert_eq!(model.forward_last(ids).dims(), [2, 12]);
     let step_ids = Tensor::<1, Int>::from_data(TensorData::new(vec![3i64, 4], [2]), &device);
-    let (step_logits, _) = model.step(step_ids, model.initial_state(2, &device));
+    let (step_logits, _) = model.step(step_ids, None, model.initial_state(2, &device));
     assert_eq!(step_logits.dims(), [2, 12]);
 }
 
@@ -185,7 +185,7 @@ fn the_last_position_of_forward_is_forward_last() {
     let model = ModelConfig::seed(9).init(&device);
     let ids =
         Tensor::<2, Int>::from_data(TensorData::new(vec![0i64, 3, 5, 8, 2, 2], [2, 3]), &device);
-    let (all, _) = model.forward(ids.clone(), None);
+    let (all, _) = model.forward(ids.clone(), None, None);
     let last = all.narrow(1, 2, 1).reshape([2, 9]);
     assert!(max_diff(last, model.forward_last(ids)) < 1e-5);
 }
@@ -201,7 +201,7 @@ fn every_parameter_gets_a_gradient() {
     .init(&device);
     let ids =
         Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 2, 3, 4, 5, 6], [2, 3]), &device);
-    let loss = model.forward(ids, None).0.powi_scalar(2).mean();
+    let loss = model.forward(ids, None, None).0.powi_scalar(2).mean();
     let grads = loss.backward();
     let lstm = &model.layers[0];
     for weight in [

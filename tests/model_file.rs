@@ -6,7 +6,7 @@ use melodeon::encoding::grid::Token;
 use melodeon::encoding::vocab::Vocab;
 use melodeon::model::ModelConfig;
 use melodeon::model::file::{self, FORMAT_VERSION, ModelFileError, ModelHeader, TrainingInfo};
-use melodeon::train::TrainConfig;
+use melodeon::recipe::{Context, Recipe, SEED_WINDOW};
 
 fn header(vocab: Vocab) -> ModelHeader {
     ModelHeader {
@@ -20,10 +20,11 @@ fn header(vocab: Vocab) -> ModelHeader {
         training: TrainingInfo {
             corpus: "fixtures".into(),
             songs: 3,
-            config: TrainConfig::seed_recipe(),
+            config: Recipe::Seed.train(),
             split: SplitConfig::default(),
             valid: None,
             test: None,
+            test_songs: None,
             training_seconds: 1.5,
             created_unix_s: 1_700_000_000,
         },
@@ -189,4 +190,19 @@ fn weights_of_another_shape_are_refused() {
     let bigger = with_header(|json| json["config"]["hidden"] = serde_json::json!(32));
     let err = file::load(&bigger, &Device::flex()).err().unwrap();
     assert!(matches!(err, ModelFileError::BadWeights(_)), "{err}");
+}
+
+/// A model file written before whole songs and conditioning (format 1: the model shipped until
+/// then, kept here as it was).
+const FORMAT_1: &[u8] = include_bytes!("models/erk-format1.mdl");
+
+#[test]
+fn model_files_of_format_1_still_load_as_the_seeds_windows() {
+    let (header, model) = file::load(FORMAT_1, &Device::flex()).unwrap();
+    assert_eq!(u32::from_le_bytes(FORMAT_1[8..12].try_into().unwrap()), 1);
+    assert_eq!(header.context(), Context::Window { len: SEED_WINDOW });
+    assert_eq!(header.context().start_tokens(), 64);
+    assert!(header.config.conditioning.is_none() && model.inputs.is_empty());
+    assert!(header.training.test.is_some() && header.training.test_songs.is_none());
+    assert_eq!(header.config.num_params(), 92_362);
 }

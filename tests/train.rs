@@ -1,17 +1,48 @@
 //! The training loop: a tiny corpus is learnt, runs are deterministic, the best model is kept.
 
 use burn::tensor::Device;
-use melodeon::data::Windows;
+use melodeon::data::{SongSeq, Windows};
+use melodeon::encoding::grid::Token;
+use melodeon::encoding::vocab::Vocab;
+use melodeon::eval::{evaluate, evaluate_songs};
 use melodeon::model::ModelConfig;
-use melodeon::train::{LossMode, TrainConfig, Trainer, evaluate};
+use melodeon::recipe::{Context, Recipe};
+use melodeon::train::{LossMode, TrainConfig, TrainData, Trainer};
 
 const HOLD: u32 = 5;
 
-/// Songs that repeat one phrase: each next token is fully determined by the last few.
-fn tiny_corpus() -> Windows {
+/// `.`, four notes and `_` (id 5).
+fn vocab() -> Vocab {
+    let tokens = [
+        Token::End,
+        Token::Note(60),
+        Token::Note(62),
+        Token::Note(64),
+        Token::Note(65),
+        Token::Hold,
+    ];
+    Vocab::from_sequences([&tokens[..]])
+}
+
+fn phrase_songs() -> Vec<Vec<u32>> {
     let phrase = [1u32, 2, 5, 3, 4, 5, 5, 1];
-    let songs: Vec<Vec<u32>> = (2..8).map(|n| phrase.repeat(n)).collect();
-    Windows::new(&songs, 8)
+    (2..8).map(|n| phrase.repeat(n)).collect()
+}
+
+/// Songs that repeat one phrase: each next token is fully determined by the last few.
+fn tiny_corpus() -> TrainData {
+    TrainData::Windows(Windows::new(&phrase_songs(), 8))
+}
+
+fn windows(data: &TrainData) -> &Windows {
+    match data {
+        TrainData::Windows(windows) => windows,
+        TrainData::Songs(_) => unreachable!(),
+    }
+}
+
+fn all_windows(data: &TrainData) -> Vec<usize> {
+    (0..windows(data).len()).collect()
 }
 
 fn tiny_model() -> ModelConfig {
@@ -21,6 +52,7 @@ fn tiny_model() -> ModelConfig {
         hidden: 32,
         layers: 1,
         dropout: 0.0,
+        conditioning: None,
     }
 }
 
@@ -31,15 +63,15 @@ fn config(loss: LossMode) -> TrainConfig {
         learning_rate: 0.01,
         loss,
         seed: 3,
-        ..TrainConfig::seed_recipe()
+        ..Recipe::Seed.train()
     }
 }
 
 #[test]
 fn the_model_learns_a_tiny_corpus() {
     for (loss, warmup) in [(LossMode::Last, 0), (LossMode::All, 0), (LossMode::All, 3)] {
-        let windows = tiny_corpus();
-        let all: Vec<usize> = (0..windows.len()).collect();
+        let data = tiny_corpus();
+        let all = all_windows(&data);
         let device = Device::flex();
         let config = TrainConfig {
             warmup,
@@ -50,14 +82,14 @@ fn the_model_learns_a_tiny_corpus() {
             config,
             all.clone(),
             all.clone(),
-            HOLD,
+            vocab(),
             &device,
         )
         .unwrap();
         let mut first = None;
         let mut last = None;
         while !trainer.is_finished() {
-            let progress = pollster::block_on(trainer.step(&windows)).unwrap();
+            let progress = pollster::block_on(trainer.step(&data)).unwrap();
             first.get_or_insert(progress.train_loss);
             last = Some(progress);
         }
@@ -79,7 +111,8 @@ fn the_model_learns_a_tiny_corpus() {
         );
         // The kept model is the best one: evaluating it again gives its recorded metrics.
         let best = trainer.best_model().unwrap();
-        let again = pollster::block_on(evaluate(&best, &windows, &all, HOLD, 64, &device)).unwrap();
+        let again =
+            pollster::block_on(evaluate(&best, windows(&data), &all, HOLD, 64, &device)).unwrap();
         assert!((again.nll - metrics.nll).abs() < 1e-5);
     }
 }
@@ -88,7 +121,7 @@ fn the_model_learns_a_tiny_corpus() {
 fn training_is_deterministic_for_a_seed() {
     let run = |seed| {
         let windows = tiny_corpus();
-        let all: Vec<usize> = (0..windows.len()).collect();
+        let all = all_windows(&windows);
         let config = TrainConfig {
             seed,
             epochs: 1,
@@ -99,7 +132,7 @@ fn training_is_deterministic_for_a_seed() {
             ..tiny_model()
         };
         let mut trainer =
-            Trainer::new(&model, config, all.clone(), all, HOLD, &Device::flex()).unwrap();
+            Trainer::new(&model, config, all.clone(), all, vocab(), &Device::flex()).unwrap();
         (0..4)
             .map(|_| {
                 pollster::block_on(trainer.step(&windows))
@@ -115,7 +148,7 @@ fn training_is_deterministic_for_a_seed() {
 #[test]
 fn progress_counts_steps_and_epochs() {
     let windows = tiny_corpus();
-    let all: Vec<usize> = (0..windows.len()).collect();
+    let all = all_windows(&windows);
     let config = TrainConfig {
         epochs: 2,
         eval_every: Some(3),
@@ -126,7 +159,7 @@ fn progress_counts_steps_and_epochs() {
         config,
         all.clone(),
         all.clone(),
-        HOLD,
+        vocab(),
         &Device::flex(),
     )
     .unwrap();
@@ -156,9 +189,60 @@ fn empty_training_data_is_refused() {
         config(LossMode::All),
         vec![],
         vec![],
-        HOLD,
+        vocab(),
         &Device::flex(),
     )
     .err();
-    assert!(err.unwrap().contains("no training windows"));
+    assert!(err.unwrap().contains("nothing to train on"));
+}
+
+#[test]
+fn whole_songs_are_learnt_and_validated_whole() {
+    let set: Vec<SongSeq> = phrase_songs()
+        .into_iter()
+        .map(|ids| SongSeq {
+            ids,
+            inputs: Vec::new(),
+        })
+        .collect();
+    let all: Vec<usize> = (0..set.len()).collect();
+    let config = TrainConfig {
+        epochs: 60,
+        batch_size: 3,
+        learning_rate: 0.01,
+        seed: 3,
+        ..Recipe::WholeSong.train()
+    };
+    let device = Device::flex();
+    let mut trainer = Trainer::new(
+        &tiny_model(),
+        config,
+        all.clone(),
+        all.clone(),
+        vocab(),
+        &device,
+    )
+    .unwrap();
+    let data = TrainData::Songs(set.clone());
+    while !trainer.is_finished() {
+        let progress = pollster::block_on(trainer.step(&data)).unwrap();
+        assert_eq!(progress.rate_unit, "tokens");
+    }
+    let metrics = trainer.best_metrics().unwrap();
+    // Only the length of each song (where the terminator comes) is left to guess.
+    assert!(metrics.nll < 0.2, "validation NLL {}", metrics.nll);
+    let best = trainer.best_model().unwrap();
+    let context = Context::WholeSong { chunk: 5 };
+    let again = pollster::block_on(evaluate_songs(
+        &best,
+        &set,
+        &all,
+        &vocab(),
+        context,
+        2,
+        &device,
+    ))
+    .unwrap();
+    assert!((again.nll - metrics.nll).abs() < 1e-5);
+    assert_eq!(again.tokens, set.iter().map(SongSeq::steps).sum::<usize>());
 }

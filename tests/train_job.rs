@@ -4,9 +4,11 @@
 
 use burn::tensor::{Device, Int, Tensor};
 use melodeon::corpus::{self, Corpus, InputFile};
+use melodeon::generate::{GenerateConfig, SamplerConfig, write_tune};
 use melodeon::model::file;
 use melodeon::model::transfer;
-use melodeon::train::{Job, JobSpec, LossMode, Shape, TrainConfig};
+use melodeon::song::{Meter, Mode};
+use melodeon::train::{Job, JobSpec, LossMode, Recipe, Shape, TrainConfig};
 
 fn fixture_files() -> Vec<InputFile> {
     let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"));
@@ -17,13 +19,14 @@ fn fixture_corpus() -> Corpus {
     corpus::ingest(fixture_files(), &Default::default())
 }
 
+/// A tiny run of the seed's window recipe (loss on every position).
 fn spec(epochs: usize) -> JobSpec {
     JobSpec {
         name: "fixtures".into(),
         corpus_name: "test fixtures".into(),
         shape: Shape {
             hidden: 16,
-            ..Shape::default()
+            ..Recipe::Seed.shape()
         },
         train: TrainConfig {
             epochs,
@@ -31,7 +34,27 @@ fn spec(epochs: usize) -> JobSpec {
             learning_rate: 0.01,
             loss: LossMode::All,
             stride: 4,
-            ..TrainConfig::seed_recipe()
+            ..Recipe::Seed.train()
+        },
+        split: Default::default(),
+        grid: Default::default(),
+    }
+}
+
+/// A tiny run of the default whole-song recipe.
+fn whole_song_spec(epochs: usize) -> JobSpec {
+    JobSpec {
+        name: "whole songs".into(),
+        corpus_name: "test fixtures".into(),
+        shape: Shape {
+            hidden: 16,
+            ..Recipe::WholeSong.shape()
+        },
+        train: TrainConfig {
+            epochs,
+            batch_size: 4,
+            learning_rate: 0.01,
+            ..Recipe::WholeSong.train()
         },
         split: Default::default(),
         grid: Default::default(),
@@ -55,10 +78,8 @@ fn a_fixture_corpus_trains_and_its_files_load_back() {
     let mut job = Job::new(&corpus, spec(6), None, &device).unwrap();
     let sizes = job.sizes();
     assert_eq!(sizes.songs, 9);
-    assert!(
-        sizes.valid_windows > 0 && sizes.test_windows > 0,
-        "{sizes:?}"
-    );
+    assert!(sizes.valid_songs > 0 && sizes.test_songs > 0, "{sizes:?}");
+    assert_eq!(sizes.unit, "windows");
     assert!(job.skipped().is_empty());
     let losses = train(&mut job);
     let third = losses.len() / 3;
@@ -71,13 +92,60 @@ fn a_fixture_corpus_trains_and_its_files_load_back() {
     let checkpoint = pollster::block_on(job.best_file()).unwrap();
     let header = file::read_header(&checkpoint).unwrap();
     assert!(header.training.valid.is_some() && header.training.test.is_none());
-    let (bytes, test) = pollster::block_on(job.finish()).unwrap();
-    assert!(test.nll.is_finite() && test.windows == sizes.test_windows);
+    let (bytes, songs, test) = pollster::block_on(job.finish()).unwrap();
+    let test = test.expect("a window model has the window metric");
+    assert!(test.nll.is_finite() && songs.nll.is_finite());
+    assert_eq!(songs.songs, sizes.test_songs);
     let (header, _) = file::load(&bytes, &Device::flex()).unwrap();
     assert_eq!(header.name, "fixtures");
     assert_eq!(header.training.songs, 9);
-    assert_eq!(header.training.test, Some(test));
+    // JSON keeps the figures to within a rounding step (serde_json's float parsing).
+    let near = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    assert!(near(header.training.test.unwrap().nll, test.nll));
+    let stored = header.training.test_songs.unwrap();
+    assert!(near(stored.nll, songs.nll) && stored.notes == songs.notes);
     assert_eq!(header.vocab, corpus.vocab);
+    assert!(header.config.conditioning.is_none());
+}
+
+#[test]
+fn a_whole_song_run_trains_saves_and_writes_in_the_meter_asked_for() {
+    let corpus = fixture_corpus();
+    let device = Device::flex();
+    let mut job = Job::new(&corpus, whole_song_spec(8), None, &device).unwrap();
+    assert_eq!(job.sizes().unit, "tokens");
+    let losses = train(&mut job);
+    assert!(
+        losses.last().unwrap() < losses.first().unwrap(),
+        "loss did not fall: {losses:?}"
+    );
+    let (bytes, songs, windows) = pollster::block_on(job.finish()).unwrap();
+    assert!(
+        windows.is_none(),
+        "a conditioned model has no window metric"
+    );
+    assert!(songs.nll.is_finite() && songs.joint_bits_per_note > songs.pitch_bits_per_note);
+    let (header, model) = file::load(&bytes, &device).unwrap();
+    let conditioning = header.config.conditioning.clone().expect("conditioned");
+    assert!(!conditioning.meters.is_empty());
+    let three_four = Meter {
+        numerator: 3,
+        denominator: 4,
+    };
+    let config = GenerateConfig {
+        sampler: SamplerConfig {
+            temperature: 1.0,
+            top_k: None,
+            seed: 5,
+        },
+        max_len: 64,
+        meter: Some(three_four),
+        mode: Some(Mode::Minor),
+    };
+    let tune = pollster::block_on(write_tune(&model, &device, &header, &[], &config)).unwrap();
+    assert_eq!(tune.meter, Some(three_four));
+    assert_eq!(tune.mode, Some(Mode::Minor));
+    assert!(!tune.tokens.is_empty() && tune.pickup < 12);
 }
 
 #[test]
@@ -86,7 +154,7 @@ fn fine_tuning_skips_songs_with_tokens_the_model_does_not_know() {
     let device = Device::flex();
     let mut job = Job::new(&corpus, spec(1), None, &device).unwrap();
     train(&mut job);
-    let (bytes, _) = pollster::block_on(job.finish()).unwrap();
+    let (bytes, ..) = pollster::block_on(job.finish()).unwrap();
 
     // A corpus with one song of a pitch (MIDI 61) that the fixtures never use.
     let mut files = fixture_files();
@@ -123,7 +191,7 @@ fn a_corpus_too_small_to_split_is_refused() {
 #[test]
 fn a_model_moves_between_backends_unchanged() {
     let corpus = fixture_corpus();
-    let config = Shape::default().config(corpus.vocab.len());
+    let config = Shape::default().config(corpus.vocab.len(), None);
     let flex = Device::flex();
     flex.seed(7);
     let model = config.init(&flex);

@@ -8,7 +8,8 @@ use super::browser::{clock_ms, now_ms, yield_now};
 use super::state::{AppState, ModelState};
 use crate::encoding::primer;
 use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
-use crate::song::Meter;
+use crate::recipe::DEFAULT_MAX_LEN;
+use crate::song::{Meter, Mode};
 use crate::tune::{KEYS, Presentation, Provenance, Tune};
 
 /// Settings of one press of "Generate".
@@ -19,6 +20,7 @@ struct Request {
     count: u64,
     seed: u64,
     primer: String,
+    mode: Mode,
     presentation: Presentation,
 }
 
@@ -31,11 +33,12 @@ fn random_seed() -> u64 {
 pub fn GeneratePanel() -> impl IntoView {
     let state = expect_context::<AppState>();
     let temperature = RwSignal::new(1.0f32);
-    let max_len = RwSignal::new(256usize);
+    let max_len = RwSignal::new(DEFAULT_MAX_LEN);
     let count = RwSignal::new(1u64);
     let seed = RwSignal::new(random_seed());
     let seed_locked = RwSignal::new(false);
     let shift = RwSignal::new(0i8);
+    let minor = RwSignal::new(false);
     let tempo = RwSignal::new(100.0f64);
     let meter = RwSignal::new("4/4".to_string());
     let busy = RwSignal::new(false);
@@ -58,6 +61,11 @@ pub fn GeneratePanel() -> impl IntoView {
             count: count.get_untracked(),
             seed: seed.get_untracked(),
             primer: state.primer.get_untracked(),
+            mode: if minor.get_untracked() {
+                Mode::Minor
+            } else {
+                Mode::Major
+            },
             presentation: Presentation {
                 shift: shift.get_untracked(),
                 meter: Meter::parse(&meter.get_untracked())
@@ -118,8 +126,13 @@ pub fn GeneratePanel() -> impl IntoView {
                         <option value=s.to_string() selected=*s == 0>{format!("{major} major / {minor} minor")}</option>
                     }).collect_view()}
                 </select>
+                <label for="mode">"Mode"</label>
+                <select id="mode" data-testid="mode" on:change=move |ev| minor.set(event_target_value(&ev) == "minor")>
+                    <option value="major" selected=true>"major"</option>
+                    <option value="minor">"minor"</option>
+                </select>
                 <label for="meter">"Meter"</label>
-                <select id="meter" on:change=move |ev| meter.set(event_target_value(&ev))>
+                <select id="meter" data-testid="meter" on:change=move |ev| meter.set(event_target_value(&ev))>
                     {["4/4", "3/4", "2/4", "6/8", "3/8"].into_iter().map(|m| view! { <option value=m>{m}</option> }).collect_view()}
                 </select>
                 <label for="tempo">"Tempo (♩ per minute)"</label>
@@ -175,15 +188,11 @@ async fn generate_tunes(state: AppState, request: Request) -> Result<(), String>
                 seed,
             },
             max_len: request.max_len,
+            meter: Some(request.presentation.meter),
+            mode: Some(request.mode),
         };
-        let tokens = write_tune(
-            &loaded.model,
-            &loaded.device,
-            &header.vocab,
-            &primer_ids,
-            &config,
-        )
-        .await?;
+        let written =
+            write_tune(&loaded.model, &loaded.device, header, &primer_ids, &config).await?;
         let provenance = Provenance {
             model: header.name.clone(),
             seed,
@@ -192,11 +201,17 @@ async fn generate_tunes(state: AppState, request: Request) -> Result<(), String>
             max_len: request.max_len,
             created_ms: now_ms(),
         };
-        state.add_tune(
-            format!("Tune {seed}"),
-            Tune { tokens, provenance },
-            request.presentation,
-        );
+        let presentation = Presentation {
+            meter: written.meter.unwrap_or(request.presentation.meter),
+            ..request.presentation
+        };
+        let tune = Tune {
+            tokens: written.tokens,
+            provenance,
+            mode: written.mode,
+            pickup: written.pickup,
+        };
+        state.add_tune(format!("Tune {seed}"), tune, presentation);
         yield_now().await;
     }
     Ok(())

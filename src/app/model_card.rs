@@ -41,14 +41,24 @@ pub fn ModelCard() -> impl IntoView {
 #[component]
 pub fn ModelDetails(header: ModelHeader) -> impl IntoView {
     let training = &header.training;
-    let test = training.test.map(|m| {
+    let whole = training.test_songs.map(|m| {
         format!(
-            "{:.3} nats per token ({:.2} bits per note onset, {:.0} % of next tokens right)",
+            "{:.3} nats per token on whole held-out songs ({:.2} bits per note, {:.2} bits per pitch)",
+            m.nll, m.joint_bits_per_note, m.pitch_bits_per_note
+        )
+    });
+    let windows = training.test.map(|m| {
+        format!(
+            "{:.3} nats per token ({:.2} bits per note onset, {:.0} % of next tokens right) on the seed's windows",
             m.nll,
             m.onset_bits(),
             100.0 * m.accuracy
         )
     });
+    let test = match (whole, windows) {
+        (Some(w), Some(s)) => Some(format!("{w}; {s}")),
+        (w, s) => w.or(s),
+    };
     let layers = header.config.layer_summary();
     let total: usize = layers.iter().map(|l| l.params).sum();
     view! {

@@ -13,7 +13,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::corpus::InputFile;
 use crate::corpus::report::CorpusReport;
-use crate::train::{JobSizes, JobSpec, Metrics, Progress, Skipped};
+use crate::train::{JobSizes, JobSpec, Metrics, Progress, Skipped, SongMetrics};
 
 /// What the page asks of the worker.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -99,8 +99,8 @@ pub enum Event {
     },
     /// Training ended (all epochs, or stopped); `best` holds the final model file.
     Finished {
-        /// Test metrics of the best weights.
-        test: Metrics,
+        /// Whole-song test metrics of the best weights.
+        test: SongMetrics,
         /// Whether the user stopped it early.
         stopped: bool,
         /// Seconds of training (pauses excluded).

@@ -1,4 +1,4 @@
-//! Step two of journey two: settings (the seed's defaults), a time estimate, training in the
+//! Step two of journey two: settings (a recipe's defaults, from the core), a time estimate, training in the
 //! worker with progress, a live loss chart, pause / resume / stop, sample tunes after each
 //! epoch, and the test result.
 
@@ -9,8 +9,9 @@ use super::model_card::ModelDetails;
 use super::state::{AppState, PRETRAINED};
 use super::training::{CorpusState, RunState, Sample, Training};
 use super::tune_card::play_notes;
-use crate::data::{SplitConfig, SplitMode};
-use crate::train::{JobSpec, LossMode, Shape, TrainConfig};
+use crate::data::SplitConfig;
+use crate::recipe::{Context, LossMode, Recipe, Shape, TrainConfig};
+use crate::train::JobSpec;
 use crate::tune::Presentation;
 
 /// Value of the "start from" choice for a fresh network.
@@ -23,14 +24,30 @@ pub fn TrainPanel() -> impl IntoView {
     let training = expect_context::<Training>();
     let name = RwSignal::new("My model".to_string());
     let start = RwSignal::new(FRESH.to_string());
-    let hidden = RwSignal::new(128usize);
-    let layers = RwSignal::new(1usize);
-    let epochs = RwSignal::new(10usize);
-    let batch = RwSignal::new(64usize);
-    let learning_rate = RwSignal::new(0.001f64);
-    let dropout = RwSignal::new(0.2f64);
+    let recipe = RwSignal::new(Recipe::default());
+    let shape = Recipe::default().shape();
+    let train = Recipe::default().train();
+    let hidden = RwSignal::new(shape.hidden);
+    let layers = RwSignal::new(shape.layers);
+    let epochs = RwSignal::new(train.epochs);
+    let batch = RwSignal::new(train.batch_size);
+    let learning_rate = RwSignal::new(train.learning_rate);
+    let dropout = RwSignal::new(shape.dropout);
+    // The window recipe's loss: every position at stride 16 is its fastest in the page.
     let loss_all = RwSignal::new(true);
     let stride = RwSignal::new(16usize);
+    // Choosing a recipe resets the settings to its defaults.
+    let choose_recipe = move |chosen: Recipe| {
+        let (shape, train) = (chosen.shape(), chosen.train());
+        recipe.set(chosen);
+        hidden.set(shape.hidden);
+        layers.set(shape.layers);
+        dropout.set(shape.dropout);
+        epochs.set(train.epochs);
+        batch.set(train.batch_size);
+        learning_rate.set(train.learning_rate);
+    };
+    let windows = move || recipe.get() == Recipe::Seed;
     let on_cpu = RwSignal::new(super::settings::force_cpu());
 
     let corpus_name = move || match training.corpus.get_untracked() {
@@ -43,28 +60,32 @@ pub fn TrainPanel() -> impl IntoView {
         shape: Shape {
             hidden: hidden.get_untracked(),
             layers: layers.get_untracked(),
-            embedding: None,
             dropout: dropout.get_untracked(),
+            ..recipe.get_untracked().shape()
         },
-        train: TrainConfig {
-            epochs: epochs.get_untracked(),
-            batch_size: batch.get_untracked(),
-            learning_rate: learning_rate.get_untracked(),
-            loss: if loss_all.get_untracked() {
-                LossMode::All
-            } else {
-                LossMode::Last
-            },
-            stride: if loss_all.get_untracked() {
-                stride.get_untracked()
-            } else {
-                1
-            },
-            seed: (js_sys::Math::random() * 1e9) as u64,
-            ..TrainConfig::seed_recipe()
+        train: {
+            let base = recipe.get_untracked().train();
+            let window_loss =
+                matches!(base.context, Context::Window { .. }) && loss_all.get_untracked();
+            TrainConfig {
+                epochs: epochs.get_untracked(),
+                batch_size: batch.get_untracked(),
+                learning_rate: learning_rate.get_untracked(),
+                loss: if window_loss {
+                    LossMode::All
+                } else {
+                    base.loss
+                },
+                stride: if window_loss {
+                    stride.get_untracked()
+                } else {
+                    1
+                },
+                seed: (js_sys::Math::random() * 1e9) as u64,
+                ..base
+            }
         },
         split: SplitConfig {
-            mode: SplitMode::BySong,
             seed: 42,
             ..SplitConfig::default()
         },
@@ -109,6 +130,13 @@ pub fn TrainPanel() -> impl IntoView {
                         <option value=m.id.clone()>{format!("{} (fine-tune)", m.header.name)}</option>
                     </For>
                 </select>
+                <label for="recipe">"Recipe"</label>
+                <select id="recipe" data-testid="recipe" disabled=fine_tuning
+                    on:change=move |ev| { if let Ok(r) = event_target_value(&ev).parse::<Recipe>() { choose_recipe(r) } }>
+                    {Recipe::ALL.into_iter().map(|r| view! {
+                        <option value=r.name() selected=move || recipe.get() == r>{format!("{}: {}", r.name(), r.description())}</option>
+                    }).collect_view()}
+                </select>
                 <label for="hidden">"Hidden units"</label>
                 <input id="hidden" type="number" min="4" max="512" data-testid="hidden" disabled=fine_tuning
                     prop:value=move || hidden.get().to_string() on:change=number(hidden, 4, 512) />
@@ -128,7 +156,7 @@ pub fn TrainPanel() -> impl IntoView {
                 <input id="lr" type="number" data-testid="lr" min="0.00001" max="0.1" step="0.0001"
                     prop:value=move || learning_rate.get().to_string() on:change=real(learning_rate, 1e-5, 0.1) />
                 <label for="loss-mode">"Loss"</label>
-                <select id="loss-mode" data-testid="loss-mode" on:change=move |ev| loss_all.set(event_target_value(&ev) == "all")>
+                <select id="loss-mode" data-testid="loss-mode" disabled=move || !windows() on:change=move |ev| loss_all.set(event_target_value(&ev) == "all")>
                     <option value="all" selected=true>"every position (faster)"</option>
                     <option value="last">"last token only (the seed's)"</option>
                 </select>
@@ -138,13 +166,15 @@ pub fn TrainPanel() -> impl IntoView {
                     <option value="cpu" selected=move || on_cpu.get()>"the CPU"</option>
                 </select>
                 <label for="stride">"Window stride"</label>
-                <input id="stride" type="number" min="1" max="64" data-testid="stride" disabled=move || !loss_all.get()
+                <input id="stride" type="number" min="1" max="64" data-testid="stride" disabled=move || !windows() || !loss_all.get()
                     prop:value=move || stride.get().to_string() on:change=number(stride, 1, 64) />
             </div>
             <p class="help">
-                "Window 64, Adam, a split by song (80 % training, 10 % validation, 10 % test), and the weights with the best "
-                "validation loss are kept: the seed's recipe. With the loss on every position each window teaches 64 targets, "
-                "so taking every 16th window gives a far shorter epoch for about the same result (see the README)."
+                "Whole songs (the default) read each song from its start to its end with the meter, the mode and the "
+                "position in the bar as inputs: each token is computed once per epoch, so training is fast, and the tunes "
+                "learn where songs end. The seed's recipe reads 64-token windows (loss on every position at stride 16 is its "
+                "fastest here). Adam, a split by song with variants kept together (80 % training, 10 % validation, 10 % test), "
+                "and the weights with the best validation loss are kept (see the README)."
             </p>
             <div class="actions">
                 <button type="button" data-testid="calibrate" disabled=move || !can_start()
@@ -175,8 +205,8 @@ fn Status(epochs: RwSignal<usize>) -> impl IntoView {
         <div class="train-status" aria-live="polite">
             {move || training.started.get().map(|s| view! {
                 <p data-testid="train-started" data-backend=s.backend.clone() data-steps=s.sizes.steps_per_epoch>
-                    {format!("On {}: {} songs, {} training windows, {} steps per epoch, {} parameters.",
-                        s.backend, s.sizes.songs, s.sizes.train_windows, s.sizes.steps_per_epoch, s.sizes.params)}
+                    {format!("On {}: {} songs ({} training, {} validation, {} test, variants kept together), {} training {} per epoch, {} steps per epoch, {} parameters.",
+                        s.backend, s.sizes.songs, s.sizes.train_songs, s.sizes.valid_songs, s.sizes.test_songs, s.sizes.train_units, s.sizes.unit, s.sizes.steps_per_epoch, s.sizes.params)}
                 </p>
                 {(!s.skipped.is_empty()).then(|| view! {
                     <details data-testid="skipped"><summary>{format!("{} songs skipped: the starting model does not know some of their notes", s.skipped.len())}</summary>
@@ -204,10 +234,10 @@ fn Status(epochs: RwSignal<usize>) -> impl IntoView {
                 let total = p.epochs * p.steps_per_epoch;
                 view! {
                     <div data-testid="train-progress" data-epoch=p.epoch data-step=p.step data-loss=format!("{:.4}", p.train_loss)
-                        data-windows-per-s=format!("{:.1}", p.windows_per_s) data-memory=format!("{memory:.0}")>
+                        data-rate=format!("{:.1}", p.rate) data-rate-unit=p.rate_unit.clone() data-memory=format!("{memory:.0}")>
                         <progress max=total value=done aria-label="Training progress"></progress>
-                        <p>{format!("Epoch {} of {}, step {} of {} · loss {:.3} · {:.0} windows/s · {} left · worker memory {:.0} MB",
-                            p.epoch, p.epochs, p.step_in_epoch, p.steps_per_epoch, p.train_loss, p.windows_per_s, duration(p.eta_s), memory / 1e6)}</p>
+                        <p>{format!("Epoch {} of {}, step {} of {} · loss {:.3} · {:.0} {}/s · {} left · worker memory {:.0} MB",
+                            p.epoch, p.epochs, p.step_in_epoch, p.steps_per_epoch, p.train_loss, p.rate, p.rate_unit, duration(p.eta_s), memory / 1e6)}</p>
                         {move || (training.run.get() == RunState::Training { paused: true }).then(|| view! { <p><strong>"Paused."</strong></p> })}
                         {move || (training.run.get() == RunState::Stopping).then(|| view! { <p>"Stopping after this step; the best weights so far are kept…"</p> })}
                     </div>
@@ -272,7 +302,7 @@ fn Outcome() -> impl IntoView {
                     <h4>{if o.stopped { "Stopped: the best weights so far are kept" } else { "Trained" }}</h4>
                     <dl class="facts">
                         <dt>"Model"</dt><dd>{o.name.clone()}" (saved in this browser, under “Your models”)"</dd>
-                        <dt>"Test NLL"</dt><dd>{format!("{:.3} nats per token ({:.2} bits per note onset) on {} held-out windows", o.test.nll, o.test.onset_bits(), o.test.windows)}</dd>
+                        <dt>"Test NLL"</dt><dd>{format!("{:.3} nats per token, {:.2} bits per note, {:.2} bits per pitch on {} whole held-out songs", o.test.nll, o.test.joint_bits_per_note, o.test.pitch_bits_per_note, o.test.songs)}</dd>
                         <dt>"Accuracy"</dt><dd>{format!("{:.1} % of next tokens right", 100.0 * o.test.accuracy)}</dd>
                         <dt>"Training time"</dt><dd>{duration(o.seconds)}</dd>
                     </dl>

@@ -19,7 +19,7 @@ use crate::backend::CpuBackend;
 use crate::corpus::report::CorpusReport;
 use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
 use crate::model::file;
-use crate::train::{JobSizes, JobSpec, Metrics, Progress, Skipped};
+use crate::train::{JobSizes, JobSpec, Progress, Skipped, SongMetrics};
 use crate::tune::{Provenance, Tune};
 
 #[wasm_bindgen(inline_js = r#"
@@ -176,8 +176,8 @@ pub struct Sample {
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
-    /// Test metrics of the kept weights.
-    pub test: Metrics,
+    /// Whole-song test metrics of the kept weights.
+    pub test: SongMetrics,
     /// Stopped early by the user.
     pub stopped: bool,
     /// Seconds of training.
@@ -492,8 +492,10 @@ impl Training {
                 seed: 1,
             },
             max_len: 96,
+            meter: None,
+            mode: None,
         };
-        if let Ok(tokens) = write_tune(&model, &device, &header.vocab, &[], &config).await {
+        if let Ok(written) = write_tune(&model, &device, &header, &[], &config).await {
             let provenance = Provenance {
                 model: header.name.clone(),
                 seed: 1,
@@ -505,7 +507,12 @@ impl Training {
             self.samples.update(|s| {
                 s.push(Sample {
                     epoch,
-                    tune: Tune { tokens, provenance },
+                    tune: Tune {
+                        tokens: written.tokens,
+                        provenance,
+                        mode: written.mode,
+                        pickup: written.pickup,
+                    },
                 })
             });
         }

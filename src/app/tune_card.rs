@@ -234,7 +234,7 @@ fn TuneCard(id: u64) -> impl IntoView {
                             provenance.temperature,
                             if provenance.primer.is_empty() { "no opening notes".to_string() } else { format!("opening “{}”", provenance.primer) },
                             provenance.max_len,
-                            t.presentation.key_label(),
+                            t.presentation.key_label(t.tune.mode),
                             String::from(date),
                         )}
                     </p>

@@ -174,7 +174,7 @@ async fn run(
         // Lets pause and stop messages in.
         sleep(0).await;
     }
-    let (bytes, test) = job.finish().await?;
+    let (bytes, test, _) = job.finish().await?;
     post(
         Message::new(&Event::Finished {
             test,
@@ -199,7 +199,7 @@ async fn start_engine(state: &WorkerState, force_cpu: bool) -> Engine {
 }
 
 /// Times a warm-up step and then [`CALIBRATION_STEPS`] steps; validation is estimated from the
-/// windows it reads (a forward pass only, about a third of a training step per window).
+/// songs it reads (a forward pass only, about a third of a training step's work).
 async fn calibrate_job(job: &mut Job) -> Result<(), String> {
     job.step().await?;
     let before = job.training_seconds();
@@ -210,8 +210,10 @@ async fn calibrate_job(job: &mut Job) -> Result<(), String> {
     }
     let sizes = job.sizes();
     let seconds_per_step = (job.training_seconds() - before) / steps.max(1) as f64;
-    let batch = job.spec().train.batch_size.max(1) as f64;
-    let validation_steps = sizes.valid_windows as f64 / batch / 3.0;
+    // Validation reads the validation songs forward only: about a third of a step's work each.
+    let validation_steps = sizes.steps_per_epoch as f64 * sizes.valid_songs as f64
+        / sizes.train_songs.max(1) as f64
+        / 3.0;
     post(Message::new(&Event::Calibrated {
         seconds_per_step,
         seconds_per_epoch: seconds_per_step * (sizes.steps_per_epoch as f64 + validation_steps),

@@ -16,7 +16,7 @@ use web_time::Instant;
 
 use crate::backend::CpuBackend;
 use crate::bench::{BATCH, Method, VOCAB, gen_speed, synthetic_windows, train_speed};
-use crate::data::SEQUENCE_LEN;
+use crate::recipe::SEED_WINDOW;
 
 /// Options of `melodeon bench`.
 #[derive(Args, Debug)]
@@ -162,13 +162,13 @@ fn stock_speed(device: &Device, steps: usize) -> f64 {
             .map(|i| i64::from(windows.target(i)))
             .collect();
         let ids = Tensor::<2, Int>::from_data(
-            burn::tensor::TensorData::new(ids, [BATCH, SEQUENCE_LEN]),
+            burn::tensor::TensorData::new(ids, [BATCH, SEED_WINDOW]),
             &device,
         );
         let targets =
             Tensor::<1, Int>::from_data(burn::tensor::TensorData::new(targets, [BATCH]), &device);
         let (hidden, _) = network.lstm.forward(network.embedding.forward(ids), None);
-        let last = hidden.narrow(1, SEQUENCE_LEN - 1, 1).reshape([BATCH, 128]);
+        let last = hidden.narrow(1, SEED_WINDOW - 1, 1).reshape([BATCH, 128]);
         let loss = loss_fn.forward(network.output.forward(last), targets);
         let grads = GradientsParams::from_grads(loss.backward(), &network);
         optim.step(1e-3, network, grads)

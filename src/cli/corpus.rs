@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 
 use crate::corpus::{self, Corpus, EncodeOptions, archive};
-use crate::data::{Dataset, SEQUENCE_LEN, SplitConfig};
+use crate::data::{Dataset, SplitConfig};
 use crate::encoding::grid::{self, GridConfig, Step};
+use crate::recipe::SEED_WINDOW;
 
 /// Arguments of `melodeon corpus`.
 #[derive(Debug, Clone, clap::Args)]
@@ -80,7 +81,12 @@ fn write_windows(corpus: &Corpus, seed: u64, path: &PathBuf) -> anyhow::Result<(
         seed,
         ..SplitConfig::default()
     };
-    let data = Dataset::new(&corpus.id_sequences(), SEQUENCE_LEN, &split);
+    let data = Dataset::new(
+        &corpus.id_sequences(),
+        &corpus.openings(),
+        SEED_WINDOW,
+        &split,
+    );
     let starts =
         |part: &[usize]| -> Vec<usize> { part.iter().map(|&i| data.windows.start(i)).collect() };
     let tokens: Vec<String> = corpus
@@ -90,7 +96,7 @@ fn write_windows(corpus: &Corpus, seed: u64, path: &PathBuf) -> anyhow::Result<(
         .map(ToString::to_string)
         .collect();
     let json = serde_json::json!({
-        "sequence_len": SEQUENCE_LEN,
+        "sequence_len": SEED_WINDOW,
         "vocab": tokens,
         "ids": data.windows.ids(),
         "train": starts(&data.split.train),

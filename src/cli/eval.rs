@@ -1,4 +1,5 @@
-//! `melodeon eval`: test metrics of a model file on a corpus.
+//! `melodeon eval`: test metrics of a model file on a corpus: the whole-song NLL in three
+//! units, and the seed's window metric for a model without conditioning.
 
 use std::path::PathBuf;
 
@@ -7,18 +8,18 @@ use clap::{Args, ValueEnum};
 
 use super::{load_model, read_corpus};
 use crate::corpus::EncodeOptions;
-use crate::data::{Dataset, SEQUENCE_LEN, SplitConfig, SplitMode};
+use crate::data::{SongSeq, SplitConfig, SplitMode, Windows, split_songs};
 use crate::encoding::grid::Token;
-use crate::train::evaluate;
+use crate::eval::{Metrics, SongMetrics, evaluate, evaluate_songs};
+use crate::recipe::SEED_WINDOW;
 
-/// Which windows to evaluate.
+/// Which songs to evaluate.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum EvalSplit {
-    /// The test songs of a split by song (with the model's split seed).
-    Songs,
-    /// The test windows of a split by window (the seed's way).
-    Windows,
-    /// Every window of the corpus (for a collection the model never saw).
+    /// The test songs of the split the model was trained with (variants grouped for new
+    /// models: the same songs whatever else the corpus holds).
+    Test,
+    /// Every song of the corpus (for a collection the model never saw).
     All,
 }
 
@@ -31,10 +32,10 @@ pub struct EvalArgs {
     /// Corpus files, folders and zips.
     #[arg(long, required = true, num_args = 1..)]
     corpus: Vec<PathBuf>,
-    /// Which windows (default: the split the model was trained with).
-    #[arg(long, value_enum)]
-    split: Option<EvalSplit>,
-    /// Print one JSON object with `nll`, `onset_nll`, `accuracy`, `windows`.
+    /// Which songs.
+    #[arg(long, value_enum, default_value = "test")]
+    songs: EvalSplit,
+    /// Print one JSON object: `songs` (whole-song metrics) and `windows` (the seed's metric).
     #[arg(long)]
     json: bool,
 }
@@ -49,62 +50,103 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
             ..EncodeOptions::default()
         },
     )?;
+    let conditioning = header.config.conditioning.as_ref();
     let mut skipped = 0;
-    let songs: Vec<Vec<u32>> = corpus
-        .songs
-        .iter()
-        .filter_map(|song| {
-            header
-                .vocab
-                .encode(&song.tokens)
-                .inspect_err(|_| skipped += 1)
-                .ok()
-        })
-        .collect();
+    let mut set = Vec::new();
+    let mut openings = Vec::new();
+    for song in &corpus.songs {
+        let Ok(ids) = header.vocab.encode(&song.tokens) else {
+            skipped += 1;
+            continue;
+        };
+        openings.push(crate::data::opening(&song.tokens));
+        set.push(SongSeq {
+            inputs: conditioning.map_or_else(Vec::new, |c| {
+                c.song_inputs(&song.song, header.grid.step, ids.len())
+            }),
+            ids,
+        });
+    }
     if skipped > 0 {
         eprintln!("{skipped} songs skipped: they use tokens outside the model's vocabulary");
     }
-    if songs.is_empty() {
+    if set.is_empty() {
         bail!("no song of the corpus fits the model's vocabulary");
     }
-    let trained = header.training.split;
-    let split = match args.split {
-        None => trained,
-        Some(EvalSplit::Songs | EvalSplit::All) => SplitConfig {
-            mode: SplitMode::BySong,
-            ..trained
-        },
-        Some(EvalSplit::Windows) => SplitConfig {
-            mode: SplitMode::ByWindow,
-            ..trained
-        },
+    let songs: Vec<usize> = match args.songs {
+        EvalSplit::All => (0..set.len()).collect(),
+        EvalSplit::Test => {
+            // Old window-split models are measured on the test songs of a split by song.
+            let split = match header.training.split.mode {
+                SplitMode::ByWindow => SplitConfig {
+                    mode: SplitMode::BySong,
+                    ..header.training.split
+                },
+                _ => header.training.split,
+            };
+            split_songs(&openings, &split).test
+        }
     };
-    let dataset = Dataset::new(&songs, SEQUENCE_LEN, &split);
-    let windows = match args.split {
-        Some(EvalSplit::All) => dataset.all_windows(),
-        _ => dataset.split.test.clone(),
-    };
-    let hold = header.vocab.id(Token::Hold).unwrap_or(u32::MAX);
-    let metrics = pollster::block_on(evaluate(
+    if songs.is_empty() {
+        bail!("none of these songs is a test song of the model's split; use --songs all");
+    }
+    let context = header.context();
+    let whole = pollster::block_on(evaluate_songs(
         &model,
-        &dataset.windows,
-        &windows,
-        hold,
-        256,
+        &set,
+        &songs,
+        &header.vocab,
+        context,
+        64,
         &device,
     ))
     .map_err(anyhow::Error::msg)?;
-    if args.json {
-        println!("{}", serde_json::to_string(&metrics)?);
+    let windows = if conditioning.is_none() {
+        let ids: Vec<&[u32]> = set.iter().map(|s| s.ids.as_slice()).collect();
+        let windows = Windows::new(&ids, SEED_WINDOW);
+        let indices: Vec<usize> = songs
+            .iter()
+            .flat_map(|&s| windows.windows_of_song(s))
+            .collect();
+        let hold = header.vocab.id(Token::Hold).unwrap_or(u32::MAX);
+        Some(
+            pollster::block_on(evaluate(&model, &windows, &indices, hold, 256, &device))
+                .map_err(anyhow::Error::msg)?,
+        )
     } else {
+        None
+    };
+    if args.json {
         println!(
-            "NLL {:.4} nats/token · onset NLL {:.4} nats ({:.3} bits) · accuracy {:.3} · {} windows",
-            metrics.nll,
-            metrics.onset_nll,
-            metrics.onset_bits(),
-            metrics.accuracy,
-            metrics.windows
+            "{}",
+            serde_json::json!({ "songs": whole, "windows": windows })
         );
+    } else {
+        print_metrics(&whole, windows.as_ref());
     }
     Ok(())
+}
+
+/// Prints whole-song metrics and, if measured, the seed's window metric.
+pub fn print_metrics(whole: &SongMetrics, windows: Option<&Metrics>) {
+    println!(
+        "whole songs ({} songs, {} tokens, {} notes): {:.4} nats/token · {:.3} joint bits/note · {:.3} pitch bits/note · onset {:.3} bits · accuracy {:.3}",
+        whole.songs,
+        whole.tokens,
+        whole.notes,
+        whole.nll,
+        whole.joint_bits_per_note,
+        whole.pitch_bits_per_note,
+        whole.onset_bits,
+        whole.accuracy
+    );
+    if let Some(w) = windows {
+        println!(
+            "seed's windows ({} windows): NLL {:.4} nats/token · onset {:.3} bits · accuracy {:.3}",
+            w.windows,
+            w.nll,
+            w.onset_bits(),
+            w.accuracy
+        );
+    }
 }

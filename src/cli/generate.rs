@@ -10,7 +10,8 @@ use crate::encoding::grid;
 use crate::encoding::primer;
 use crate::export::midi;
 use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
-use crate::song::{Key, Meter};
+use crate::recipe::DEFAULT_MAX_LEN;
+use crate::song::{Key, Meter, Mode};
 
 /// Options of `melodeon generate`.
 #[derive(Args, Debug)]
@@ -34,11 +35,16 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 1)]
     count: u64,
     /// Maximum tokens per tune (1/16 notes), primer included.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = DEFAULT_MAX_LEN)]
     max_len: usize,
-    /// Meter written to MIDI files.
-    #[arg(long, default_value = "4/4", value_parser = parse_meter)]
-    meter: Meter,
+    /// Meter to write in (a conditioned model follows it; default: drawn from the training
+    /// songs' meters, or 4/4 for MIDI files of an unconditioned model).
+    #[arg(long, value_parser = parse_meter)]
+    meter: Option<Meter>,
+    /// Mode to write in, `major` or `minor` (a conditioned model follows it; default: drawn
+    /// from the training songs).
+    #[arg(long, value_parser = parse_mode)]
+    mode: Option<Mode>,
     /// Tempo of MIDI files, in quarter notes per minute.
     #[arg(long, default_value_t = 100.0)]
     tempo: f64,
@@ -52,6 +58,14 @@ pub struct GenerateArgs {
 
 fn parse_meter(text: &str) -> Result<Meter, String> {
     Meter::parse(text).ok_or_else(|| format!("`{text}` is not a meter like 3/4"))
+}
+
+fn parse_mode(text: &str) -> Result<Mode, String> {
+    match text {
+        "major" => Ok(Mode::Major),
+        "minor" => Ok(Mode::Minor),
+        _ => Err(format!("`{text}` is not a mode: major or minor")),
+    }
 }
 
 /// Runs `melodeon generate`.
@@ -70,22 +84,28 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
                 seed,
             },
             max_len: args.max_len,
+            meter: args.meter,
+            mode: args.mode,
         };
-        let tokens = pollster::block_on(write_tune(
-            &model,
-            &device,
-            &header.vocab,
-            &primer_ids,
-            &config,
-        ))
-        .map_err(anyhow::Error::msg)?;
+        let tune = pollster::block_on(write_tune(&model, &device, &header, &primer_ids, &config))
+            .map_err(anyhow::Error::msg)?;
+        let meter = tune.meter.or(args.meter).unwrap_or(Meter {
+            numerator: 4,
+            denominator: 4,
+        });
         if let Some(dir) = &args.midi {
+            let key = match tune.mode {
+                Some(Mode::Minor) => Key::new('A', 0, Mode::Minor).unwrap_or(Key::C_MAJOR),
+                _ => Key::C_MAJOR,
+            };
             let song = grid::to_song(
-                &tokens,
-                &header.grid,
+                &tune.tokens,
+                header.grid.step,
+                -header.grid.shift(&key),
                 &format!("seed-{seed}"),
-                Key::C_MAJOR,
-                vec![args.meter],
+                key,
+                vec![meter],
+                tune.pickup,
             )?;
             let title = format!("Melodeon tune, seed {seed}");
             let path = dir.join(format!("melodeon-seed-{seed}.mid"));
@@ -93,10 +113,16 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("writing {}", path.display()))?;
         }
         if args.json {
-            let text: Vec<String> = tokens.iter().map(ToString::to_string).collect();
-            println!("{}", serde_json::json!({ "seed": seed, "tokens": text }));
+            let text: Vec<String> = tune.tokens.iter().map(ToString::to_string).collect();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "seed": seed, "tokens": text, "meter": meter.to_string(),
+                    "mode": tune.mode, "pickup": tune.pickup,
+                })
+            );
         } else {
-            println!("{}", grid::to_text(&tokens));
+            println!("{}", grid::to_text(&tune.tokens));
         }
     }
     Ok(())

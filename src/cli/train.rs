@@ -2,25 +2,29 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::eval::print_metrics;
 use super::{load_model, read_corpus};
 use crate::backend;
 use crate::data::{SplitConfig, SplitMode};
-use crate::train::{Job, JobSpec, LossMode, Metrics, Shape, TrainConfig};
+use crate::recipe::{Context, LossMode, Recipe, Shape, TrainConfig};
+use crate::train::{Job, JobSpec};
 
 /// How to split the corpus (command-line spelling of [`SplitMode`]).
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum SplitArg {
-    /// By song: no test window shares a song with training (Melodeon's default).
+    /// By song, variants (songs sharing an opening) kept together (Melodeon's default).
+    Grouped,
+    /// By song.
     Songs,
     /// By window, as the seed did.
     Windows,
 }
 
-/// Loss mode (command-line spelling of [`LossMode`]).
+/// Loss mode of the window recipe (command-line spelling of [`LossMode`]).
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum LossArg {
     /// The seed's: the token after each window only.
@@ -29,7 +33,8 @@ pub enum LossArg {
     All,
 }
 
-/// Options of `melodeon train`.
+/// Options of `melodeon train`. Every setting left out takes the recipe's default
+/// ([`Recipe::shape`], [`Recipe::train`]).
 #[derive(Args, Debug)]
 pub struct TrainArgs {
     /// Corpus files, folders and zips.
@@ -41,43 +46,52 @@ pub struct TrainArgs {
     /// Name of the model.
     #[arg(long, default_value = "Melodeon model")]
     name: String,
-    /// Passes over the training windows.
-    #[arg(long, default_value_t = 10)]
-    epochs: usize,
+    /// The recipe: `whole-song` (default) or `seed` (the tutorial's 64-token windows).
+    #[arg(long, default_value_t = Recipe::default())]
+    recipe: Recipe,
+    /// Passes over the training data.
+    #[arg(long)]
+    epochs: Option<usize>,
     /// Hidden units per LSTM layer.
-    #[arg(long, default_value_t = 128)]
-    hidden: usize,
+    #[arg(long)]
+    hidden: Option<usize>,
     /// LSTM layers.
-    #[arg(long, default_value_t = 1)]
-    layers: usize,
+    #[arg(long)]
+    layers: Option<usize>,
     /// Embedding width (default: the vocabulary size, as the seed).
     #[arg(long)]
     embedding: Option<usize>,
     /// Dropout after each LSTM layer.
-    #[arg(long, default_value_t = 0.2)]
-    dropout: f64,
-    /// Loss on the last token (the seed) or on every position.
-    #[arg(long, value_enum, default_value = "last")]
-    loss: LossArg,
-    /// Train on every N-th window of each song, with a new phase each epoch (for `--loss all`).
-    #[arg(long, default_value_t = 1)]
-    stride: usize,
-    /// With `--loss all`, leave the first N positions of each window out of the loss.
-    #[arg(long, default_value_t = 0)]
-    warmup: usize,
-    /// Split by song or by window.
-    #[arg(long, value_enum, default_value = "songs")]
+    #[arg(long)]
+    dropout: Option<f64>,
+    /// Without meter, mode and bar-clock inputs (whole-song recipe).
+    #[arg(long)]
+    unconditioned: bool,
+    /// Window recipe: loss on the last token (the seed) or on every position.
+    #[arg(long, value_enum)]
+    loss: Option<LossArg>,
+    /// Window recipe: train on every N-th window of each song, with a new phase each epoch.
+    #[arg(long)]
+    stride: Option<usize>,
+    /// Window recipe with `--loss all`: leave the first N positions of each window out.
+    #[arg(long)]
+    warmup: Option<usize>,
+    /// Whole-song recipe: steps read at once (longer songs go in chunks, state carried).
+    #[arg(long)]
+    chunk: Option<usize>,
+    /// How to split the songs.
+    #[arg(long, value_enum, default_value = "grouped")]
     split: SplitArg,
-    /// Windows per step.
-    #[arg(long, default_value_t = 64)]
-    batch: usize,
+    /// Windows (seed) or songs (whole-song) per step.
+    #[arg(long)]
+    batch: Option<usize>,
     /// Adam's learning rate.
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f64,
+    #[arg(long)]
+    lr: Option<f64>,
     /// Multiply the learning rate by this after every epoch.
-    #[arg(long, default_value_t = 1.0)]
-    lr_decay: f64,
-    /// Clip gradients to this global norm.
+    #[arg(long)]
+    lr_decay: Option<f64>,
+    /// Clip gradients to this global norm (0: no clipping).
     #[arg(long)]
     clip: Option<f32>,
     /// Also validate every N steps.
@@ -86,7 +100,7 @@ pub struct TrainArgs {
     /// Seed of initialisation, dropout, shuffling and the split.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Also measure the test split whenever the validation split is measured (for curves of
+    /// Also measure the test songs whenever the validation songs are measured (for curves of
     /// test NLL against training time).
     #[arg(long)]
     track_test: bool,
@@ -100,6 +114,49 @@ pub struct TrainArgs {
     /// Where to write the model file.
     #[arg(long)]
     out: PathBuf,
+}
+
+impl TrainArgs {
+    /// The network: the recipe's, with the options given.
+    fn shape(&self) -> Shape {
+        let base = self.recipe.shape();
+        Shape {
+            hidden: self.hidden.unwrap_or(base.hidden),
+            layers: self.layers.unwrap_or(base.layers),
+            embedding: self.embedding.or(base.embedding),
+            dropout: self.dropout.unwrap_or(base.dropout),
+            conditioned: base.conditioned && !self.unconditioned,
+        }
+    }
+
+    /// The training settings: the recipe's, with the options given.
+    fn train(&self) -> TrainConfig {
+        let base = self.recipe.train();
+        TrainConfig {
+            context: match (base.context, self.chunk) {
+                (Context::WholeSong { .. }, Some(chunk)) => Context::WholeSong { chunk },
+                (context, _) => context,
+            },
+            epochs: self.epochs.unwrap_or(base.epochs),
+            batch_size: self.batch.unwrap_or(base.batch_size),
+            learning_rate: self.lr.unwrap_or(base.learning_rate),
+            lr_decay: self.lr_decay.unwrap_or(base.lr_decay),
+            loss: match self.loss {
+                Some(LossArg::Last) => LossMode::Last,
+                Some(LossArg::All) => LossMode::All,
+                None => base.loss,
+            },
+            stride: self.stride.unwrap_or(base.stride),
+            warmup: self.warmup.unwrap_or(base.warmup),
+            grad_clip: match self.clip {
+                Some(c) if c <= 0.0 => None,
+                Some(c) => Some(c),
+                None => base.grad_clip,
+            },
+            eval_every: self.eval_every.or(base.eval_every),
+            seed: self.seed,
+        }
+    }
 }
 
 /// Runs `melodeon train`.
@@ -116,29 +173,11 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
                 .collect();
             paths.join(", ")
         }),
-        shape: Shape {
-            hidden: args.hidden,
-            layers: args.layers,
-            embedding: args.embedding,
-            dropout: args.dropout,
-        },
-        train: TrainConfig {
-            epochs: args.epochs,
-            batch_size: args.batch,
-            learning_rate: args.lr,
-            lr_decay: args.lr_decay,
-            loss: match args.loss {
-                LossArg::Last => LossMode::Last,
-                LossArg::All => LossMode::All,
-            },
-            stride: args.stride,
-            warmup: args.warmup,
-            grad_clip: args.clip,
-            eval_every: args.eval_every,
-            seed: args.seed,
-        },
+        shape: args.shape(),
+        train: args.train(),
         split: SplitConfig {
             mode: match args.split {
+                SplitArg::Grouped => SplitMode::Grouped,
                 SplitArg::Songs => SplitMode::BySong,
                 SplitArg::Windows => SplitMode::ByWindow,
             },
@@ -154,21 +193,24 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             Some((header, model))
         }
     };
+    let epochs = spec.train.epochs;
     let mut job = Job::new(&corpus, spec, base, &device).map_err(anyhow::Error::msg)?;
     for skipped in job.skipped() {
         eprintln!("skipped {}: {}", skipped.song, skipped.reason);
     }
     let sizes = job.sizes();
     eprintln!(
-        "{} songs; windows: {} training (used at stride {}), {} validation, {} test; {} parameters",
+        "recipe {}: {} songs ({} training, {} validation, {} test); {} training {} per epoch; {} parameters",
+        args.recipe,
         sizes.songs,
-        sizes.train_windows,
-        args.stride,
-        sizes.valid_windows,
-        sizes.test_windows,
+        sizes.train_songs,
+        sizes.valid_songs,
+        sizes.test_songs,
+        sizes.train_units,
+        sizes.unit,
         sizes.params
     );
-    let bar = ProgressBar::new((sizes.steps_per_epoch * args.epochs) as u64).with_style(
+    let bar = ProgressBar::new((sizes.steps_per_epoch * epochs) as u64).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps · {msg}")
             .context("progress style")?,
     );
@@ -176,11 +218,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         let progress = pollster::block_on(job.step()).map_err(anyhow::Error::msg)?;
         bar.inc(1);
         bar.set_message(format!(
-            "epoch {}/{} · loss {:.3} · {:.0} windows/s · ETA {:.0} s",
+            "epoch {}/{} · loss {:.3} · {:.0} {}/s · ETA {:.0} s",
             progress.epoch,
             progress.epochs,
             progress.train_loss,
-            progress.windows_per_s,
+            progress.rate,
+            progress.rate_unit,
             progress.eta_s
         ));
         if let Some(valid) = progress.valid {
@@ -191,7 +234,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             };
             let line = serde_json::json!({
                 "epoch": progress.epoch, "step": progress.step, "train_loss": progress.train_loss,
-                "valid": valid, "test": test, "seconds": job.training_seconds(),
+                "valid": valid, "test_songs": test, "seconds": job.training_seconds(),
             });
             if args.json {
                 println!("{line}");
@@ -208,27 +251,23 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         }
     }
     bar.finish_and_clear();
-    let (bytes, test) = pollster::block_on(job.finish()).map_err(anyhow::Error::msg)?;
+    let (bytes, songs, windows) = pollster::block_on(job.finish()).map_err(anyhow::Error::msg)?;
     std::fs::write(&args.out, bytes).with_context(|| format!("writing {}", args.out.display()))?;
-    report(args.json, &test, job.training_seconds(), &args.out);
-    Ok(())
-}
-
-fn report(json: bool, test: &Metrics, seconds: f64, out: &std::path::Path) {
-    if json {
+    if args.json {
         println!(
             "{}",
-            serde_json::json!({ "test": test, "training_seconds": seconds, "out": out })
+            serde_json::json!({
+                "test_songs": songs, "test_windows": windows,
+                "training_seconds": job.training_seconds(), "out": args.out,
+            })
         );
     } else {
+        print_metrics(&songs, windows.as_ref());
         println!(
-            "test NLL {:.4} nats/token, onset {:.3} bits, accuracy {:.3} ({} windows); trained in {:.0} s; wrote {}",
-            test.nll,
-            test.onset_bits(),
-            test.accuracy,
-            test.windows,
-            seconds,
-            out.display()
+            "trained in {:.0} s; wrote {}",
+            job.training_seconds(),
+            args.out.display()
         );
     }
+    Ok(())
 }

@@ -125,6 +125,14 @@ impl Corpus {
         self.songs.iter().find(|s| s.song.id == id)
     }
 
+    /// Each accepted song's opening key (for the grouped split, [`crate::data::opening`]).
+    pub fn openings(&self) -> Vec<u64> {
+        self.songs
+            .iter()
+            .map(|s| crate::data::opening(&s.tokens))
+            .collect()
+    }
+
     /// The id sequences of all accepted songs (for [`crate::data::Windows`]).
     pub fn id_sequences(&self) -> Vec<&[u32]> {
         self.songs.iter().map(|s| s.ids.as_slice()).collect()

@@ -3,9 +3,6 @@
 use super::split::{Split, SplitConfig, split};
 use super::windows::Windows;
 
-/// The seed's window length.
-pub const SEQUENCE_LEN: usize = 64;
-
 /// All windows of a corpus, split into training, validation and test.
 #[derive(Debug, Clone)]
 pub struct Dataset {
@@ -16,10 +13,16 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// Windows of `sequence_len` over the id sequences of the songs, split by `config`.
-    pub fn new<S: AsRef<[u32]>>(songs: &[S], sequence_len: usize, config: &SplitConfig) -> Self {
+    /// Windows of `sequence_len` over the id sequences of the songs, split by `config`
+    /// (`openings`: each song's [`super::split::opening`] key, for the grouped split).
+    pub fn new<S: AsRef<[u32]>>(
+        songs: &[S],
+        openings: &[u64],
+        sequence_len: usize,
+        config: &SplitConfig,
+    ) -> Self {
         let windows = Windows::new(songs, sequence_len);
-        let split = split(&windows, config);
+        let split = split(&windows, openings, config);
         Self { windows, split }
     }
 

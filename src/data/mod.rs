@@ -1,9 +1,18 @@
-//! Training data: windows over the songs' id sequences and the split.
+//! Training data: whole songs with their conditioning inputs, windows over the songs' id
+//! sequences (the seed's recipe), and the split.
 
+pub mod batch;
+pub mod condition;
 pub mod dataset;
+pub mod songs;
 pub mod split;
 pub mod windows;
 
-pub use dataset::{Dataset, SEQUENCE_LEN};
-pub use split::{Split, SplitConfig, SplitMode, split};
+pub use condition::{Clock, Conditioning};
+
+/// Conditioning inputs per step.
+pub const INPUTS_PER_STEP: usize = condition::INPUTS.len();
+pub use dataset::Dataset;
+pub use songs::{SongChunk, SongSeq};
+pub use split::{SongSplit, Split, SplitConfig, SplitMode, opening, split, split_songs};
 pub use windows::Windows;

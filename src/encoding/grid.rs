@@ -316,28 +316,36 @@ pub fn decode(tokens: &[Token], step: Step) -> Result<Vec<Event>, DecodeError> {
     Ok(events)
 }
 
-/// Builds a playable song from (generated or encoded) tokens: decodes them,
-/// undoes the transposition `cfg` applied for `key`, and numbers bars by the
-/// first meter (starting at bar 1, no pickup).
+/// Builds a playable song from (generated or encoded) tokens: the one path from tokens to
+/// notes for the command line and the page. Decodes them, moves every note by `shift`
+/// semitones (`-cfg.shift(&key)` undoes the encoder's transposition; the page moves a tune to
+/// the key chosen for it), and numbers bars by the first meter: bar 0 is a pickup of `pickup`
+/// grid steps (none when 0), then bars from 1.
 pub fn to_song(
     tokens: &[Token],
-    cfg: &GridConfig,
+    step: Step,
+    shift: i32,
     id: &str,
     key: Key,
     meters: Vec<Meter>,
+    pickup: usize,
 ) -> Result<Song, DecodeError> {
-    let mut events = decode(tokens, cfg.step)?;
-    let shift = cfg.shift(&key);
+    let mut events = decode(tokens, step)?;
     let bar_length = meters.first().map(Meter::bar_length);
+    let pickup = step.quarters() * Ratio::from_integer(pickup as u32);
     let mut onset: Quarters = Ratio::from_integer(0);
     for (i, e) in events.iter_mut().enumerate() {
         if let Pitch::Note(m) = e.pitch {
-            let back = u8::try_from(i32::from(m) - shift)
+            let moved = u8::try_from(i32::from(m) + shift)
                 .ok()
                 .filter(|n| *n <= 127);
-            e.pitch = Pitch::Note(back.ok_or(DecodeError::OutOfRange(i))?);
+            e.pitch = Pitch::Note(moved.ok_or(DecodeError::OutOfRange(i))?);
         }
-        e.bar = bar_length.map_or(0, |b| 1 + (onset / b).to_integer());
+        e.bar = match bar_length {
+            None => 0,
+            Some(_) if onset < pickup => 0,
+            Some(b) => 1 + ((onset - pickup) / b).to_integer(),
+        };
         onset += e.duration;
     }
     Ok(Song {

@@ -1,8 +1,9 @@
 //! Share links: a tune, its provenance and presentation packed into the page address's
 //! fragment (`#tune=…`), so that opening the link shows and plays the same tune with no server.
 //!
-//! Packing (then base64url): `M`, version 1, the provenance and presentation fields (varints,
-//! length-prefixed UTF-8), the title, then one byte per event (0 rest, 1–128 a MIDI note + 1)
+//! Packing (then base64url): `M`, version 2, the provenance and presentation fields (varints,
+//! length-prefixed UTF-8), the tune's mode (0 unknown, 1 major, 2 minor) and pickup (a
+//! varint; version 1 links have neither and still open), the title, then one byte per event (0 rest, 1–128 a MIDI note + 1)
 //! followed by its number of holds as a varint, and a CRC-32 of everything before it. A
 //! 256-step tune takes about 250 characters.
 
@@ -11,12 +12,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use thiserror::Error;
 
 use crate::encoding::grid::Token;
-use crate::song::Meter;
+use crate::song::{Meter, Mode};
 use crate::tune::{Presentation, Provenance, Tune};
 
 /// The fragment key of a shared tune.
 pub const FRAGMENT_KEY: &str = "tune=";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 
 /// A tune as shared: the tune, its title and how it is presented.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,6 +62,12 @@ pub fn encode(shared: &SharedTune) -> String {
     out.push(pr.meter.numerator.min(255) as u8);
     out.push(pr.meter.denominator.min(255) as u8);
     varint(&mut out, pr.tempo_bpm.clamp(1.0, 1000.0).round() as u64);
+    out.push(match shared.tune.mode {
+        None => 0,
+        Some(Mode::Major) => 1,
+        Some(Mode::Minor) => 2,
+    });
+    varint(&mut out, shared.tune.pickup as u64);
     text(&mut out, &shared.title);
     let mut tokens = shared.tune.tokens.iter().peekable();
     while let Some(token) = tokens.next() {
@@ -91,8 +98,9 @@ pub fn decode(fragment: &str) -> Result<SharedTune, LinkError> {
     if bytes.len() < 6 || bytes[0] != b'M' {
         return Err(LinkError::NotATune);
     }
-    if bytes[1] != VERSION {
-        return Err(LinkError::NewerVersion(bytes[1]));
+    let version = bytes[1];
+    if version > VERSION || version == 0 {
+        return Err(LinkError::NewerVersion(version));
     }
     let (body, crc) = bytes.split_at(bytes.len() - 4);
     if crc32fast::hash(body).to_le_bytes() != crc {
@@ -109,6 +117,17 @@ pub fn decode(fragment: &str) -> Result<SharedTune, LinkError> {
     let meter = Meter::parse(&format!("{}/{}", r.byte()?, r.byte()?))
         .ok_or(LinkError::Damaged("bad meter"))?;
     let tempo_bpm = r.varint()? as f64;
+    let (mode, pickup) = if version >= 2 {
+        let mode = match r.byte()? {
+            0 => None,
+            1 => Some(Mode::Major),
+            2 => Some(Mode::Minor),
+            _ => return Err(LinkError::Damaged("bad mode")),
+        };
+        (mode, r.varint()?.min(64) as usize)
+    } else {
+        (None, 0)
+    };
     let title = r.text()?;
     if !(-5..=6).contains(&shift) {
         return Err(LinkError::Damaged("bad key"));
@@ -139,6 +158,8 @@ pub fn decode(fragment: &str) -> Result<SharedTune, LinkError> {
                 max_len,
                 created_ms,
             },
+            mode,
+            pickup,
         },
         presentation: Presentation {
             shift,
@@ -222,6 +243,8 @@ mod tests {
                     max_len: 256,
                     created_ms: 1_764_000_000_000.0,
                 },
+                mode: Some(Mode::Minor),
+                pickup: 4,
             },
             presentation: Presentation {
                 shift: -5,
@@ -254,7 +277,7 @@ mod tests {
                 ]
             })
             .collect();
-        assert!(encode(&long).len() < 250, "{}", encode(&long).len());
+        assert!(encode(&long).len() < 256, "{}", encode(&long).len());
     }
 
     #[test]

@@ -9,16 +9,24 @@
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
+use crate::data::INPUTS_PER_STEP;
 use crate::model::kernel::{self, Dims};
 use crate::model::{LstmState, MelodyModel, sequence};
 use crate::readback;
 
 /// Something that turns the tokens so far into the next token's logits.
+///
+/// Every fed token comes with the conditioning inputs of the step it predicts (empty for an
+/// unconditioned model); a context of `n` tokens comes with `n × INPUTS_PER_STEP` inputs or
+/// none.
 pub trait Decoder {
-    /// Appends `token` (if any) to the context and returns the logits of the next token.
-    /// `None` only for the first call, which returns the logits after the start context.
-    fn next_logits(&mut self, token: Option<u32>)
-    -> impl Future<Output = Result<Vec<f32>, String>>;
+    /// Appends `token` with its `inputs` (if any) to the context and returns the logits of the
+    /// next token. `None` only for the first call, which returns the logits after the start
+    /// context.
+    fn next_logits(
+        &mut self,
+        token: Option<(u32, &[u32])>,
+    ) -> impl Future<Output = Result<Vec<f32>, String>>;
 }
 
 /// Feeds one token per step, carrying the LSTM state.
@@ -30,9 +38,14 @@ pub struct CarriedState<'m> {
 }
 
 impl<'m> CarriedState<'m> {
-    /// Starts from `context` (the seed's 64 terminators, then any primer), read in one pass.
-    pub fn new(model: &'m MelodyModel, device: &Device, context: &[u32]) -> Self {
-        let (logits, state) = model.forward(ids_tensor(context, device), None);
+    /// Starts from `context` (the model's start tokens, then any primer) and its `inputs`,
+    /// read in one pass.
+    pub fn new(model: &'m MelodyModel, device: &Device, context: &[u32], inputs: &[u32]) -> Self {
+        let (logits, state) = model.forward(
+            ids_tensor(context, device),
+            inputs_tensor(inputs, context.len(), device),
+            None,
+        );
         let [_, seq, vocab] = logits.dims();
         Self {
             model,
@@ -44,14 +57,16 @@ impl<'m> CarriedState<'m> {
 }
 
 impl Decoder for CarriedState<'_> {
-    async fn next_logits(&mut self, token: Option<u32>) -> Result<Vec<f32>, String> {
-        if let Some(token) = token {
+    async fn next_logits(&mut self, token: Option<(u32, &[u32])>) -> Result<Vec<f32>, String> {
+        if let Some((token, inputs)) = token {
             let state = self.state.take().ok_or("decoder state lost")?;
             let ids = Tensor::<1, Int>::from_data(
                 TensorData::new(vec![i64::from(token)], [1]),
                 &self.device,
             );
-            let (logits, state) = self.model.step(ids, state);
+            let inputs =
+                inputs_tensor(inputs, 1, &self.device).map(|t| t.reshape([1, INPUTS_PER_STEP]));
+            let (logits, state) = self.model.step(ids, inputs, state);
             self.state = Some(state);
             self.logits = Some(logits);
         }
@@ -64,33 +79,48 @@ pub struct Refeed<'m> {
     model: &'m MelodyModel,
     device: Device,
     prefix: Vec<u32>,
+    inputs: Vec<u32>,
 }
 
 impl<'m> Refeed<'m> {
-    /// Starts from `context` (the seed's 64 terminators, then any primer).
-    pub fn new(model: &'m MelodyModel, device: &Device, context: &[u32]) -> Self {
+    /// Starts from `context` (the model's start tokens, then any primer) and its `inputs`.
+    pub fn new(model: &'m MelodyModel, device: &Device, context: &[u32], inputs: &[u32]) -> Self {
         Self {
             model,
             device: device.clone(),
             prefix: context.to_vec(),
+            inputs: inputs.to_vec(),
         }
     }
 }
 
 impl Decoder for Refeed<'_> {
-    async fn next_logits(&mut self, token: Option<u32>) -> Result<Vec<f32>, String> {
-        self.prefix.extend(token);
-        readback::floats(
-            self.model
-                .forward_last(ids_tensor(&self.prefix, &self.device)),
-        )
-        .await
+    async fn next_logits(&mut self, token: Option<(u32, &[u32])>) -> Result<Vec<f32>, String> {
+        if let Some((token, inputs)) = token {
+            self.prefix.push(token);
+            self.inputs.extend_from_slice(inputs);
+        }
+        let (logits, _) = self.model.forward(
+            ids_tensor(&self.prefix, &self.device),
+            inputs_tensor(&self.inputs, self.prefix.len(), &self.device),
+            None,
+        );
+        let [_, seq, vocab] = logits.dims();
+        readback::floats(logits.narrow(1, seq - 1, 1).reshape([vocab])).await
     }
 }
 
 fn ids_tensor(ids: &[u32], device: &Device) -> Tensor<2, Int> {
     let data: Vec<i64> = ids.iter().map(|&id| i64::from(id)).collect();
     Tensor::from_data(TensorData::new(data, [1, ids.len()]), device)
+}
+
+/// `[1, steps, INPUTS_PER_STEP]` conditioning inputs, or `None` when there are none.
+fn inputs_tensor(inputs: &[u32], steps: usize, device: &Device) -> Option<Tensor<3, Int>> {
+    (!inputs.is_empty()).then(|| {
+        let data: Vec<i64> = inputs.iter().map(|&id| i64::from(id)).collect();
+        Tensor::from_data(TensorData::new(data, [1, steps, INPUTS_PER_STEP]), device)
+    })
 }
 
 /// One LSTM layer's weights as plain `f32`s.
@@ -106,6 +136,8 @@ struct KernelLayer {
 pub struct KernelDecoder {
     /// Input part of the first layer's gates for every vocabulary entry, `[vocab, 4h]`.
     table: Vec<f32>,
+    /// Each conditioning input's rows of the first layer's gates, `[classes, 4h]`.
+    input_tables: Vec<Vec<f32>>,
     layers: Vec<KernelLayer>,
     output_weight: Vec<f32>,
     output_bias: Vec<f32>,
@@ -121,9 +153,9 @@ fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
 }
 
 impl KernelDecoder {
-    /// Copies the weights of `model` and reads `context`; `None` unless the model is on a
-    /// CPU device (where weights can be read at once).
-    pub fn new(model: &MelodyModel, context: &[u32]) -> Option<Self> {
+    /// Copies the weights of `model` and reads `context` with its `inputs`; `None` unless the
+    /// model is on a CPU device (where weights can be read at once).
+    pub fn new(model: &MelodyModel, context: &[u32], inputs: &[u32]) -> Option<Self> {
         let first = model.layers.first()?;
         if !sequence::supported(&first.hidden_weight.val().device()) {
             return None;
@@ -158,33 +190,51 @@ impl KernelDecoder {
         );
         let mut decoder = Self {
             table,
+            input_tables: model
+                .inputs
+                .iter()
+                .map(|t| values(t.weight.val()))
+                .collect(),
             layers,
             output_weight: values(model.output.weight.val()),
             output_bias: values(model.output.bias.as_ref()?.val()),
             logits: Vec::new(),
         };
-        decoder.feed(context);
+        decoder.feed(context, inputs);
         Some(decoder)
     }
 
-    /// Runs `tokens` through every layer from the carried state, then the output layer.
-    fn feed(&mut self, tokens: &[u32]) {
+    /// The first layer's gate inputs of `tokens` with their conditioning `inputs`.
+    fn first_gates(&self, tokens: &[u32], inputs: &[u32]) -> Vec<f32> {
+        let width = 4 * self.layers[0].hidden;
+        let row = |table: &[f32], class: u32| -> Vec<f32> {
+            let at = class as usize * width;
+            table
+                .get(at..at + width)
+                .map_or_else(|| vec![0.0; width], <[f32]>::to_vec)
+        };
+        let mut gates = Vec::with_capacity(tokens.len() * width);
+        for (step, &token) in tokens.iter().enumerate() {
+            let mut sum = row(&self.table, token);
+            let classes = inputs.get(step * INPUTS_PER_STEP..(step + 1) * INPUTS_PER_STEP);
+            for (table, &class) in self.input_tables.iter().zip(classes.unwrap_or(&[])) {
+                for (g, v) in sum.iter_mut().zip(row(table, class)) {
+                    *g += v;
+                }
+            }
+            gates.extend(sum);
+        }
+        gates
+    }
+
+    /// Runs `tokens` (with their conditioning `inputs`) through every layer from the carried
+    /// state, then the output layer.
+    fn feed(&mut self, tokens: &[u32], inputs: &[u32]) {
         if tokens.is_empty() {
             return;
         }
         let steps = tokens.len();
-        let first_gates = 4 * self.layers[0].hidden;
-        let mut gates_in: Vec<f32> = tokens
-            .iter()
-            .flat_map(|&t| {
-                let row = t as usize * first_gates;
-                self.table
-                    .get(row..row + first_gates)
-                    .unwrap_or(&[])
-                    .iter()
-                    .copied()
-            })
-            .collect();
+        let mut gates_in = self.first_gates(tokens, inputs);
         let mut below = Vec::new();
         for (index, layer) in self.layers.iter_mut().enumerate() {
             let h = layer.hidden;
@@ -242,9 +292,9 @@ impl KernelDecoder {
 }
 
 impl Decoder for KernelDecoder {
-    async fn next_logits(&mut self, token: Option<u32>) -> Result<Vec<f32>, String> {
-        if let Some(token) = token {
-            self.feed(&[token]);
+    async fn next_logits(&mut self, token: Option<(u32, &[u32])>) -> Result<Vec<f32>, String> {
+        if let Some((token, inputs)) = token {
+            self.feed(&[token], inputs);
         }
         Ok(self.logits.clone())
     }
@@ -260,17 +310,17 @@ pub enum Stateful<'m> {
 }
 
 impl<'m> Stateful<'m> {
-    /// Starts from `context` on the model's own device.
-    pub fn new(model: &'m MelodyModel, device: &Device, context: &[u32]) -> Self {
-        match KernelDecoder::new(model, context) {
+    /// Starts from `context` and its `inputs` on the model's own device.
+    pub fn new(model: &'m MelodyModel, device: &Device, context: &[u32], inputs: &[u32]) -> Self {
+        match KernelDecoder::new(model, context, inputs) {
             Some(kernel) => Stateful::Kernel(kernel),
-            None => Stateful::Burn(CarriedState::new(model, device, context)),
+            None => Stateful::Burn(CarriedState::new(model, device, context, inputs)),
         }
     }
 }
 
 impl Decoder for Stateful<'_> {
-    async fn next_logits(&mut self, token: Option<u32>) -> Result<Vec<f32>, String> {
+    async fn next_logits(&mut self, token: Option<(u32, &[u32])>) -> Result<Vec<f32>, String> {
         match self {
             Stateful::Kernel(decoder) => decoder.next_logits(token).await,
             Stateful::Burn(decoder) => decoder.next_logits(token).await,

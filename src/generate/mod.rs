@@ -1,9 +1,13 @@
 //! Writing new tunes: sample token after token from the model until the terminator.
 //!
-//! Generation starts from the seed's context (64 terminators) plus optional primer tokens,
-//! samples from `softmax(logits / temperature)` (optionally top-k) with a seeded generator,
-//! and stops at the terminator or the maximum length. Two rules keep every result decodable
-//! (see [`Grammar`]).
+//! Generation starts from the model's start context (one start token for a whole-song model,
+//! the seed's 64 terminators for a window model) plus optional primer tokens, samples from
+//! `softmax(logits / temperature)` (optionally top-k) with a seeded generator, and stops at
+//! the terminator or the maximum length. A conditioned model is told the meter, the mode and
+//! the bar clock at every step ([`Clock`]); the meter and mode are the ones asked for or,
+//! when none is, drawn from the training songs' shares, and the pickup is drawn from the
+//! pickups of the training songs in that meter. Two rules keep every result decodable (see
+//! [`Grammar`]).
 
 mod decoder;
 mod sampler;
@@ -12,11 +16,17 @@ pub use decoder::{CarriedState, Decoder, KernelDecoder, Refeed, Stateful};
 pub use sampler::{Sampler, SamplerConfig};
 
 use burn::tensor::Device;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
-use crate::data::SEQUENCE_LEN;
+use crate::data::Clock;
+use crate::data::condition::{Conditioning, bar_steps};
 use crate::encoding::grid::Token;
 use crate::encoding::vocab::{END_ID, Vocab};
 use crate::model::MelodyModel;
+use crate::model::file::ModelHeader;
+use crate::song::{Meter, Mode};
 
 /// Which tokens may come next, so that the decoder can always place them:
 /// - a hold `_` never comes right after the start (there is nothing to hold);
@@ -56,21 +66,94 @@ pub struct GenerateConfig {
     pub sampler: SamplerConfig,
     /// Maximum number of tokens in the tune, primer included.
     pub max_len: usize,
+    /// The meter asked for (a conditioned model writes in it; `None`: drawn from the songs).
+    pub meter: Option<Meter>,
+    /// The mode asked for (likewise).
+    pub mode: Option<Mode>,
+}
+
+/// A written tune: its tokens and, for a conditioned model, the meter, mode and pickup it was
+/// written in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Written {
+    /// Grid tokens without the terminator, primer first.
+    pub tokens: Vec<Token>,
+    /// The meter the model was told (none for an unconditioned model).
+    pub meter: Option<Meter>,
+    /// The mode the model was told.
+    pub mode: Option<Mode>,
+    /// Grid steps before the first bar line.
+    pub pickup: usize,
+}
+
+/// The clock of a tune: the meter and mode asked for or drawn from `conditioning`'s priors,
+/// and a pickup drawn from that meter's songs. Draws use their own generator seeded from
+/// `seed`, so the same seed gives the same tune.
+pub fn clock(
+    conditioning: &Conditioning,
+    config: &GenerateConfig,
+    step: crate::encoding::grid::Step,
+) -> (Clock, Meter, Mode) {
+    let mut rng = ChaCha8Rng::seed_from_u64(config.sampler.seed ^ 0x6d65_7465_7273);
+    let mut draw = |weights: &mut dyn Iterator<Item = f64>| -> usize {
+        let weights: Vec<f64> = weights.collect();
+        let total: f64 = weights.iter().sum();
+        let mut target = rng.random::<f64>() * total;
+        for (i, w) in weights.iter().enumerate() {
+            if target < *w {
+                return i;
+            }
+            target -= w;
+        }
+        weights.len().saturating_sub(1)
+    };
+    let meter = config.meter.unwrap_or_else(|| {
+        let i = draw(&mut conditioning.meters.iter().map(|m| m.share));
+        conditioning.meters.get(i).map_or(
+            Meter {
+                numerator: 4,
+                denominator: 4,
+            },
+            |m| m.meter,
+        )
+    });
+    let prior = conditioning.prior(meter);
+    let mode = config.mode.unwrap_or_else(|| {
+        let minor = prior.map_or(0.2, |p| p.minor);
+        if draw(&mut [1.0 - minor, minor].into_iter()) == 1 {
+            Mode::Minor
+        } else {
+            Mode::Major
+        }
+    });
+    let pickup = prior.map_or(0, |p| draw(&mut p.pickups.iter().copied()));
+    let clock = Clock {
+        meter: conditioning.meter_class(meter),
+        mode: u32::from(mode == Mode::Minor),
+        bar_steps: bar_steps(meter, step).unwrap_or(16),
+        pickup,
+    };
+    (clock, meter, mode)
 }
 
 /// Generates one tune with `decoder`, which must start from the context ending in `primer`.
-/// Returns the tune's tokens (primer first), without the terminator.
+/// With a `clock`, every fed token comes with the inputs of the step it predicts. Returns the
+/// tune's tokens (primer first), without the terminator.
 pub async fn generate<D: Decoder>(
     decoder: &mut D,
     grammar: Grammar,
     primer: &[u32],
+    clock: Option<&Clock>,
     config: &GenerateConfig,
 ) -> Result<Vec<u32>, String> {
     let mut sampler = Sampler::new(&config.sampler);
     let mut tune = primer.to_vec();
     let mut last = None;
     while tune.len() < config.max_len {
-        let logits = decoder.next_logits(last).await?;
+        let inputs = clock.map_or_else(Vec::new, |c| c.inputs(tune.len()).to_vec());
+        let logits = decoder
+            .next_logits(last.map(|t| (t, inputs.as_slice())))
+            .await?;
         let previous = tune.last().copied();
         let allowed = |id: usize| u32::try_from(id).is_ok_and(|id| grammar.allows(previous, id));
         let next = sampler
@@ -86,19 +169,39 @@ pub async fn generate<D: Decoder>(
     Ok(tune)
 }
 
-/// Writes one tune with `model` (on `device`, with carried state) from the seed's context of
-/// terminators followed by `primer` (ids of `vocab`), and returns its tokens (primer first).
+/// Writes one tune with `model` (on `device`, with carried state) from the model's start
+/// context followed by `primer` (ids of the model's vocabulary).
 pub async fn write_tune(
     model: &MelodyModel,
     device: &Device,
-    vocab: &Vocab,
+    header: &ModelHeader,
     primer: &[u32],
     config: &GenerateConfig,
-) -> Result<Vec<Token>, String> {
-    let grammar = Grammar::of(vocab);
-    let mut context = vec![grammar.end; SEQUENCE_LEN];
+) -> Result<Written, String> {
+    let grammar = Grammar::of(&header.vocab);
+    let start = header.context().start_tokens();
+    let mut context = vec![grammar.end; start];
     context.extend_from_slice(primer);
-    let mut decoder = Stateful::new(model, device, &context);
-    let ids = generate(&mut decoder, grammar, primer, config).await?;
-    vocab.decode(&ids).map_err(|e| e.to_string())
+    let conditioning = header.config.conditioning.as_ref();
+    let told = conditioning.map(|c| clock(c, config, header.grid.step));
+    let clock = told.as_ref().map(|(clock, ..)| *clock);
+    // The start tokens before the last predict nothing; the rest predict steps 0, 1, ….
+    let inputs: Vec<u32> = clock.map_or_else(Vec::new, |clock| {
+        (0..=primer.len())
+            .flat_map(|step| clock.inputs(step))
+            .collect()
+    });
+    let mut decoder = if inputs.is_empty() {
+        Stateful::new(model, device, &context, &[])
+    } else {
+        // Only whole-song models are conditioned: their context is one start token.
+        Stateful::new(model, device, &context[start - 1..], &inputs)
+    };
+    let ids = generate(&mut decoder, grammar, primer, clock.as_ref(), config).await?;
+    Ok(Written {
+        tokens: header.vocab.decode(&ids).map_err(|e| e.to_string())?,
+        meter: told.map(|(_, meter, _)| meter),
+        mode: told.map(|(_, _, mode)| mode),
+        pickup: clock.map_or(0, |c| c.pickup),
+    })
 }

@@ -22,7 +22,7 @@ pub async fn startup_check(device: &Device) -> Result<Vec<f32>, String> {
     let model = fixed_model(device);
     let ids =
         Tensor::<2, Int>::from_data(TensorData::new(INPUT.to_vec(), [1, INPUT.len()]), device);
-    let (logits, _) = model.forward(ids, None);
+    let (logits, _) = model.forward(ids, None, None);
     readback::floats(logits).await
 }
 
@@ -32,6 +32,7 @@ fn fixed_model(device: &Device) -> MelodyModel {
         embedding: Embedding {
             weight: fixed([VOCAB, VOCAB], 1, device),
         },
+        inputs: Vec::new(),
         layers: vec![FusedLstm {
             input_weight: fixed([VOCAB, 4 * HIDDEN], 2, device),
             hidden_weight: fixed([HIDDEN, 4 * HIDDEN], 3, device),

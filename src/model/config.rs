@@ -1,11 +1,13 @@
 //! The network's shape, stored in every model file.
 
-use burn::nn::{DropoutConfig, EmbeddingConfig, LinearConfig};
+use burn::nn::{DropoutConfig, EmbeddingConfig, Initializer, LinearConfig};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::lstm::FusedLstm;
 use super::network::MelodyModel;
+use crate::data::Conditioning;
+use crate::recipe::Recipe;
 
 /// Sizes of the network: Embedding(vocab, embedding) → LSTM(hidden) × layers → Dropout → Linear.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -20,18 +22,23 @@ pub struct ModelConfig {
     pub layers: usize,
     /// Dropout after each LSTM layer while training (the seed: 0.2).
     pub dropout: f64,
+    /// Meter, mode and bar-clock inputs (none in the seed's network and in files from before
+    /// them).
+    #[serde(default)]
+    pub conditioning: Option<Conditioning>,
 }
 
 impl ModelConfig {
     /// The seed's network for a vocabulary of `vocab_size` tokens.
     pub fn seed(vocab_size: usize) -> Self {
-        Self {
-            vocab_size,
-            embedding_dim: vocab_size,
-            hidden: 128,
-            layers: 1,
-            dropout: 0.2,
-        }
+        Recipe::Seed.shape().config(vocab_size, None)
+    }
+
+    /// Classes of each conditioning input (empty without conditioning).
+    pub fn input_classes(&self) -> Vec<usize> {
+        self.conditioning
+            .as_ref()
+            .map_or_else(Vec::new, |c| c.classes().to_vec())
     }
 
     /// Checks that the sizes make a network (used before building one from a file or a form).
@@ -65,8 +72,24 @@ impl ModelConfig {
                 FusedLstm::new(d_input, self.hidden, device)
             })
             .collect();
+        // Each conditioning input adds one learnt row to the first layer's gates, initialised
+        // like the LSTM's own weights.
+        let bound = 1.0 / (self.hidden as f64).sqrt();
+        let inputs = self
+            .input_classes()
+            .into_iter()
+            .map(|classes| {
+                EmbeddingConfig::new(classes, 4 * self.hidden)
+                    .with_initializer(Initializer::Uniform {
+                        min: -bound,
+                        max: bound,
+                    })
+                    .init(device)
+            })
+            .collect();
         MelodyModel {
             embedding: EmbeddingConfig::new(self.vocab_size, self.embedding_dim).init(device),
+            inputs,
             layers,
             dropout: DropoutConfig::new(self.dropout).init(),
             output: LinearConfig::new(self.hidden, self.vocab_size).init(device),
@@ -86,6 +109,14 @@ impl ModelConfig {
             output: format!("[batch, seq, {e}]"),
             params: v * e,
         }];
+        let classes = self.input_classes();
+        if !classes.is_empty() {
+            layers.push(LayerSummary {
+                name: "Meter, mode, bar clock".into(),
+                output: format!("[batch, seq, {}]", 4 * h),
+                params: classes.iter().sum::<usize>() * 4 * h,
+            });
+        }
         for layer in 0..self.layers {
             let d_input = if layer == 0 { e } else { h };
             layers.push(LayerSummary {

@@ -5,7 +5,7 @@
 //! | bytes | content |
 //! |---|---|
 //! | 0–7 | magic `MELODEON` |
-//! | 8–11 | format version (`u32`, currently 1) |
+//! | 8–11 | format version (`u32`, currently 2; 1 still loads) |
 //! | 12–15 | header length `H` (`u32`) |
 //! | 16–19 | weights length `W` (`u32`) |
 //! | 20–23 | CRC-32 of the header and weights |
@@ -25,12 +25,22 @@ use super::{MelodyModel, ModelConfig};
 use crate::data::SplitConfig;
 use crate::encoding::grid::GridConfig;
 use crate::encoding::vocab::Vocab;
-use crate::train::{Metrics, TrainConfig};
+use crate::eval::{Metrics, SongMetrics};
+use crate::recipe::{Context, TrainConfig};
 
 const MAGIC: &[u8; 8] = b"MELODEON";
-/// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes and the newest it reads. Version 1 (before whole
+/// songs and conditioning) still loads: its missing header fields read as the seed's windows
+/// without conditioning.
+pub const FORMAT_VERSION: u32 = 2;
 const PREFIX: usize = 24;
+
+impl ModelHeader {
+    /// How the model reads songs, and so how a tune starts.
+    pub fn context(&self) -> Context {
+        self.training.config.context
+    }
+}
 
 /// Everything about a model except its weights.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -60,8 +70,12 @@ pub struct TrainingInfo {
     pub split: SplitConfig,
     /// Best validation metrics.
     pub valid: Option<Metrics>,
-    /// Test metrics on the held-out split, the seed's way.
+    /// Test metrics on the held-out split, the seed's way (windows; none for a conditioned
+    /// model, which needs the bar clock a window does not have).
     pub test: Option<Metrics>,
+    /// Whole-song test metrics on the held-out songs.
+    #[serde(default)]
+    pub test_songs: Option<SongMetrics>,
     /// Seconds spent training.
     pub training_seconds: f64,
     /// When the model was saved (seconds since 1970).

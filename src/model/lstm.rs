@@ -53,6 +53,15 @@ impl LstmState {
             cell: Tensor::zeros([batch, d_hidden], device),
         }
     }
+
+    /// The same state cut from the autodiff graph (carried into the next chunk of a song
+    /// without back-propagating into the previous one).
+    pub fn detach(self) -> Self {
+        Self {
+            hidden: self.hidden.detach(),
+            cell: self.cell.detach(),
+        }
+    }
 }
 
 impl FusedLstm {
@@ -131,11 +140,6 @@ impl FusedLstm {
             cell: last.narrow(1, h, h),
         };
         (both.narrow(2, 0, h), state)
-    }
-
-    /// One step for `input: [batch, d_input]`, as used when generating token by token.
-    pub fn step(&self, input: Tensor<2>, state: LstmState) -> LstmState {
-        self.cell(self.input_gates(input), state, &self.hidden_weight.val())
     }
 
     /// The cell update from the input part of one step's gates.

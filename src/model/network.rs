@@ -12,6 +12,9 @@ use super::lstm::{FusedLstm, LstmState};
 pub struct MelodyModel {
     /// Token embedding `[vocab, embedding]`.
     pub embedding: Embedding,
+    /// One table per conditioning input, `[classes, 4·hidden]`, added to the first layer's
+    /// gates (empty for an unconditioned network).
+    pub inputs: Vec<Embedding>,
     /// Stacked LSTM layers.
     pub layers: Vec<FusedLstm>,
     /// Dropout after each LSTM layer (active only on an autodiff device in training mode).
@@ -21,40 +24,45 @@ pub struct MelodyModel {
 }
 
 impl MelodyModel {
-    /// Logits at every position: `ids: [batch, seq]` → `[batch, seq, vocab]`, with the final
-    /// state of each layer (to carry on from).
+    /// Logits at every position: `ids: [batch, seq]` (and, for a conditioned network, its
+    /// inputs `[batch, seq, inputs]`) → `[batch, seq, vocab]`, with the final state of each
+    /// layer (to carry on from).
     pub fn forward(
         &self,
         ids: Tensor<2, Int>,
+        inputs: Option<Tensor<3, Int>>,
         state: Option<Vec<LstmState>>,
     ) -> (Tensor<3>, Vec<LstmState>) {
-        let (hidden, state) = self.hidden(ids, state);
+        let (hidden, state) = self.hidden(ids, inputs, state);
         (self.output.forward(hidden), state)
     }
 
     /// Logits for the token after the last position only (the seed's prediction):
     /// `ids: [batch, seq]` → `[batch, vocab]`.
     pub fn forward_last(&self, ids: Tensor<2, Int>) -> Tensor<2> {
-        let (hidden, _) = self.hidden(ids, None);
+        let (hidden, _) = self.hidden(ids, None, None);
         let [batch, seq, width] = hidden.dims();
         self.output
             .forward(hidden.narrow(1, seq - 1, 1).reshape([batch, width]))
     }
 
-    /// One generation step: feeds `ids: [batch]` (one token per row) and returns the logits of
-    /// the next token `[batch, vocab]` and the carried state.
-    pub fn step(&self, ids: Tensor<1, Int>, state: Vec<LstmState>) -> (Tensor<2>, Vec<LstmState>) {
+    /// One generation step: feeds `ids: [batch]` (one token per row, with its conditioning
+    /// `inputs: [batch, inputs]`) and returns the logits of the next token `[batch, vocab]` and
+    /// the carried state.
+    pub fn step(
+        &self,
+        ids: Tensor<1, Int>,
+        inputs: Option<Tensor<2, Int>>,
+        state: Vec<LstmState>,
+    ) -> (Tensor<2>, Vec<LstmState>) {
         let [batch] = ids.dims();
-        let embedded = self.embedding.forward(ids.reshape([batch, 1]));
-        let width = embedded.dims()[2];
-        let mut x = embedded.reshape([batch, width]);
-        let mut next = Vec::with_capacity(self.layers.len());
-        for (layer, layer_state) in self.layers.iter().zip(state) {
-            let layer_state = layer.step(x, layer_state);
-            x = layer_state.hidden.clone();
-            next.push(layer_state);
-        }
-        (self.output.forward(x), next)
+        let inputs = inputs.map(|inputs| {
+            let width = inputs.dims()[1];
+            inputs.reshape([batch, 1, width])
+        });
+        let (logits, state) = self.forward(ids.reshape([batch, 1]), inputs, Some(state));
+        let vocab = logits.dims()[2];
+        (logits.reshape([batch, vocab]), state)
     }
 
     /// The zero state every sequence starts from.
@@ -77,6 +85,7 @@ impl MelodyModel {
     fn hidden(
         &self,
         ids: Tensor<2, Int>,
+        inputs: Option<Tensor<3, Int>>,
         state: Option<Vec<LstmState>>,
     ) -> (Tensor<3>, Vec<LstmState>) {
         let [batch, seq] = ids.dims();
@@ -85,7 +94,10 @@ impl MelodyModel {
         let mut below: Option<Tensor<3>> = None;
         for (layer, layer_state) in self.layers.iter().zip(states) {
             let gates_in = match below {
-                None => embedding(layer.input_gates(self.embedding.weight.val()), ids.clone()),
+                None => self.conditioned(
+                    embedding(layer.input_gates(self.embedding.weight.val()), ids.clone()),
+                    inputs.clone(),
+                ),
                 Some(x) => {
                     let width = x.dims()[2];
                     layer.input_gates(x.reshape([batch * seq, width])).reshape([
@@ -100,5 +112,20 @@ impl MelodyModel {
             finals.push(last);
         }
         (below.expect("a model has at least one layer"), finals)
+    }
+
+    /// Adds the conditioning inputs' rows to the first layer's gates `[batch, seq, 4·hidden]`.
+    fn conditioned(&self, gates: Tensor<3>, inputs: Option<Tensor<3, Int>>) -> Tensor<3> {
+        let Some(inputs) = inputs.filter(|_| !self.inputs.is_empty()) else {
+            return gates;
+        };
+        let [batch, seq, _] = gates.dims();
+        self.inputs
+            .iter()
+            .enumerate()
+            .fold(gates, |gates, (k, table)| {
+                let ids = inputs.clone().narrow(2, k, 1).reshape([batch, seq]);
+                gates + embedding(table.weight.val(), ids)
+            })
     }
 }

@@ -6,52 +6,16 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use web_time::{Instant, SystemTime, UNIX_EPOCH};
 
-use super::{Metrics, Progress, TrainConfig, Trainer, evaluate};
+use super::{Metrics, Progress, TrainConfig, TrainData, Trainer};
 use crate::backend::CpuBackend;
-use crate::corpus::Corpus;
-use crate::data::{Dataset, SEQUENCE_LEN, SplitConfig};
+use crate::corpus::{Corpus, EncodedSong};
+use crate::data::{Conditioning, SongSeq, SongSplit, SplitConfig, Windows, opening, split_songs};
 use crate::encoding::grid::{GridConfig, Token};
 use crate::encoding::vocab::Vocab;
+use crate::eval::{SongMetrics, evaluate, evaluate_songs};
 use crate::model::file::{self, ModelHeader, TrainingInfo};
-use crate::model::{MelodyModel, ModelConfig, transfer};
-
-/// The network's shape for a fresh model (the vocabulary comes from the corpus).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Shape {
-    /// Hidden units per LSTM layer.
-    pub hidden: usize,
-    /// LSTM layers.
-    pub layers: usize,
-    /// Embedding width (`None`: the vocabulary size, as the seed).
-    pub embedding: Option<usize>,
-    /// Dropout after each LSTM layer.
-    pub dropout: f64,
-}
-
-impl Default for Shape {
-    /// The seed's: one layer of 128, embedding as wide as the vocabulary, dropout 0.2.
-    fn default() -> Self {
-        Self {
-            hidden: 128,
-            layers: 1,
-            embedding: None,
-            dropout: 0.2,
-        }
-    }
-}
-
-impl Shape {
-    /// The model config for a vocabulary of `vocab_size` tokens.
-    pub fn config(&self, vocab_size: usize) -> ModelConfig {
-        ModelConfig {
-            vocab_size,
-            embedding_dim: self.embedding.unwrap_or(vocab_size),
-            hidden: self.hidden,
-            layers: self.layers,
-            dropout: self.dropout,
-        }
-    }
-}
+use crate::model::{MelodyModel, transfer};
+use crate::recipe::{Context, Shape};
 
 /// What to train and how.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,12 +48,16 @@ pub struct Skipped {
 pub struct JobSizes {
     /// Songs trained, validated and tested on.
     pub songs: usize,
-    /// Windows of each part.
-    pub train_windows: usize,
-    /// Validation windows.
-    pub valid_windows: usize,
-    /// Test windows.
-    pub test_windows: usize,
+    /// Songs of each part: training.
+    pub train_songs: usize,
+    /// Validation songs.
+    pub valid_songs: usize,
+    /// Test songs.
+    pub test_songs: usize,
+    /// Training windows (the window recipe) or tokens (whole songs) per epoch.
+    pub train_units: usize,
+    /// What `train_units` counts: `"windows"` or `"tokens"`.
+    pub unit: String,
     /// Optimizer steps per epoch.
     pub steps_per_epoch: usize,
     /// Parameters of the network.
@@ -100,12 +68,15 @@ pub struct JobSizes {
 pub struct Job {
     spec: JobSpec,
     header: ModelHeader,
-    dataset: Dataset,
+    data: TrainData,
+    /// The songs read whole (for the whole-song test metrics of either recipe).
+    songs: Vec<SongSeq>,
+    parts: SongSplit,
+    /// The window recipe's test windows (empty for whole songs).
+    test_windows: Vec<usize>,
     trainer: Trainer,
-    hold: u32,
     device: Device,
     skipped: Vec<Skipped>,
-    songs: usize,
     seconds: f64,
 }
 
@@ -117,52 +88,118 @@ impl Job {
     /// model never learnt, so they are left out rather than guessed.
     pub fn new(
         corpus: &Corpus,
-        spec: JobSpec,
+        mut spec: JobSpec,
         base: Option<(ModelHeader, MelodyModel)>,
         device: &Device,
     ) -> Result<Job, String> {
+        // A model goes on reading songs the way it learnt to.
+        if let Some((header, _)) = &base {
+            spec.train.context = header.context();
+        }
         let mut skipped = Vec::new();
-        let (vocab, config, ids, model) = match base {
+        let mut kept: Vec<(&EncodedSong, Vec<u32>)> = Vec::new();
+        let vocab = match &base {
             None => {
-                let ids: Vec<Vec<u32>> = corpus.songs.iter().map(|s| s.ids.clone()).collect();
-                let config = spec.shape.config(corpus.vocab.len());
-                (corpus.vocab.clone(), config, ids, None)
+                kept.extend(corpus.songs.iter().map(|s| (s, s.ids.clone())));
+                corpus.vocab.clone()
             }
-            Some((header, model)) => {
+            Some((header, _)) => {
                 if header.grid != spec.grid {
                     return Err(format!(
                         "the model '{}' was trained on another encoding (step or transposition) than this corpus",
                         header.name
                     ));
                 }
-                let mut ids = Vec::new();
                 for song in &corpus.songs {
                     match header.vocab.encode(&song.tokens) {
-                        Ok(song_ids) => ids.push(song_ids),
+                        Ok(ids) => kept.push((song, ids)),
                         Err(_) => skipped.push(Skipped {
                             song: song.song.id.clone(),
                             reason: unknown_tokens(&header.vocab, &song.tokens),
                         }),
                     }
                 }
-                (header.vocab, header.config, ids, Some(model))
+                header.vocab.clone()
             }
         };
-        if ids.len() < 3 {
+        if kept.len() < 3 {
             return Err(format!(
                 "{} songs can be trained on; at least 3 are needed (for training, validation and test)",
-                ids.len()
+                kept.len()
             ));
         }
-        config.validate()?;
-        let dataset = Dataset::new(&ids, SEQUENCE_LEN, &spec.split);
-        let hold = vocab.id(Token::Hold).unwrap_or(u32::MAX);
-        let (train, valid) = (dataset.split.train.clone(), dataset.split.valid.clone());
-        let trainer = match model {
-            None => Trainer::new(&config, spec.train.clone(), train, valid, hold, device),
-            Some(model) => {
-                Trainer::from_model(model, spec.train.clone(), train, valid, hold, device)
+        let openings: Vec<u64> = kept.iter().map(|(s, _)| opening(&s.tokens)).collect();
+        let parts = split_songs(&openings, &spec.split);
+        if parts.train.is_empty() || parts.valid.is_empty() || parts.test.is_empty() {
+            return Err(format!(
+                "the songs cannot be split into training, validation and test: {} / {} / {} songs (songs that share their opening stay together)",
+                parts.train.len(),
+                parts.valid.len(),
+                parts.test.len()
+            ));
+        }
+        let config = match &base {
+            Some((header, _)) => header.config.clone(),
+            None => {
+                let conditioning = Conditioning::from_songs(
+                    parts.train.iter().map(|&i| &kept[i].0.song),
+                    spec.grid.step,
+                );
+                let whole_songs = matches!(spec.train.context, Context::WholeSong { .. });
+                spec.shape
+                    .config(vocab.len(), Some(conditioning).filter(|_| whole_songs))
             }
+        };
+        config.validate()?;
+        let songs: Vec<SongSeq> = kept
+            .iter()
+            .map(|(song, ids)| SongSeq {
+                inputs: config.conditioning.as_ref().map_or_else(Vec::new, |c| {
+                    c.song_inputs(&song.song, spec.grid.step, ids.len())
+                }),
+                ids: ids.clone(),
+            })
+            .collect();
+        let (data, train, valid, test_windows) = match spec.train.context {
+            Context::WholeSong { .. } => (
+                TrainData::Songs(songs.clone()),
+                parts.train.clone(),
+                parts.valid.clone(),
+                Vec::new(),
+            ),
+            Context::Window { len } => {
+                let ids: Vec<&[u32]> = kept.iter().map(|(_, ids)| ids.as_slice()).collect();
+                let windows = Windows::new(&ids, len);
+                let expand = |part: &[usize]| -> Vec<usize> {
+                    part.iter()
+                        .flat_map(|&s| windows.windows_of_song(s))
+                        .collect()
+                };
+                let (train, valid, test) = (
+                    expand(&parts.train),
+                    expand(&parts.valid),
+                    expand(&parts.test),
+                );
+                (TrainData::Windows(windows), train, valid, test)
+            }
+        };
+        let trainer = match base {
+            None => Trainer::new(
+                &config,
+                spec.train.clone(),
+                train,
+                valid,
+                vocab.clone(),
+                device,
+            ),
+            Some((_, model)) => Trainer::from_model(
+                model,
+                spec.train.clone(),
+                train,
+                valid,
+                vocab.clone(),
+                device,
+            ),
         }?;
         let header = ModelHeader {
             name: spec.name.clone(),
@@ -171,11 +208,12 @@ impl Job {
             grid: spec.grid,
             training: TrainingInfo {
                 corpus: spec.corpus_name.clone(),
-                songs: ids.len(),
+                songs: kept.len(),
                 config: spec.train.clone(),
                 split: spec.split,
                 valid: None,
                 test: None,
+                test_songs: None,
                 training_seconds: 0.0,
                 created_unix_s: 0,
             },
@@ -183,12 +221,13 @@ impl Job {
         Ok(Job {
             spec,
             header,
-            dataset,
+            data,
+            songs,
+            parts,
+            test_windows,
             trainer,
-            hold,
             device: device.clone(),
             skipped,
-            songs: ids.len(),
             seconds: 0.0,
         })
     }
@@ -200,11 +239,24 @@ impl Job {
 
     /// The run's sizes.
     pub fn sizes(&self) -> JobSizes {
+        // A song of n tokens has n + 1 targets: as many windows, or as many whole-song steps.
+        let train_units = self
+            .parts
+            .train
+            .iter()
+            .map(|&s| self.songs[s].steps())
+            .sum();
+        let unit = match &self.data {
+            TrainData::Windows(_) => "windows",
+            TrainData::Songs(_) => "tokens",
+        };
         JobSizes {
-            songs: self.songs,
-            train_windows: self.dataset.split.train.len(),
-            valid_windows: self.dataset.split.valid.len(),
-            test_windows: self.dataset.split.test.len(),
+            songs: self.songs.len(),
+            train_songs: self.parts.train.len(),
+            valid_songs: self.parts.valid.len(),
+            test_songs: self.parts.test.len(),
+            train_units,
+            unit: unit.into(),
             steps_per_epoch: self.trainer.steps_per_epoch(),
             params: self.header.config.num_params(),
         }
@@ -228,58 +280,73 @@ impl Job {
     /// Trains one batch (see [`Trainer::step`]).
     pub async fn step(&mut self) -> Result<Progress, String> {
         let started = Instant::now();
-        let progress = self.trainer.step(&self.dataset.windows).await;
+        let progress = self.trainer.step(&self.data).await;
         self.seconds += started.elapsed().as_secs_f64();
         progress
     }
 
-    /// Test metrics of the current weights (for curves of test NLL against time).
-    pub async fn test_current(&self) -> Result<Metrics, String> {
+    /// Whole-song test metrics of the current weights (for curves of test NLL against time).
+    pub async fn test_current(&self) -> Result<SongMetrics, String> {
         let model = self.trainer.current_model().ok_or("no model")?;
-        self.test(&model).await
+        self.test_songs(&model).await
     }
 
     /// The current weights as a model file (for a sample of what the model has learnt so far).
     pub async fn current_file(&self) -> Result<Vec<u8>, String> {
         let model = self.trainer.current_model().ok_or("no model")?;
-        self.file(&model, None).await
+        self.file(&model, None, None).await
     }
 
     /// The best weights so far as a model file, with their validation metrics (a checkpoint
     /// that stays usable if the run is interrupted).
     pub async fn best_file(&self) -> Result<Vec<u8>, String> {
         let model = self.trainer.best_model().ok_or("no model")?;
-        self.file(&model, None).await
+        self.file(&model, None, None).await
     }
 
-    /// Measures the best weights on the test songs and returns them as a model file, with the
-    /// test metrics.
-    pub async fn finish(&self) -> Result<(Vec<u8>, Metrics), String> {
+    /// Measures the best weights on the test songs (whole songs, and the seed's windows for a
+    /// window model) and returns them as a model file, with the test metrics.
+    pub async fn finish(&self) -> Result<(Vec<u8>, SongMetrics, Option<Metrics>), String> {
         let model = self
             .trainer
             .best_model()
             .ok_or("training produced no model")?;
-        let test = self.test(&model).await?;
-        Ok((self.file(&model, Some(test)).await?, test))
+        let songs = self.test_songs(&model).await?;
+        let windows = match &self.data {
+            TrainData::Windows(windows) => {
+                let hold = self.header.vocab.id(Token::Hold).unwrap_or(u32::MAX);
+                let test = &self.test_windows;
+                Some(evaluate(&model, windows, test, hold, 256, &self.device).await?)
+            }
+            TrainData::Songs(_) => None,
+        };
+        let bytes = self.file(&model, Some(songs), windows).await?;
+        Ok((bytes, songs, windows))
     }
 
-    async fn test(&self, model: &MelodyModel) -> Result<Metrics, String> {
-        let split = &self.dataset.split;
-        evaluate(
+    async fn test_songs(&self, model: &MelodyModel) -> Result<SongMetrics, String> {
+        evaluate_songs(
             model,
-            &self.dataset.windows,
-            &split.test,
-            self.hold,
-            256,
+            &self.songs,
+            &self.parts.test,
+            &self.header.vocab,
+            self.header.context(),
+            64,
             &self.device,
         )
         .await
     }
 
-    async fn file(&self, model: &MelodyModel, test: Option<Metrics>) -> Result<Vec<u8>, String> {
+    async fn file(
+        &self,
+        model: &MelodyModel,
+        test_songs: Option<SongMetrics>,
+        test: Option<Metrics>,
+    ) -> Result<Vec<u8>, String> {
         let mut header = self.header.clone();
         header.training.valid = self.trainer.best_metrics();
         header.training.test = test;
+        header.training.test_songs = test_songs;
         header.training.training_seconds = self.seconds;
         header.training.created_unix_s = SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -11,72 +11,14 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
-use super::batch;
-use super::metrics::{Metrics, evaluate};
 use crate::data::Windows;
-use crate::model::{MelodyModel, ModelConfig};
+use crate::data::batch;
+use crate::data::songs::{self, SongSeq};
+use crate::encoding::vocab::Vocab;
+use crate::eval::{Metrics, evaluate, evaluate_songs};
+use crate::model::{LstmState, MelodyModel, ModelConfig};
 use crate::readback;
-
-/// Which targets the loss is computed on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LossMode {
-    /// The seed's: cross-entropy on the token after each window only.
-    Last,
-    /// Cross-entropy at every position of the window (teacher forcing): 64 targets per window.
-    All,
-}
-
-fn every_window() -> usize {
-    1
-}
-
-/// Training settings. [`TrainConfig::seed_recipe`] gives the seed's.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    /// Passes over the training windows.
-    pub epochs: usize,
-    /// Windows per step.
-    pub batch_size: usize,
-    /// Adam's learning rate.
-    pub learning_rate: f64,
-    /// Multiply the learning rate by this after each epoch (1.0: constant, as the seed).
-    pub lr_decay: f64,
-    /// Loss mode.
-    pub loss: LossMode,
-    /// Train on every `stride`-th window of each song, with a new random phase each epoch
-    /// (1: every window, as the seed). Meant for [`LossMode::All`].
-    #[serde(default = "every_window")]
-    pub stride: usize,
-    /// With [`LossMode::All`], leave the first `warmup` positions of each window out of the
-    /// loss: their predictions rest on a few tokens of context only.
-    #[serde(default)]
-    pub warmup: usize,
-    /// Clip gradients to this global norm, if set.
-    pub grad_clip: Option<f32>,
-    /// Also evaluate on the validation windows every this many steps (always at epoch ends).
-    pub eval_every: Option<usize>,
-    /// Seed of parameter initialisation, dropout and shuffling.
-    pub seed: u64,
-}
-
-impl TrainConfig {
-    /// The seed's recipe: Adam 0.001, batch 64, 10 epochs, loss on the last token only.
-    pub fn seed_recipe() -> Self {
-        Self {
-            epochs: 10,
-            batch_size: 64,
-            learning_rate: 1e-3,
-            lr_decay: 1.0,
-            loss: LossMode::Last,
-            stride: 1,
-            warmup: 0,
-            grad_clip: None,
-            eval_every: None,
-            seed: 42,
-        }
-    }
-}
+use crate::recipe::{Context, LossMode, TrainConfig};
 
 /// What one step did, for progress bars and loss curves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -95,59 +37,69 @@ pub struct Progress {
     pub train_loss: f64,
     /// Validation metrics, when this step evaluated.
     pub valid: Option<Metrics>,
-    /// Training windows per second so far.
-    pub windows_per_s: f64,
+    /// Training windows (window recipe) or tokens (whole songs) per second so far.
+    pub rate: f64,
+    /// What [`Progress::rate`] counts: `"windows"` or `"tokens"`.
+    pub rate_unit: String,
     /// Estimated seconds left.
     pub eta_s: f64,
     /// Whether training has finished with this step.
     pub finished: bool,
 }
 
-/// The best weights seen on the validation windows.
+/// What a trainer reads: windows (the seed's recipe) or whole songs.
+pub enum TrainData {
+    /// Windows over the songs; indices are window indices.
+    Windows(Windows),
+    /// Whole songs; indices are song indices.
+    Songs(Vec<SongSeq>),
+}
+
+/// The best weights seen on the validation data.
 struct Best {
     metrics: Metrics,
     model: MelodyModel,
 }
 
-/// A training run over window indices of a [`Windows`] set, advanced by [`Trainer::step`].
+/// A training run over indices of a [`TrainData`], advanced by [`Trainer::step`].
 pub struct Trainer {
     config: TrainConfig,
     device: Device,
     model: Option<MelodyModel>,
     optim: ModuleOptimizer,
-    /// Every training window; each epoch trains on a strided, shuffled selection.
+    /// Every training window or song; each epoch plans its batches from them.
     candidates: Vec<usize>,
-    /// This epoch's windows, in order.
-    train: Vec<usize>,
+    /// This epoch's batches, in order.
+    plan: Vec<Vec<usize>>,
     valid: Vec<usize>,
-    hold: u32,
+    vocab: Vocab,
     rng: ChaCha8Rng,
     cursor: usize,
     epoch: usize,
     step: usize,
     learning_rate: f64,
-    windows_seen: usize,
+    seen: usize,
     started: Instant,
     best: Option<Best>,
 }
 
 impl Trainer {
-    /// A fresh network of `model_config`, trained on `train` and validated on `valid` (window
-    /// indices of the [`Windows`] later passed to [`Trainer::step`]). `hold` is the id of `_`
-    /// (for onset metrics). `device` must not be an autodiff device: the trainer adds autodiff.
+    /// A fresh network of `model_config`, trained on `train` and validated on `valid` (indices
+    /// of the [`TrainData`] later passed to [`Trainer::step`]). `device` must not be an
+    /// autodiff device: the trainer adds autodiff.
     pub fn new(
         model_config: &ModelConfig,
         config: TrainConfig,
         train: Vec<usize>,
         valid: Vec<usize>,
-        hold: u32,
+        vocab: Vocab,
         device: &Device,
     ) -> Result<Self, String> {
         model_config.validate()?;
         let device = device.clone().autodiff();
         device.seed(config.seed);
         let model = model_config.init(&device);
-        Self::from_model(model, config, train, valid, hold, &device)
+        Self::from_model(model, config, train, valid, vocab, &device)
     }
 
     /// Continues training `model` (fine-tuning), as [`Trainer::new`] otherwise.
@@ -156,11 +108,11 @@ impl Trainer {
         config: TrainConfig,
         train: Vec<usize>,
         valid: Vec<usize>,
-        hold: u32,
+        vocab: Vocab,
         device: &Device,
     ) -> Result<Self, String> {
         if train.is_empty() {
-            return Err("there are no training windows".into());
+            return Err("there is nothing to train on".into());
         }
         if config.epochs == 0 || config.batch_size == 0 {
             return Err("epochs and batch size must be at least 1".into());
@@ -180,14 +132,14 @@ impl Trainer {
             device,
             model: Some(model),
             candidates: train,
-            train: Vec::new(),
+            plan: Vec::new(),
             valid,
-            hold,
+            vocab,
             rng,
             cursor: 0,
             epoch: 0,
             step: 0,
-            windows_seen: 0,
+            seen: 0,
             started: Instant::now(),
             best: None,
         })
@@ -195,12 +147,14 @@ impl Trainer {
 
     /// Steps in one epoch (before the first step: an estimate from the stride).
     pub fn steps_per_epoch(&self) -> usize {
-        let windows = if self.train.is_empty() {
-            self.candidates.len().div_ceil(self.config.stride.max(1))
-        } else {
-            self.train.len()
+        if !self.plan.is_empty() {
+            return self.plan.len();
+        }
+        let units = match self.config.context {
+            Context::Window { .. } => self.candidates.len().div_ceil(self.config.stride.max(1)),
+            Context::WholeSong { .. } => self.candidates.len(),
         };
-        windows.div_ceil(self.config.batch_size)
+        units.div_ceil(self.config.batch_size)
     }
 
     /// Whether every epoch has run.
@@ -208,42 +162,50 @@ impl Trainer {
         self.epoch >= self.config.epochs
     }
 
+    /// This epoch's batches: shuffled strided windows, or songs grouped by length.
+    fn plan_epoch(&mut self, data: &TrainData) -> Vec<Vec<usize>> {
+        let batch = self.config.batch_size;
+        match data {
+            TrainData::Windows(windows) => {
+                let stride = self.config.stride.max(1);
+                let phase = self.rng.random_range(0..stride);
+                let mut order = windows.strided(&self.candidates, stride, phase);
+                order.shuffle(&mut self.rng);
+                order.chunks(batch).map(<[usize]>::to_vec).collect()
+            }
+            TrainData::Songs(set) => {
+                songs::epoch_batches(set, &self.candidates, batch, &mut self.rng)
+            }
+        }
+    }
+
     /// Trains on one batch; evaluates at epoch ends (and every `eval_every` steps).
-    pub async fn step(&mut self, windows: &Windows) -> Result<Progress, String> {
+    pub async fn step(&mut self, data: &TrainData) -> Result<Progress, String> {
         if self.is_finished() {
             return Err("training has already finished".into());
         }
         if self.cursor == 0 {
-            let stride = self.config.stride.max(1);
-            let phase = self.rng.random_range(0..stride);
-            self.train = windows.strided(&self.candidates, stride, phase);
-            self.train.shuffle(&mut self.rng);
+            self.plan = self.plan_epoch(data);
         }
-        let end = (self.cursor + self.config.batch_size).min(self.train.len());
-        let chunk = &self.train[self.cursor..end];
-        let model = self
-            .model
-            .take()
-            .ok_or("the model was lost in an earlier failed step")?;
-        let loss = self.loss(&model, windows, chunk);
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        self.model = Some(self.optim.step(self.learning_rate, model, grads));
-        let train_loss = readback::scalar(loss).await?;
-
-        self.windows_seen += chunk.len();
-        self.cursor = end;
+        let chunk = self.plan[self.cursor].clone();
+        let (train_loss, seen) = match data {
+            TrainData::Windows(windows) => (self.window_step(windows, &chunk).await?, chunk.len()),
+            TrainData::Songs(set) => self.song_step(set, &chunk).await?,
+        };
+        self.seen += seen;
+        self.cursor += 1;
         self.step += 1;
-        let epoch_done = self.cursor == self.train.len();
+        let epoch_done = self.cursor == self.plan.len();
         let eval_due = self
             .config
             .eval_every
             .is_some_and(|n| n > 0 && self.step % n == 0);
         let valid = if epoch_done || eval_due {
-            Some(self.validate(windows).await?)
+            Some(self.validate(data).await?)
         } else {
             None
         };
-        let step_in_epoch = self.cursor.div_ceil(self.config.batch_size);
+        let step_in_epoch = self.cursor;
         let epoch = self.epoch + 1;
         if epoch_done {
             self.epoch += 1;
@@ -251,18 +213,22 @@ impl Trainer {
             self.learning_rate *= self.config.lr_decay;
         }
         let elapsed = self.started.elapsed().as_secs_f64().max(1e-9);
-        let windows_per_s = self.windows_seen as f64 / elapsed;
-        let left = (self.config.epochs - self.epoch) * self.train.len() - self.cursor;
+        let steps_left = (self.config.epochs - self.epoch) * self.plan.len() - self.cursor;
         Ok(Progress {
             epoch,
             epochs: self.config.epochs,
             step_in_epoch,
-            steps_per_epoch: self.steps_per_epoch(),
+            steps_per_epoch: self.plan.len(),
             step: self.step,
             train_loss,
             valid,
-            windows_per_s,
-            eta_s: left as f64 / windows_per_s.max(1e-9),
+            rate: self.seen as f64 / elapsed,
+            rate_unit: match data {
+                TrainData::Windows(_) => "windows",
+                TrainData::Songs(_) => "tokens",
+            }
+            .into(),
+            eta_s: steps_left as f64 * elapsed / self.step as f64,
             finished: self.is_finished(),
         })
     }
@@ -286,7 +252,48 @@ impl Trainer {
         self.best.as_ref().map(|best| best.metrics)
     }
 
-    fn loss(
+    /// One optimizer step on a batch of windows; returns the loss.
+    async fn window_step(&mut self, windows: &Windows, chunk: &[usize]) -> Result<f64, String> {
+        let model = self.take_model()?;
+        let loss = self.window_loss(&model, windows, chunk);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        self.model = Some(self.optim.step(self.learning_rate, model, grads));
+        readback::scalar(loss).await
+    }
+
+    /// Trains on a batch of whole songs, one optimizer step per chunk with the state carried
+    /// (and detached) between chunks. Returns the mean loss per target and the targets.
+    async fn song_step(
+        &mut self,
+        set: &[SongSeq],
+        batch: &[usize],
+    ) -> Result<(f64, usize), String> {
+        let mut state: Option<Vec<LstmState>> = None;
+        let (mut nats, mut targets) = (0.0, 0);
+        for piece in songs::chunks(set, batch, 1, self.config.context.chunk()) {
+            let model = self.take_model()?;
+            let (ids, inputs) = batch::chunk_inputs(&piece, &self.device);
+            let (logits, next) = model.forward(ids, inputs, state.take());
+            if piece.continues {
+                state = Some(next.into_iter().map(LstmState::detach).collect());
+            }
+            let loss = masked_loss(logits, &piece, &self.device);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            self.model = Some(self.optim.step(self.learning_rate, model, grads));
+            let count = piece.targets_count();
+            nats += readback::scalar(loss).await? * count as f64;
+            targets += count;
+        }
+        Ok((nats / targets.max(1) as f64, targets))
+    }
+
+    fn take_model(&mut self) -> Result<MelodyModel, String> {
+        self.model
+            .take()
+            .ok_or_else(|| "the model was lost in an earlier failed step".to_string())
+    }
+
+    fn window_loss(
         &self,
         model: &MelodyModel,
         windows: &Windows,
@@ -300,7 +307,7 @@ impl Trainer {
                 cross_entropy.forward(model.forward_last(inputs), targets)
             }
             LossMode::All => {
-                let (logits, _) = model.forward(inputs, None);
+                let (logits, _) = model.forward(inputs, None, None);
                 let [b, s, v] = logits.dims();
                 let skip = self.config.warmup.min(s - 1);
                 let targets = batch::all_targets(windows, chunk, skip);
@@ -312,10 +319,31 @@ impl Trainer {
         }
     }
 
-    async fn validate(&mut self, windows: &Windows) -> Result<Metrics, String> {
+    async fn validate(&mut self, data: &TrainData) -> Result<Metrics, String> {
         let model = self.model.as_ref().ok_or("no model")?.valid();
         let plain = self.device.clone().inner();
-        let metrics = evaluate(&model, windows, &self.valid, self.hold, 256, &plain).await?;
+        let metrics = match data {
+            TrainData::Windows(windows) => {
+                let hold = self
+                    .vocab
+                    .id(crate::encoding::grid::Token::Hold)
+                    .unwrap_or(u32::MAX);
+                evaluate(&model, windows, &self.valid, hold, 256, &plain).await?
+            }
+            TrainData::Songs(set) => {
+                let songs = evaluate_songs(
+                    &model,
+                    set,
+                    &self.valid,
+                    &self.vocab,
+                    self.config.context,
+                    64,
+                    &plain,
+                )
+                .await?;
+                Metrics::from(songs)
+            }
+        };
         if self
             .best
             .as_ref()
@@ -325,4 +353,20 @@ impl Trainer {
         }
         Ok(metrics)
     }
+}
+
+/// Mean cross-entropy over the real targets of a chunk (padding has weight 0).
+fn masked_loss(
+    logits: burn::tensor::Tensor<3>,
+    piece: &songs::SongChunk,
+    device: &Device,
+) -> burn::tensor::Tensor<1> {
+    let [rows, len, vocab] = logits.dims();
+    let n = rows * len;
+    let picked = burn::tensor::activation::log_softmax(logits.reshape([n, vocab]), 1)
+        .gather(1, batch::ids(&piece.targets, device).reshape([n, 1]))
+        .reshape([n]);
+    let weights = batch::floats(&piece.weights, device);
+    let count = piece.targets_count().max(1) as f64;
+    (picked * weights).sum().neg().div_scalar(count)
 }

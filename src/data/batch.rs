@@ -1,8 +1,9 @@
-//! Turning window indices into tensors.
+//! Turning window indices and song chunks into tensors.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use crate::data::Windows;
+use super::INPUTS_PER_STEP;
+use crate::data::{SongChunk, Windows};
 
 /// Inputs `[batch, seq]` of the windows `indices`.
 pub fn inputs(windows: &Windows, indices: &[usize], device: &Device) -> Tensor<2, Int> {
@@ -30,6 +31,35 @@ pub fn all_targets(windows: &Windows, indices: &[usize], skip: usize) -> Vec<u32
 
 /// A `[n]` integer tensor of token ids.
 pub fn ids(ids: &[u32], device: &Device) -> Tensor<1, Int> {
-    let data: Vec<i64> = ids.iter().map(|&id| i64::from(id)).collect();
-    Tensor::from_data(TensorData::new(data, [ids.len()]), device)
+    Tensor::from_data(TensorData::new(to_i64(ids), [ids.len()]), device)
+}
+
+/// Inputs of a song chunk: ids `[rows, len]` and, if conditioned, inputs `[rows, len, inputs]`.
+pub fn chunk_inputs(
+    chunk: &SongChunk,
+    device: &Device,
+) -> (Tensor<2, Int>, Option<Tensor<3, Int>>) {
+    let ids = Tensor::from_data(
+        TensorData::new(to_i64(&chunk.ids), [chunk.rows, chunk.len]),
+        device,
+    );
+    let inputs = (!chunk.inputs.is_empty()).then(|| {
+        Tensor::from_data(
+            TensorData::new(
+                to_i64(&chunk.inputs),
+                [chunk.rows, chunk.len, INPUTS_PER_STEP],
+            ),
+            device,
+        )
+    });
+    (ids, inputs)
+}
+
+/// A `[n]` float tensor.
+pub fn floats(values: &[f32], device: &Device) -> Tensor<1> {
+    Tensor::from_data(TensorData::new(values.to_vec(), [values.len()]), device)
+}
+
+fn to_i64(ids: &[u32]) -> Vec<i64> {
+    ids.iter().map(|&id| i64::from(id)).collect()
 }

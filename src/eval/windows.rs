@@ -1,12 +1,12 @@
-//! Held-out metrics, always computed the seed's way (the token after each window), so that
+//! The seed's window metric, computed the seed's way (the token after each window), so that
 //! models trained with either loss mode compare fairly.
 
 use burn::tensor::Device;
 use burn::tensor::activation::log_softmax;
 use serde::{Deserialize, Serialize};
 
-use super::batch;
 use crate::data::Windows;
+use crate::data::batch;
 use crate::model::MelodyModel;
 use crate::readback;
 
@@ -23,6 +23,20 @@ pub struct Metrics {
     pub windows: usize,
     /// Number of onset targets among them.
     pub onsets: usize,
+}
+
+impl From<super::SongMetrics> for Metrics {
+    /// A whole-song result in the window metric's fields (for progress and validation):
+    /// `windows` counts tokens and `onsets` note onsets.
+    fn from(songs: super::SongMetrics) -> Self {
+        Self {
+            nll: songs.nll,
+            onset_nll: songs.onset_bits * std::f64::consts::LN_2,
+            accuracy: songs.accuracy,
+            windows: songs.tokens,
+            onsets: songs.notes,
+        }
+    }
 }
 
 impl Metrics {

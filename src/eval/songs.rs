@@ -1,0 +1,156 @@
+//! Whole-song NLL on held-out songs: each song read from the model's start context to its
+//! terminator with the state carried, as the model reads a tune it writes.
+//!
+//! Three units:
+//! - nats per token (every token and the terminator);
+//! - joint bits per note: all bits of the song ÷ its note onsets;
+//! - pitch bits per note: at each true note onset, the softmax renormalised over the pitch
+//!   tokens (what the model says about the pitch, given that a note starts).
+
+use burn::tensor::Device;
+use burn::tensor::activation::log_softmax;
+use serde::{Deserialize, Serialize};
+
+use crate::data::batch;
+use crate::data::songs::{self, SongSeq};
+use crate::encoding::grid::Token;
+use crate::encoding::vocab::Vocab;
+use crate::model::MelodyModel;
+use crate::readback;
+use crate::recipe::Context;
+
+/// Whole-song metrics over a set of songs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SongMetrics {
+    /// Mean NLL per token (terminator included), in nats.
+    pub nll: f64,
+    /// All bits of the songs ÷ their note onsets.
+    pub joint_bits_per_note: f64,
+    /// Pitch bits per note onset (softmax renormalised over the pitch tokens).
+    pub pitch_bits_per_note: f64,
+    /// Mean NLL over onset targets (anything but `_`), in bits.
+    pub onset_bits: f64,
+    /// Share of tokens where the most likely token is right.
+    pub accuracy: f64,
+    /// Songs evaluated.
+    pub songs: usize,
+    /// Tokens evaluated (terminators included).
+    pub tokens: usize,
+    /// Note onsets among them.
+    pub notes: usize,
+}
+
+/// Which ids are what, for the per-note units.
+struct Kinds {
+    hold: Option<u32>,
+    pitches: Vec<usize>,
+}
+
+impl Kinds {
+    fn of(vocab: &Vocab) -> Self {
+        let pitches = (0..vocab.len())
+            .filter(|&id| matches!(vocab.token(id as u32), Some(Token::Note(_))))
+            .collect();
+        Self {
+            hold: vocab.id(Token::Hold),
+            pitches,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Totals {
+    nats: f64,
+    onset_nats: f64,
+    pitch_nats: f64,
+    correct: usize,
+    tokens: usize,
+    onsets: usize,
+    notes: usize,
+}
+
+/// Evaluates `model` (in validation mode) on the songs `indices` of `set`, `batch_size` songs
+/// at a time, reading each from `context`'s start tokens. Reads results asynchronously.
+pub async fn evaluate_songs(
+    model: &MelodyModel,
+    set: &[SongSeq],
+    indices: &[usize],
+    vocab: &Vocab,
+    context: Context,
+    batch_size: usize,
+    device: &Device,
+) -> Result<SongMetrics, String> {
+    let kinds = Kinds::of(vocab);
+    let mut totals = Totals::default();
+    for group in songs::eval_batches(set, indices, batch_size) {
+        let mut state = None;
+        for chunk in songs::chunks(set, &group, context.start_tokens(), context.chunk()) {
+            let (ids, inputs) = batch::chunk_inputs(&chunk, device);
+            let (logits, next) = model.forward(ids, inputs, state.take());
+            if chunk.continues {
+                state = Some(next);
+            }
+            let vocab_size = logits.dims()[2];
+            let log_probs = readback::floats(
+                log_softmax(logits, 2).reshape([chunk.rows * chunk.len * vocab_size]),
+            )
+            .await?;
+            add_chunk(&mut totals, &kinds, &chunk, &log_probs, vocab_size);
+        }
+    }
+    let per = |sum: f64, n: usize| if n == 0 { 0.0 } else { sum / n as f64 };
+    let bits = std::f64::consts::LN_2;
+    Ok(SongMetrics {
+        nll: per(totals.nats, totals.tokens),
+        joint_bits_per_note: per(totals.nats, totals.notes) / bits,
+        pitch_bits_per_note: per(totals.pitch_nats, totals.notes) / bits,
+        onset_bits: per(totals.onset_nats, totals.onsets) / bits,
+        accuracy: per(totals.correct as f64, totals.tokens),
+        songs: indices.len(),
+        tokens: totals.tokens,
+        notes: totals.notes,
+    })
+}
+
+/// Adds the weighted targets of one chunk, given its log-probabilities `[rows·len, vocab]`.
+fn add_chunk(
+    totals: &mut Totals,
+    kinds: &Kinds,
+    chunk: &songs::SongChunk,
+    log_probs: &[f32],
+    vocab: usize,
+) {
+    for (at, (&target, &weight)) in chunk.targets.iter().zip(&chunk.weights).enumerate() {
+        if weight == 0.0 {
+            continue;
+        }
+        let row = &log_probs[at * vocab..(at + 1) * vocab];
+        let nats = -f64::from(row[target as usize]);
+        totals.nats += nats;
+        totals.tokens += 1;
+        let best = row
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map_or(0, |(i, _)| i);
+        totals.correct += usize::from(best == target as usize);
+        if Some(target) != kinds.hold {
+            totals.onset_nats += nats;
+            totals.onsets += 1;
+        }
+        if kinds.pitches.contains(&(target as usize)) {
+            let max = kinds
+                .pitches
+                .iter()
+                .map(|&p| f64::from(row[p]))
+                .fold(f64::NEG_INFINITY, f64::max);
+            let sum: f64 = kinds
+                .pitches
+                .iter()
+                .map(|&p| (f64::from(row[p]) - max).exp())
+                .sum();
+            totals.pitch_nats += max + sum.ln() - f64::from(row[target as usize]);
+            totals.notes += 1;
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! The training recipes and every default of a training run, in one place: the command line,
+//! the page and the model file read them from here.
+//!
+//! Two recipes:
+//! - [`Recipe::WholeSong`] (the default): batches of complete songs grouped by length, the
+//!   state carried from a start token through the terminator, the loss on every step, and
+//!   the meter, mode and bar clock as inputs ([`crate::data::condition`]).
+//! - [`Recipe::Seed`]: the tutorial's recipe, kept as the baseline: 64-token windows
+//!   predicting the next token, no conditioning.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::ModelConfig;
+
+/// The seed's window length (its model reads 64 terminators before a tune).
+pub const SEED_WINDOW: usize = 64;
+
+/// Longest piece of a batch of songs read in one go; longer songs are read in chunks with the
+/// state carried across (and the gradient cut there).
+pub const SONG_CHUNK: usize = 256;
+
+/// The page's default for the longest tune, in grid steps: above the 99th percentile of the
+/// German songs' lengths (Erk: 336 steps; the German pool: 416).
+pub const DEFAULT_MAX_LEN: usize = 512;
+
+/// How a model reads songs: what it is trained on and so how a tune starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Context {
+    /// Windows of `len` tokens (the seed): a tune starts after `len` terminators.
+    Window {
+        /// Tokens per window.
+        len: usize,
+    },
+    /// Whole songs from a start token (the terminator's id) with the state carried throughout.
+    WholeSong {
+        /// Steps read at once in training (longer songs go in chunks).
+        chunk: usize,
+    },
+}
+
+impl Default for Context {
+    /// The seed's windows: what every model file written before whole songs used.
+    fn default() -> Self {
+        Context::Window { len: SEED_WINDOW }
+    }
+}
+
+impl Context {
+    /// Terminators read before a tune's first token.
+    pub fn start_tokens(&self) -> usize {
+        match self {
+            Context::Window { len } => *len,
+            Context::WholeSong { .. } => 1,
+        }
+    }
+
+    /// Steps read at once: the window, or the whole-song chunk.
+    pub fn chunk(&self) -> usize {
+        match self {
+            Context::Window { len } => *len,
+            Context::WholeSong { chunk } => *chunk,
+        }
+    }
+}
+
+/// Which targets the loss of the window recipe is computed on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LossMode {
+    /// The seed's: cross-entropy on the token after each window only.
+    Last,
+    /// Cross-entropy at every position of the window (teacher forcing): 64 targets per window.
+    All,
+}
+
+fn every_window() -> usize {
+    1
+}
+
+/// Training settings. [`Recipe::train`] gives each recipe's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// How songs are read (windows or whole songs). Files from before whole songs: windows.
+    #[serde(default)]
+    pub context: Context,
+    /// Passes over the training data.
+    pub epochs: usize,
+    /// Windows (or, for whole songs, songs) per step.
+    pub batch_size: usize,
+    /// Adam's learning rate.
+    pub learning_rate: f64,
+    /// Multiply the learning rate by this after each epoch (1.0: constant, as the seed).
+    pub lr_decay: f64,
+    /// Loss mode of the window recipe (whole songs: always every step).
+    pub loss: LossMode,
+    /// Train on every `stride`-th window of each song, with a new random phase each epoch
+    /// (1: every window, as the seed). Meant for [`LossMode::All`].
+    #[serde(default = "every_window")]
+    pub stride: usize,
+    /// With [`LossMode::All`], leave the first `warmup` positions of each window out of the
+    /// loss: their predictions rest on a few tokens of context only.
+    #[serde(default)]
+    pub warmup: usize,
+    /// Clip gradients to this global norm, if set.
+    pub grad_clip: Option<f32>,
+    /// Also evaluate on the validation data every this many steps (always at epoch ends).
+    pub eval_every: Option<usize>,
+    /// Seed of parameter initialisation, dropout and shuffling.
+    pub seed: u64,
+}
+
+/// The network's shape for a fresh model (the vocabulary and meters come from the corpus).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Shape {
+    /// Hidden units per LSTM layer.
+    pub hidden: usize,
+    /// LSTM layers.
+    pub layers: usize,
+    /// Embedding width (`None`: the vocabulary size, as the seed).
+    pub embedding: Option<usize>,
+    /// Dropout after each LSTM layer.
+    pub dropout: f64,
+    /// Meter, mode and the bar clock as inputs.
+    #[serde(default)]
+    pub conditioned: bool,
+}
+
+impl Default for Shape {
+    /// The default recipe's network.
+    fn default() -> Self {
+        Recipe::default().shape()
+    }
+}
+
+impl Shape {
+    /// The model config for a vocabulary of `vocab_size` tokens and, when conditioned, the
+    /// corpus's `conditioning`.
+    pub fn config(
+        &self,
+        vocab_size: usize,
+        conditioning: Option<crate::data::Conditioning>,
+    ) -> ModelConfig {
+        ModelConfig {
+            vocab_size,
+            embedding_dim: self.embedding.unwrap_or(vocab_size),
+            hidden: self.hidden,
+            layers: self.layers,
+            dropout: self.dropout,
+            conditioning: conditioning.filter(|_| self.conditioned),
+        }
+    }
+}
+
+/// A training recipe: the defaults of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Recipe {
+    /// Whole songs, conditioned on meter, mode and the bar clock (the default).
+    #[default]
+    WholeSong,
+    /// The seed's 64-token windows, loss on the next token: the baseline.
+    Seed,
+}
+
+impl Recipe {
+    /// Every recipe, default first.
+    pub const ALL: [Recipe; 2] = [Recipe::WholeSong, Recipe::Seed];
+
+    /// The recipe's name on the command line and in the page.
+    pub fn name(self) -> &'static str {
+        match self {
+            Recipe::WholeSong => "whole-song",
+            Recipe::Seed => "seed",
+        }
+    }
+
+    /// A sentence for help texts.
+    pub fn description(self) -> &'static str {
+        match self {
+            Recipe::WholeSong => {
+                "whole songs with meter, mode and bar position as inputs (fast, shapes tunes like songs)"
+            }
+            Recipe::Seed => "the seed's 64-token windows, loss on the next token (the baseline)",
+        }
+    }
+
+    /// The network: the seed's (1 × 128, embedding as wide as the vocabulary, dropout 0.2),
+    /// conditioned for whole songs.
+    pub fn shape(self) -> Shape {
+        Shape {
+            hidden: 128,
+            layers: 1,
+            embedding: None,
+            dropout: 0.2,
+            conditioned: self == Recipe::WholeSong,
+        }
+    }
+
+    /// The training settings.
+    pub fn train(self) -> TrainConfig {
+        match self {
+            Recipe::WholeSong => TrainConfig {
+                context: Context::WholeSong { chunk: SONG_CHUNK },
+                epochs: 40,
+                batch_size: 16,
+                learning_rate: 3e-3,
+                lr_decay: 0.96,
+                loss: LossMode::All,
+                stride: 1,
+                warmup: 0,
+                grad_clip: Some(1.0),
+                eval_every: None,
+                seed: 42,
+            },
+            Recipe::Seed => TrainConfig {
+                context: Context::Window { len: SEED_WINDOW },
+                epochs: 10,
+                batch_size: 64,
+                learning_rate: 1e-3,
+                lr_decay: 1.0,
+                loss: LossMode::Last,
+                stride: 1,
+                warmup: 0,
+                grad_clip: None,
+                eval_every: None,
+                seed: 42,
+            },
+        }
+    }
+}
+
+impl fmt::Display for Recipe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Recipe {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Recipe::ALL
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| format!("recipe '{s}' is not one of: whole-song, seed"))
+    }
+}

@@ -1,0 +1,67 @@
+//! Statistics of generated tunes against held-out songs, as MGEval (Yang & Lerch 2018) does it.
+//!
+//! Each melody gets a set of features ([`features`]): counts, pitch and note-length histograms
+//! and their transition matrices, the ending, bar completeness and repetition. A generated set
+//! is compared with a reference (held-out) set feature by feature ([`compare`]): the distances
+//! between pairs of melodies inside the reference set and between the two sets are smoothed
+//! into densities, and their overlap area and KL divergence say how alike the sets are. Two
+//! random halves of the reference set give the ceiling to read them against. [`copies`] finds
+//! generated tunes that repeat three or more bars of a training song note for note.
+
+pub mod compare;
+pub mod copies;
+pub mod features;
+
+pub use compare::{Divergence, FeatureReport, Report, SetRates, compare, divergence};
+pub use copies::{CopyReport, NearCopy, near_copies};
+pub use features::Feature;
+
+use crate::encoding::grid::Token;
+
+/// A tune or song as the statistics see it: grid tokens (no terminator) and where its bars fall.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Melody {
+    /// Grid tokens, one per step, without the terminator.
+    pub tokens: Vec<Token>,
+    /// Grid steps per bar (e.g. 12 for 3/4 on the 1/16 grid); 0 when unknown (the melody is
+    /// then treated as one bar).
+    pub bar_steps: usize,
+    /// Steps before the first full bar (a pickup), 0..bar_steps.
+    pub pickup_steps: usize,
+    /// Pitch class of the tonic (0..12).
+    pub tonic_pc: u8,
+}
+
+impl Melody {
+    /// The pickup's length in steps as sliced: `pickup_steps` modulo a bar, at most the whole
+    /// melody, and 0 when the bar length is unknown.
+    pub fn pickup_len(&self) -> usize {
+        match self.bar_steps {
+            0 => 0,
+            b => (self.pickup_steps % b).min(self.tokens.len()),
+        }
+    }
+
+    /// The melody cut into bars: the pickup first (when there is one), then `bar_steps` steps
+    /// each, the last possibly short. One bar when the bar length is unknown; none when empty.
+    pub fn bars(&self) -> Vec<&[Token]> {
+        if self.tokens.is_empty() {
+            return Vec::new();
+        }
+        if self.bar_steps == 0 {
+            return vec![&self.tokens];
+        }
+        let (pickup, rest) = self.tokens.split_at(self.pickup_len());
+        let pickup = (!pickup.is_empty()).then_some(pickup);
+        pickup
+            .into_iter()
+            .chain(rest.chunks(self.bar_steps))
+            .collect()
+    }
+
+    /// Whether the melody fills whole bars: with a pickup, the pickup and the last bar add up
+    /// to one bar; without, the last bar is full. True when the bar length is unknown.
+    pub fn whole_bars(&self) -> bool {
+        self.bar_steps == 0 || self.tokens.len().is_multiple_of(self.bar_steps)
+    }
+}
