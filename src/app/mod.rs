@@ -33,7 +33,7 @@ use crate::export::link;
 use crate::model::check;
 
 /// Where the shipped pretrained model is served from.
-const PRETRAINED_URL: &str = "models/erk.mdl";
+const PRETRAINED_URL: &str = "models/german.mdl";
 
 /// Entry point of the page: installs the panic hook and mounts the app on `<body>`.
 pub fn start() {

@@ -37,7 +37,7 @@ pub fn ModelsPanel() -> impl IntoView {
                         <UseButton id=PRETRAINED.to_string() />
                         <button type="button" on:click=move |_| {
                             if let Some(bytes) = app.model_bytes(PRETRAINED) {
-                                report(app, browser::download(&bytes, "melodeon-erk.mdl", "application/octet-stream"));
+                                report(app, browser::download(&bytes, "melodeon-german.mdl", "application/octet-stream"));
                             }
                         }>"Download"</button>
                     </span>

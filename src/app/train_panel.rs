@@ -125,7 +125,7 @@ pub fn TrainPanel() -> impl IntoView {
                 <label for="start-from">"Start from"</label>
                 <select id="start-from" data-testid="start-from" on:change=move |ev| start.set(event_target_value(&ev))>
                     <option value=FRESH selected=true>"a fresh network"</option>
-                    <option value=PRETRAINED>"the pretrained Erk model (fine-tune)"</option>
+                    <option value=PRETRAINED>"the pretrained German model (fine-tune)"</option>
                     <For each=move || app.models.get().into_iter().filter(|m| m.complete) key=|m| m.id.clone() let:m>
                         <option value=m.id.clone()>{format!("{} (fine-tune)", m.header.name)}</option>
                     </For>

@@ -6,6 +6,7 @@ pub mod corpus;
 pub mod eval;
 pub mod generate;
 pub mod midi;
+pub mod stats;
 pub mod train;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,8 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Show what a MIDI file holds.
     Midi(midi::MidiArgs),
+    /// Compare tunes written by a model with the held-out songs (MGEval statistics).
+    Stats(stats::StatsArgs),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -46,6 +49,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Midi(args) => midi::run(&args),
+        Command::Stats(args) => stats::run(&args),
     }
 }
 

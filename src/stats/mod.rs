@@ -65,3 +65,51 @@ impl Melody {
         self.bar_steps == 0 || self.tokens.len().is_multiple_of(self.bar_steps)
     }
 }
+
+/// The tonic's pitch class of a tune on the grid in C major / A minor.
+fn tonic_of(mode: Option<crate::song::Mode>) -> u8 {
+    match mode {
+        Some(crate::song::Mode::Minor) => 9,
+        _ => 0,
+    }
+}
+
+impl Melody {
+    /// A corpus song with its grid `tokens` (transposed, as the model sees it): bars from its
+    /// first meter, the pickup from its first bar.
+    pub fn from_song(
+        song: &crate::song::Song,
+        tokens: &[Token],
+        step: crate::encoding::grid::Step,
+    ) -> Melody {
+        use crate::data::condition::{bar_steps, song_bars};
+        let bar = song
+            .meters
+            .first()
+            .and_then(|&m| bar_steps(m, step))
+            .unwrap_or(0);
+        let first = song_bars(song, step).first().map_or(0, |b| b.len);
+        Melody {
+            tokens: tokens.to_vec(),
+            bar_steps: bar,
+            pickup_steps: if first < bar { first } else { 0 },
+            tonic_pc: tonic_of(Some(song.key.mode)),
+        }
+    }
+
+    /// A written tune: bars from the meter it was written in (`fallback` for an unconditioned
+    /// model), its pickup, and the tonic of its mode (C when the mode is not known).
+    pub fn from_written(
+        tune: &crate::generate::Written,
+        fallback: crate::song::Meter,
+        step: crate::encoding::grid::Step,
+    ) -> Melody {
+        let meter = tune.meter.unwrap_or(fallback);
+        Melody {
+            tokens: tune.tokens.clone(),
+            bar_steps: crate::data::condition::bar_steps(meter, step).unwrap_or(0),
+            pickup_steps: tune.pickup,
+            tonic_pc: tonic_of(tune.mode),
+        }
+    }
+}

@@ -79,7 +79,8 @@ async function trainOnErk({ webgpu, copies, seconds }) {
     read_parse_and_report_ms: parseMs - selectMs,
     backend: await page.getByTestId('train-started').getAttribute('data-backend'),
     steps: Number(await progress.getAttribute('data-step')),
-    train_windows_per_s: Number(await progress.getAttribute('data-windows-per-s')),
+    train_rate: Number(await progress.getAttribute('data-rate')),
+    train_rate_unit: await progress.getAttribute('data-rate-unit'),
     worker_wasm_memory_mb: Number(await progress.getAttribute('data-memory')) / 1e6,
     longest_main_thread_stall_ms: Number(await page.getByTestId('longest-stall').getAttribute('data-ms')),
   };

@@ -1,0 +1,146 @@
+//! `melodeon stats`: tunes written by a model against the held-out songs of its split, as
+//! MGEval compares them (per-feature overlap and KL divergence with their ceilings), with tonic
+//! endings, whole bars, tunes that end by themselves, and near copies of training songs.
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::Args;
+
+use super::{load_model, read_corpus};
+use crate::corpus::EncodeOptions;
+use crate::data::split_songs;
+use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
+use crate::recipe::DEFAULT_MAX_LEN;
+use crate::song::{Meter, Mode};
+use crate::stats::{Melody, compare};
+
+/// Options of `melodeon stats`.
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    /// The model file.
+    #[arg(long)]
+    model: PathBuf,
+    /// The corpus it was trained on (files, folders, zips): its held-out songs are the
+    /// reference, its training songs are searched for near copies.
+    #[arg(long, required = true, num_args = 1..)]
+    corpus: Vec<PathBuf>,
+    /// Tunes to write.
+    #[arg(long, default_value_t = 500)]
+    count: u64,
+    /// Held-out songs to compare with at most (test songs first, then validation songs).
+    #[arg(long, default_value_t = 500)]
+    reference: usize,
+    /// Seed of the first tune (the next ones count up from it); also seeds the statistics.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Softmax temperature.
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f32,
+    /// Maximum tokens per tune.
+    #[arg(long, default_value_t = DEFAULT_MAX_LEN)]
+    max_len: usize,
+    /// Write every tune in this meter (default: drawn from the training songs' meters).
+    #[arg(long, value_parser = |s: &str| Meter::parse(s).ok_or(format!("`{s}` is not a meter like 3/4")))]
+    meter: Option<Meter>,
+    /// Write every tune in this mode (default: drawn from the training songs).
+    #[arg(long, value_parser = |s: &str| match s { "major" => Ok(Mode::Major), "minor" => Ok(Mode::Minor), _ => Err(format!("`{s}` is not major or minor")) })]
+    mode: Option<Mode>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `melodeon stats`.
+pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
+    let (header, model, device) = load_model(&args.model)?;
+    let step = header.grid.step;
+    let corpus = read_corpus(
+        &args.corpus,
+        EncodeOptions {
+            grid: header.grid,
+            ..EncodeOptions::default()
+        },
+    )?;
+    let parts = split_songs(&corpus.openings(), &header.training.split);
+    let melody = |i: &usize| {
+        let song = &corpus.songs[*i];
+        Melody::from_song(&song.song, &song.tokens, step)
+    };
+    let reference: Vec<Melody> = parts
+        .test
+        .iter()
+        .chain(&parts.valid)
+        .take(args.reference)
+        .map(melody)
+        .collect();
+    let training: Vec<Melody> = parts.train.iter().map(melody).collect();
+    if reference.len() < 2 {
+        bail!("the corpus has fewer than two held-out songs for this model's split");
+    }
+    let fallback = args.meter.unwrap_or(Meter {
+        numerator: 4,
+        denominator: 4,
+    });
+    let mut generated = Vec::new();
+    let mut ended = 0;
+    for seed in args.seed..args.seed + args.count {
+        let config = GenerateConfig {
+            sampler: SamplerConfig {
+                temperature: args.temperature,
+                top_k: None,
+                seed,
+            },
+            max_len: args.max_len,
+            meter: args.meter,
+            mode: args.mode,
+        };
+        let tune = pollster::block_on(write_tune(&model, &device, &header, &[], &config))
+            .map_err(anyhow::Error::msg)?;
+        ended += usize::from(tune.tokens.len() < args.max_len);
+        generated.push(Melody::from_written(&tune, fallback, step));
+    }
+    let report = compare(&generated, &reference, &training, args.seed);
+    let ended_share = ended as f64 / generated.len().max(1) as f64;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({ "report": report, "ended_by_themselves": ended_share })
+        );
+        return Ok(());
+    }
+    println!(
+        "{} tunes against {} held-out songs ({} training songs searched for copies)",
+        generated.len(),
+        reference.len(),
+        training.len()
+    );
+    println!(
+        "{:<26} {:>8} {:>8} {:>9} {:>8}",
+        "feature", "overlap", "ceiling", "KL", "ceil KL"
+    );
+    for f in &report.features {
+        println!(
+            "{:<26} {:>8.3} {:>8.3} {:>9.4} {:>8.4}",
+            f.name, f.overlap, f.ceiling_overlap, f.kl, f.ceiling_kl
+        );
+    }
+    let (g, r) = (&report.generated, &report.reference);
+    println!(
+        "tonic endings {:.1} % (held-out {:.1} %) · whole bars {:.1} % (held-out {:.1} %) · median length {} (held-out {}) · ended by themselves within {} steps {:.1} %",
+        100.0 * g.tonic_endings,
+        100.0 * r.tonic_endings,
+        100.0 * g.whole_bars,
+        100.0 * r.whole_bars,
+        g.median_length,
+        r.median_length,
+        args.max_len,
+        100.0 * ended_share
+    );
+    println!(
+        "near copies (3+ bars of a training song): {:.1} % of tunes, longest {} bars",
+        100.0 * report.copies.near_copies,
+        report.copies.longest_copy_bars
+    );
+    Ok(())
+}
