@@ -175,7 +175,8 @@ fn TuneCard(id: u64) -> impl IntoView {
             view! {
                 <article class="tune" data-testid="tune" data-id=id.to_string() data-seed=provenance.seed.to_string()
                     data-notes=notes_json data-note-count=note_count.to_string()
-                    data-tokens=tokens_text>
+                    data-tokens=tokens_text data-pickup=t.tune.pickup.to_string() data-meter=t.presentation.meter.to_string()
+                    data-mode=t.tune.mode.map(|m| m.to_string()).unwrap_or_default()>
                     <header class="row">
                         <input class="title" aria-label="Title" data-testid="title" prop:value=t.title.clone()
                             on:change=move |ev| { let title = event_target_value(&ev); state.edit_tune(id, |t| t.title = title) } />

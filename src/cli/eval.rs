@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::{Args, ValueEnum};
 
-use super::{load_model, read_corpus};
-use crate::corpus::EncodeOptions;
+use super::{load_model, read_corpus_for};
 use crate::data::{SongSeq, SplitConfig, SplitMode, Windows, split_songs};
 use crate::encoding::grid::Token;
 use crate::eval::{Metrics, SongMetrics, evaluate, evaluate_songs};
@@ -43,13 +42,7 @@ pub struct EvalArgs {
 /// Runs `melodeon eval`.
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let (header, model, device) = load_model(&args.model)?;
-    let corpus = read_corpus(
-        &args.corpus,
-        EncodeOptions {
-            grid: header.grid,
-            ..EncodeOptions::default()
-        },
-    )?;
+    let corpus = read_corpus_for(&header, &args.corpus)?;
     let conditioning = header.config.conditioning.as_ref();
     let mut skipped = 0;
     let mut set = Vec::new();

@@ -75,6 +75,20 @@ fn read_corpus(
     Ok(corpus)
 }
 
+/// Reads a corpus encoded the way `header`'s model was trained (for `eval` and `stats`).
+fn read_corpus_for(
+    header: &crate::model::file::ModelHeader,
+    paths: &[std::path::PathBuf],
+) -> anyhow::Result<crate::corpus::Corpus> {
+    read_corpus(
+        paths,
+        crate::corpus::EncodeOptions {
+            grid: header.grid,
+            ..Default::default()
+        },
+    )
+}
+
 /// Reads a model file onto the native CPU device.
 fn load_model(
     path: &std::path::Path,

@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::Args;
 
-use super::{load_model, read_corpus};
-use crate::corpus::EncodeOptions;
+use super::{load_model, read_corpus_for};
 use crate::data::split_songs;
 use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
 use crate::recipe::DEFAULT_MAX_LEN;
@@ -55,13 +54,7 @@ pub struct StatsArgs {
 pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
     let (header, model, device) = load_model(&args.model)?;
     let step = header.grid.step;
-    let corpus = read_corpus(
-        &args.corpus,
-        EncodeOptions {
-            grid: header.grid,
-            ..EncodeOptions::default()
-        },
-    )?;
+    let corpus = read_corpus_for(&header, &args.corpus)?;
     let parts = split_songs(&corpus.openings(), &header.training.split);
     let melody = |i: &usize| {
         let song = &corpus.songs[*i];

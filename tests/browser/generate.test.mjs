@@ -119,6 +119,36 @@ test('journey one on the CPU backend: generate, download, share, reload, play', 
   }
 });
 
+test('a tune asked for in 3/4 and E minor fills its bars and its MIDI file says E minor', async () => {
+  const chrome = await browser({ webgpu: false });
+  try {
+    const { page, errors } = await open(chrome, server.url);
+    await page.getByTestId('model-ready').waitFor({ timeout: 240_000 });
+    await page.getByTestId('meter').selectOption('3/4');
+    await page.getByTestId('mode').selectOption('minor');
+    await page.getByTestId('key').selectOption('-5');
+    const card = await generate(page, { seed: 77, maxLen: 512 });
+    assert.equal(await card.getAttribute('data-meter'), '3/4');
+    assert.equal(await card.getAttribute('data-mode'), 'minor');
+    const steps = (await card.getAttribute('data-tokens')).split(' ').length;
+    const pickup = Number(await card.getAttribute('data-pickup'));
+    assert.ok(pickup > 0 && pickup < 12, `pickup ${pickup}`);
+    // Whole bars: the pickup and the last bar add up to one bar of 12 sixteenths.
+    assert.equal(steps % 12, 0, `${steps} steps are not whole 3/4 bars`);
+    assert.match(await card.textContent(), /E minor/);
+    const [download] = await Promise.all([page.waitForEvent('download'), card.getByTestId('download').click()]);
+    const file = join(mkdtempSync(join(tmpdir(), 'melodeon-')), 'minor.mid');
+    await download.saveAs(file);
+    const midi = cliJson('midi', file);
+    assert.equal(midi.meter, '3/4');
+    assert.equal(midi.minor, true);
+    assert.equal(midi.key_fifths, 1, 'E minor has one sharp');
+    assert.deepEqual(errors, []);
+  } finally {
+    await chrome.close();
+  }
+});
+
 test('a primer with a mistake is explained and blocks generation', async () => {
   const chrome = await browser({ webgpu: false });
   try {
