@@ -127,6 +127,9 @@ pub struct Shape {
     /// Meter, mode and the bar clock as inputs.
     #[serde(default)]
     pub conditioned: bool,
+    /// Width of the look-back head (0: none).
+    #[serde(default)]
+    pub look_back: usize,
 }
 
 impl Default for Shape {
@@ -151,6 +154,7 @@ impl Shape {
             layers: self.layers,
             dropout: self.dropout,
             conditioning: conditioning.filter(|_| self.conditioned),
+            look_back: self.look_back,
         }
     }
 }
@@ -197,6 +201,7 @@ impl Recipe {
             embedding: None,
             dropout: 0.2,
             conditioned: self == Recipe::WholeSong,
+            look_back: 0,
         }
     }
 

@@ -39,7 +39,7 @@ fn softmax(logits: &[f32]) -> Vec<f64> {
     exp.iter().map(|e| e / total).collect()
 }
 
-/// A network with meter, mode and bar-clock inputs (two meters known).
+/// A network with meter, mode and bar-clock inputs (two meters known) and a look-back head.
 fn conditioned_model(device: &Device) -> MelodyModel {
     device.seed(6);
     let prior = |numerator| MeterPrior {
@@ -56,6 +56,7 @@ fn conditioned_model(device: &Device) -> MelodyModel {
         conditioning: Some(Conditioning {
             meters: vec![prior(3), prior(4)],
         }),
+        look_back: 8,
         ..ModelConfig::seed(10)
     }
     .init(device)

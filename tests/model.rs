@@ -171,8 +171,8 @@ fn forward_shapes() {
     );
     let (logits, state) = model.forward(ids.clone(), None, None);
     assert_eq!(logits.dims(), [2, 4, 12]);
-    assert_eq!(state.len(), 2);
-    assert_eq!(state[1].hidden.dims(), [2, 128]);
+    assert_eq!(state.layers.len(), 2);
+    assert_eq!(state.layers[1].hidden.dims(), [2, 128]);
     assert_eq!(model.forward_last(ids).dims(), [2, 12]);
     let step_ids = Tensor::<1, Int>::from_data(TensorData::new(vec![3i64, 4], [2]), &device);
     let (step_logits, _) = model.step(step_ids, None, model.initial_state(2, &device));

@@ -53,6 +53,7 @@ fn tiny_model() -> ModelConfig {
         layers: 1,
         dropout: 0.0,
         conditioning: None,
+        look_back: 0,
     }
 }
 
@@ -214,8 +215,13 @@ fn whole_songs_are_learnt_and_validated_whole() {
         ..Recipe::WholeSong.train()
     };
     let device = Device::flex();
+    // With a look-back head: its memory is carried across chunks like the LSTM state.
+    let model = ModelConfig {
+        look_back: 8,
+        ..tiny_model()
+    };
     let mut trainer = Trainer::new(
-        &tiny_model(),
+        &model,
         config,
         all.clone(),
         all.clone(),

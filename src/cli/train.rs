@@ -67,6 +67,9 @@ pub struct TrainArgs {
     /// Without meter, mode and bar-clock inputs (whole-song recipe).
     #[arg(long)]
     unconditioned: bool,
+    /// Width of a look-back head (attention over the earlier steps; 0: none).
+    #[arg(long)]
+    look_back: Option<usize>,
     /// Window recipe: loss on the last token (the seed) or on every position.
     #[arg(long, value_enum)]
     loss: Option<LossArg>,
@@ -126,6 +129,7 @@ impl TrainArgs {
             embedding: self.embedding.or(base.embedding),
             dropout: self.dropout.unwrap_or(base.dropout),
             conditioned: base.conditioned && !self.unconditioned,
+            look_back: self.look_back.unwrap_or(base.look_back),
         }
     }
 

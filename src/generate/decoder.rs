@@ -11,7 +11,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::data::INPUTS_PER_STEP;
 use crate::model::kernel::{self, Dims};
-use crate::model::{LstmState, MelodyModel, sequence};
+use crate::model::{MelodyModel, State, sequence};
 use crate::readback;
 
 /// Something that turns the tokens so far into the next token's logits.
@@ -33,7 +33,7 @@ pub trait Decoder {
 pub struct CarriedState<'m> {
     model: &'m MelodyModel,
     device: Device,
-    state: Option<Vec<LstmState>>,
+    state: Option<State>,
     logits: Option<Tensor<2>>,
 }
 
@@ -132,6 +132,73 @@ struct KernelLayer {
     state: (Vec<f32>, Vec<f32>),
 }
 
+/// The look-back head's weights (`[hidden, width]` and bias) and the keys and values of every
+/// step fed so far.
+struct KernelLookBack {
+    width: usize,
+    query: (Vec<f32>, Vec<f32>),
+    key: (Vec<f32>, Vec<f32>),
+    value: (Vec<f32>, Vec<f32>),
+    keys: Vec<f32>,
+    values: Vec<f32>,
+}
+
+impl KernelLookBack {
+    /// `state × weight + bias` for one of the three projections.
+    fn project(&self, (weight, bias): &(Vec<f32>, Vec<f32>), state: &[f32]) -> Vec<f32> {
+        let mut out = bias.clone();
+        kernel::matmul(
+            1,
+            self.width,
+            state.len(),
+            &mut out,
+            state,
+            (state.len(), 1),
+            weight,
+            (self.width, 1),
+            true,
+        );
+        out
+    }
+
+    /// Adds a step's key and value.
+    fn remember(&mut self, state: &[f32]) {
+        let key = self.project(&self.key, state);
+        let value = self.project(&self.value, state);
+        self.keys.extend(key);
+        self.values.extend(value);
+    }
+
+    /// What the step with `state` (already remembered) reads from every step so far.
+    fn read(&self, state: &[f32]) -> Vec<f32> {
+        let query = self.project(&self.query, state);
+        let scale = 1.0 / (self.width as f32).sqrt();
+        let scores: Vec<f32> = self
+            .keys
+            .chunks(self.width)
+            .map(|key| scale * key.iter().zip(&query).map(|(k, q)| k * q).sum::<f32>())
+            .collect();
+        let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let weights: Vec<f32> = scores.iter().map(|s| (s - max).exp()).collect();
+        let total: f32 = weights.iter().sum();
+        let mut read = vec![0.0; self.width];
+        for (w, value) in weights.iter().zip(self.values.chunks(self.width)) {
+            for (r, v) in read.iter_mut().zip(value) {
+                *r += w / total * v;
+            }
+        }
+        read
+    }
+}
+
+/// A linear layer's bias as plain `f32`s (zeros when it has none).
+fn bias(linear: &burn::nn::Linear) -> Vec<f32> {
+    linear.bias.as_ref().map_or_else(
+        || vec![0.0; linear.weight.val().dims()[1]],
+        |b| values(b.val()),
+    )
+}
+
 /// Feeds one token per step through the CPU kernel with carried state (CPU devices only).
 pub struct KernelDecoder {
     /// Input part of the first layer's gates for every vocabulary entry, `[vocab, 4h]`.
@@ -139,6 +206,7 @@ pub struct KernelDecoder {
     /// Each conditioning input's rows of the first layer's gates, `[classes, 4h]`.
     input_tables: Vec<Vec<f32>>,
     layers: Vec<KernelLayer>,
+    look_back: Option<KernelLookBack>,
     output_weight: Vec<f32>,
     output_bias: Vec<f32>,
     logits: Vec<f32>,
@@ -196,6 +264,14 @@ impl KernelDecoder {
                 .map(|t| values(t.weight.val()))
                 .collect(),
             layers,
+            look_back: model.look_back.as_ref().map(|head| KernelLookBack {
+                width: head.query.weight.val().dims()[1],
+                query: (values(head.query.weight.val()), bias(&head.query)),
+                key: (values(head.key.weight.val()), bias(&head.key)),
+                value: (values(head.value.weight.val()), bias(&head.value)),
+                keys: Vec::new(),
+                values: Vec::new(),
+            }),
             output_weight: values(model.output.weight.val()),
             output_bias: values(model.output.bias.as_ref()?.val()),
             logits: Vec::new(),
@@ -273,16 +349,23 @@ impl KernelDecoder {
             below = out;
         }
         let last = self.layers.last().map_or(0, |l| l.hidden);
+        let state = |t: usize| &below[t * 2 * last..t * 2 * last + last];
+        let mut top = state(steps - 1).to_vec();
+        if let Some(head) = &mut self.look_back {
+            for t in 0..steps {
+                head.remember(state(t));
+            }
+            top.extend(head.read(state(steps - 1)));
+        }
         let vocab = self.output_bias.len();
         let mut logits = self.output_bias.clone();
-        let top = &below[(steps - 1) * 2 * last..(steps - 1) * 2 * last + last];
         kernel::matmul(
             1,
             vocab,
-            last,
+            top.len(),
             &mut logits,
-            top,
-            (last, 1),
+            &top,
+            (top.len(), 1),
             &self.output_weight,
             (vocab, 1),
             true,

@@ -41,6 +41,7 @@ fn fixed_model(device: &Device) -> MelodyModel {
             d_hidden: HIDDEN,
         }],
         dropout: DropoutConfig::new(0.0).init(),
+        look_back: None,
         output: Linear {
             weight: fixed([HIDDEN, VOCAB], 6, device),
             bias: Some(fixed([VOCAB], 7, device)),

@@ -4,6 +4,7 @@ use burn::nn::{DropoutConfig, EmbeddingConfig, Initializer, LinearConfig};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
+use super::look_back::LookBack;
 use super::lstm::FusedLstm;
 use super::network::MelodyModel;
 use crate::data::Conditioning;
@@ -26,6 +27,9 @@ pub struct ModelConfig {
     /// them).
     #[serde(default)]
     pub conditioning: Option<Conditioning>,
+    /// Width of the look-back head's keys and values (0: no look-back, as the seed).
+    #[serde(default)]
+    pub look_back: usize,
 }
 
 impl ModelConfig {
@@ -54,6 +58,9 @@ impl ModelConfig {
         in_range("embedding size", self.embedding_dim, 4096)?;
         in_range("hidden size", self.hidden, 4096)?;
         in_range("number of layers", self.layers, 8)?;
+        if self.look_back > 4096 {
+            return Err(format!("look-back width must be at most 4096, not {}", self.look_back));
+        }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("dropout must be in [0, 1), not {}", self.dropout));
         }
@@ -92,7 +99,8 @@ impl ModelConfig {
             inputs,
             layers,
             dropout: DropoutConfig::new(self.dropout).init(),
-            output: LinearConfig::new(self.hidden, self.vocab_size).init(device),
+            look_back: (self.look_back > 0).then(|| LookBack::new(self.hidden, self.look_back, device)),
+            output: LinearConfig::new(self.hidden + self.look_back, self.vocab_size).init(device),
         }
     }
 
@@ -130,10 +138,18 @@ impl ModelConfig {
             output: format!("[batch, seq, {h}]"),
             params: 0,
         });
+        let d = self.look_back;
+        if d > 0 {
+            layers.push(LayerSummary {
+                name: "Look-back attention".into(),
+                output: format!("[batch, seq, {d}]"),
+                params: 3 * (h * d + d),
+            });
+        }
         layers.push(LayerSummary {
             name: "Linear".into(),
             output: format!("[batch, seq, {v}]"),
-            params: h * v + v,
+            params: (h + d) * v + v,
         });
         layers
     }

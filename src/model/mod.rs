@@ -4,6 +4,7 @@ pub mod check;
 pub mod config;
 pub mod file;
 pub mod kernel;
+pub mod look_back;
 pub mod lstm;
 pub mod network;
 pub mod sequence;
@@ -11,4 +12,4 @@ pub mod transfer;
 
 pub use config::{LayerSummary, ModelConfig};
 pub use lstm::{FusedLstm, LstmState};
-pub use network::MelodyModel;
+pub use network::{MelodyModel, State};

@@ -1,11 +1,34 @@
-//! The melody network: Embedding → LSTM layers → Dropout → Linear, as in the seed.
+//! The melody network: Embedding → LSTM layers → Dropout → Linear, as in the seed, with
+//! optional conditioning inputs and an optional look-back head.
 
 use burn::module::Module;
 use burn::nn::{Dropout, Embedding, Linear};
 use burn::tensor::module::embedding;
 use burn::tensor::{Device, Int, Tensor};
 
+use super::look_back::{LookBack, Memory};
 use super::lstm::{FusedLstm, LstmState};
+
+/// What a network carries from one call to the next: each layer's LSTM state and, with
+/// look-back, the keys and values of every step read so far.
+#[derive(Clone, Debug)]
+pub struct State {
+    /// One LSTM state per layer.
+    pub layers: Vec<LstmState>,
+    /// The look-back head's memory (none without the head, or before the first step).
+    pub memory: Option<Memory>,
+}
+
+impl State {
+    /// The same state cut from the autodiff graph (carried into the next chunk of a song
+    /// without back-propagating into the previous one).
+    pub fn detach(self) -> Self {
+        Self {
+            layers: self.layers.into_iter().map(LstmState::detach).collect(),
+            memory: self.memory.map(Memory::detach),
+        }
+    }
+}
 
 /// The network. Build it with [`super::ModelConfig::init`] or load it from a model file.
 #[derive(Module, Debug)]
@@ -19,7 +42,10 @@ pub struct MelodyModel {
     pub layers: Vec<FusedLstm>,
     /// Dropout after each LSTM layer (active only on an autodiff device in training mode).
     pub dropout: Dropout,
-    /// Output projection to one logit per token.
+    /// Attention over the earlier steps (none in the seed's network).
+    pub look_back: Option<LookBack>,
+    /// Output projection to one logit per token (from the top state and, with look-back, what
+    /// it read).
     pub output: Linear,
 }
 
@@ -31,15 +57,31 @@ impl MelodyModel {
         &self,
         ids: Tensor<2, Int>,
         inputs: Option<Tensor<3, Int>>,
-        state: Option<Vec<LstmState>>,
-    ) -> (Tensor<3>, Vec<LstmState>) {
-        let (hidden, state) = self.hidden(ids, inputs, state);
-        (self.output.forward(hidden), state)
+        state: Option<State>,
+    ) -> (Tensor<3>, State) {
+        let (layers, memory) = match state {
+            Some(state) => (Some(state.layers), state.memory),
+            None => (None, None),
+        };
+        let (hidden, layers) = self.hidden(ids, inputs, layers);
+        let (top, memory) = match &self.look_back {
+            Some(head) => {
+                let (read, memory) = head.attend(hidden.clone(), memory);
+                (Tensor::cat(vec![hidden, read], 2), Some(memory))
+            }
+            None => (hidden, None),
+        };
+        (self.output.forward(top), State { layers, memory })
     }
 
     /// Logits for the token after the last position only (the seed's prediction):
     /// `ids: [batch, seq]` → `[batch, vocab]`.
     pub fn forward_last(&self, ids: Tensor<2, Int>) -> Tensor<2> {
+        if self.look_back.is_some() {
+            let (logits, _) = self.forward(ids, None, None);
+            let [batch, seq, vocab] = logits.dims();
+            return logits.narrow(1, seq - 1, 1).reshape([batch, vocab]);
+        }
         let (hidden, _) = self.hidden(ids, None, None);
         let [batch, seq, width] = hidden.dims();
         self.output
@@ -53,8 +95,8 @@ impl MelodyModel {
         &self,
         ids: Tensor<1, Int>,
         inputs: Option<Tensor<2, Int>>,
-        state: Vec<LstmState>,
-    ) -> (Tensor<2>, Vec<LstmState>) {
+        state: State,
+    ) -> (Tensor<2>, State) {
         let [batch] = ids.dims();
         let inputs = inputs.map(|inputs| {
             let width = inputs.dims()[1];
@@ -66,11 +108,15 @@ impl MelodyModel {
     }
 
     /// The zero state every sequence starts from.
-    pub fn initial_state(&self, batch: usize, device: &Device) -> Vec<LstmState> {
-        self.layers
-            .iter()
-            .map(|layer| LstmState::zeros(batch, layer.d_hidden, device))
-            .collect()
+    pub fn initial_state(&self, batch: usize, device: &Device) -> State {
+        State {
+            layers: self
+                .layers
+                .iter()
+                .map(|layer| LstmState::zeros(batch, layer.d_hidden, device))
+                .collect(),
+            memory: None,
+        }
     }
 
     /// Number of token ids the network predicts.
@@ -89,7 +135,7 @@ impl MelodyModel {
         state: Option<Vec<LstmState>>,
     ) -> (Tensor<3>, Vec<LstmState>) {
         let [batch, seq] = ids.dims();
-        let states = state.unwrap_or_else(|| self.initial_state(batch, &ids.device()));
+        let states = state.unwrap_or_else(|| self.initial_state(batch, &ids.device()).layers);
         let mut finals = Vec::with_capacity(self.layers.len());
         let mut below: Option<Tensor<3>> = None;
         for (layer, layer_state) in self.layers.iter().zip(states) {

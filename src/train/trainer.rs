@@ -16,7 +16,7 @@ use crate::data::batch;
 use crate::data::songs::{self, SongSeq};
 use crate::encoding::vocab::Vocab;
 use crate::eval::{Metrics, evaluate, evaluate_songs};
-use crate::model::{LstmState, MelodyModel, ModelConfig};
+use crate::model::{MelodyModel, ModelConfig, State};
 use crate::readback;
 use crate::recipe::{Context, LossMode, TrainConfig};
 
@@ -268,14 +268,14 @@ impl Trainer {
         set: &[SongSeq],
         batch: &[usize],
     ) -> Result<(f64, usize), String> {
-        let mut state: Option<Vec<LstmState>> = None;
+        let mut state: Option<State> = None;
         let (mut nats, mut targets) = (0.0, 0);
         for piece in songs::chunks(set, batch, 1, self.config.context.chunk()) {
             let model = self.take_model()?;
             let (ids, inputs) = batch::chunk_inputs(&piece, &self.device);
             let (logits, next) = model.forward(ids, inputs, state.take());
             if piece.continues {
-                state = Some(next.into_iter().map(LstmState::detach).collect());
+                state = Some(next.detach());
             }
             let loss = masked_loss(logits, &piece, &self.device);
             let grads = GradientsParams::from_grads(loss.backward(), &model);
