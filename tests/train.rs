@@ -220,15 +220,8 @@ fn whole_songs_are_learnt_and_validated_whole() {
         look_back: 8,
         ..tiny_model()
     };
-    let mut trainer = Trainer::new(
-        &model,
-        config,
-        all.clone(),
-        all.clone(),
-        vocab(),
-        &device,
-    )
-    .unwrap();
+    let mut trainer =
+        Trainer::new(&model, config, all.clone(), all.clone(), vocab(), &device).unwrap();
     let data = TrainData::Songs(set.clone());
     while !trainer.is_finished() {
         let progress = pollster::block_on(trainer.step(&data)).unwrap();
@@ -239,16 +232,21 @@ fn whole_songs_are_learnt_and_validated_whole() {
     assert!(metrics.nll < 0.2, "validation NLL {}", metrics.nll);
     let best = trainer.best_model().unwrap();
     let context = Context::WholeSong { chunk: 5 };
-    let again = pollster::block_on(evaluate_songs(
-        &best,
-        &set,
-        &all,
-        &vocab(),
-        context,
-        2,
-        &device,
-    ))
-    .unwrap();
+    let measure = |models: &[&melodeon::model::MelodyModel]| {
+        pollster::block_on(evaluate_songs(
+            models,
+            &set,
+            &all,
+            &vocab(),
+            context,
+            2,
+            &device,
+        ))
+        .unwrap()
+    };
+    let again = measure(&[&best]);
     assert!((again.nll - metrics.nll).abs() < 1e-5);
+    // An ensemble of a model with itself predicts what the model does.
+    assert!((measure(&[&best, &best]).nll - again.nll).abs() < 1e-5);
     assert_eq!(again.tokens, set.iter().map(SongSeq::steps).sum::<usize>());
 }

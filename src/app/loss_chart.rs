@@ -27,9 +27,10 @@ pub fn LossChart(epochs: Signal<usize>) -> impl IntoView {
             data-train-points=move || training.curves.with(|c| c.train.len())
             data-valid-points=move || training.curves.with(|c| c.valid.len())
             data-train-first=move || training.curves.with(|c| c.train.first().map(|p| p.1))
-            data-train-last=move || training.curves.with(|c| c.train.last().map(|p| p.1))>
+            data-train-last=move || training.curves.with(|c| c.train.last().map(|p| p.1))
+            data-valid-last=move || training.curves.with(|c| c.valid.last().map(|p| p.1))>
             <div role="img" aria-label=summary inner_html=move || svg.get()></div>
-            <figcaption class="muted">"Blue: training loss (smoothed); red: validation loss, the seed's measure (nats per token)."</figcaption>
+            <figcaption class="muted">"Blue: training loss (smoothed); red: validation loss (nats per token: whole songs, or the seed's windows)."</figcaption>
         </figure>
     }
 }

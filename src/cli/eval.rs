@@ -25,9 +25,10 @@ pub enum EvalSplit {
 /// Options of `melodeon eval`.
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// The model file.
-    #[arg(long)]
-    model: PathBuf,
+    /// The model file; several (`--model a.mdl --model b.mdl`) are measured as an ensemble
+    /// (their probabilities averaged; they must share vocabulary, encoding and conditioning).
+    #[arg(long, required = true)]
+    model: Vec<PathBuf>,
     /// Corpus files, folders and zips.
     #[arg(long, required = true, num_args = 1..)]
     corpus: Vec<PathBuf>,
@@ -41,7 +42,25 @@ pub struct EvalArgs {
 
 /// Runs `melodeon eval`.
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
-    let (header, model, device) = load_model(&args.model)?;
+    let (header, model, device) = load_model(&args.model[0])?;
+    let mut others = Vec::new();
+    for path in &args.model[1..] {
+        let (other, model, _) = load_model(path)?;
+        if other.vocab != header.vocab
+            || other.grid != header.grid
+            || other.config.conditioning != header.config.conditioning
+            || other.context() != header.context()
+        {
+            bail!(
+                "{} cannot join the ensemble: its vocabulary, encoding, conditioning or context differs from {}",
+                path.display(),
+                args.model[0].display()
+            );
+        }
+        others.push(model);
+    }
+    let ensemble: Vec<&crate::model::MelodyModel> =
+        std::iter::once(&model).chain(&others).collect();
     let corpus = read_corpus_for(&header, &args.corpus)?;
     let conditioning = header.config.conditioning.as_ref();
     let mut skipped = 0;
@@ -85,7 +104,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     }
     let context = header.context();
     let whole = pollster::block_on(evaluate_songs(
-        &model,
+        &ensemble,
         &set,
         &songs,
         &header.vocab,
@@ -94,7 +113,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         &device,
     ))
     .map_err(anyhow::Error::msg)?;
-    let windows = if conditioning.is_none() {
+    let windows = if conditioning.is_none() && others.is_empty() {
         let ids: Vec<&[u32]> = set.iter().map(|s| s.ids.as_slice()).collect();
         let windows = Windows::new(&ids, SEED_WINDOW);
         let indices: Vec<usize> = songs

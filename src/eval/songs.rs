@@ -15,7 +15,7 @@ use crate::data::batch;
 use crate::data::songs::{self, SongSeq};
 use crate::encoding::grid::Token;
 use crate::encoding::vocab::Vocab;
-use crate::model::MelodyModel;
+use crate::model::{MelodyModel, State};
 use crate::readback;
 use crate::recipe::Context;
 
@@ -69,10 +69,11 @@ struct Totals {
     notes: usize,
 }
 
-/// Evaluates `model` (in validation mode) on the songs `indices` of `set`, `batch_size` songs
-/// at a time, reading each from `context`'s start tokens. Reads results asynchronously.
+/// Evaluates `models` (in validation mode; more than one: an ensemble, their probabilities
+/// averaged) on the songs `indices` of `set`, `batch_size` songs at a time, reading each from
+/// `context`'s start tokens. Reads results asynchronously.
 pub async fn evaluate_songs(
-    model: &MelodyModel,
+    models: &[&MelodyModel],
     set: &[SongSeq],
     indices: &[usize],
     vocab: &Vocab,
@@ -83,19 +84,20 @@ pub async fn evaluate_songs(
     let kinds = Kinds::of(vocab);
     let mut totals = Totals::default();
     for group in songs::eval_batches(set, indices, batch_size) {
-        let mut state = None;
+        let mut states: Vec<Option<State>> = models.iter().map(|_| None).collect();
         for chunk in songs::chunks(set, &group, context.start_tokens(), context.chunk()) {
-            let (ids, inputs) = batch::chunk_inputs(&chunk, device);
-            let (logits, next) = model.forward(ids, inputs, state.take());
-            if chunk.continues {
-                state = Some(next);
+            let mut each = Vec::with_capacity(models.len());
+            for (model, state) in models.iter().zip(&mut states) {
+                let (ids, inputs) = batch::chunk_inputs(&chunk, device);
+                let (logits, next) = model.forward(ids, inputs, state.take());
+                if chunk.continues {
+                    *state = Some(next);
+                }
+                let n: usize = logits.dims().iter().product();
+                each.push(readback::floats(log_softmax(logits, 2).reshape([n])).await?);
             }
-            let vocab_size = logits.dims()[2];
-            let log_probs = readback::floats(
-                log_softmax(logits, 2).reshape([chunk.rows * chunk.len * vocab_size]),
-            )
-            .await?;
-            add_chunk(&mut totals, &kinds, &chunk, &log_probs, vocab_size);
+            let log_probs = average_probabilities(each);
+            add_chunk(&mut totals, &kinds, &chunk, &log_probs, vocab.len());
         }
     }
     let per = |sum: f64, n: usize| if n == 0 { 0.0 } else { sum / n as f64 };
@@ -110,6 +112,23 @@ pub async fn evaluate_songs(
         tokens: totals.tokens,
         notes: totals.notes,
     })
+}
+
+/// The log of the mean of the models' probabilities (one model: its own log-probabilities).
+fn average_probabilities(mut each: Vec<Vec<f32>>) -> Vec<f32> {
+    if each.len() == 1 {
+        return each.pop().unwrap_or_default();
+    }
+    let ln_n = (each.len() as f32).ln();
+    (0..each[0].len())
+        .map(|i| {
+            let max = each
+                .iter()
+                .map(|lp| lp[i])
+                .fold(f32::NEG_INFINITY, f32::max);
+            max + each.iter().map(|lp| (lp[i] - max).exp()).sum::<f32>().ln() - ln_n
+        })
+        .collect()
 }
 
 /// Adds the weighted targets of one chunk, given its log-probabilities `[rows·len, vocab]`.

@@ -59,7 +59,10 @@ impl ModelConfig {
         in_range("hidden size", self.hidden, 4096)?;
         in_range("number of layers", self.layers, 8)?;
         if self.look_back > 4096 {
-            return Err(format!("look-back width must be at most 4096, not {}", self.look_back));
+            return Err(format!(
+                "look-back width must be at most 4096, not {}",
+                self.look_back
+            ));
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("dropout must be in [0, 1), not {}", self.dropout));
@@ -99,7 +102,8 @@ impl ModelConfig {
             inputs,
             layers,
             dropout: DropoutConfig::new(self.dropout).init(),
-            look_back: (self.look_back > 0).then(|| LookBack::new(self.hidden, self.look_back, device)),
+            look_back: (self.look_back > 0)
+                .then(|| LookBack::new(self.hidden, self.look_back, device)),
             output: LinearConfig::new(self.hidden + self.look_back, self.vocab_size).init(device),
         }
     }

@@ -58,10 +58,7 @@ impl LookBack {
     pub fn attend(&self, hidden: Tensor<3>, memory: Option<Memory>) -> (Tensor<3>, Memory) {
         let [batch, len, _] = hidden.dims();
         let query = self.query.forward(hidden.clone());
-        let (keys, values) = (
-            self.key.forward(hidden.clone()),
-            self.value.forward(hidden),
-        );
+        let (keys, values) = (self.key.forward(hidden.clone()), self.value.forward(hidden));
         let (keys, values) = match memory {
             Some(m) => (
                 Tensor::cat(vec![m.keys, keys], 1),

@@ -326,7 +326,7 @@ impl Job {
 
     async fn test_songs(&self, model: &MelodyModel) -> Result<SongMetrics, String> {
         evaluate_songs(
-            model,
+            &[model],
             &self.songs,
             &self.parts.test,
             &self.header.vocab,

@@ -332,7 +332,7 @@ impl Trainer {
             }
             TrainData::Songs(set) => {
                 let songs = evaluate_songs(
-                    &model,
+                    &[&model],
                     set,
                     &self.valid,
                     &self.vocab,

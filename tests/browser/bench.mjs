@@ -96,7 +96,45 @@ async function trainOnErk({ webgpu, copies, seconds }) {
   return out;
 }
 
+/**
+ * The whole-song goal of issue 10: on the CPU, with the page's default settings on Erk, how
+ * long from pressing "Train" until the validation NLL (whole songs, nats per token) is at or
+ * below `target` (the seed recipe's whole-song test NLL on the same grouped split, measured
+ * with `melodeon eval`). Wall-clock, validation included; gives up after `limit` seconds.
+ */
+async function erkToTarget({ target, limit }) {
+  const root = '../shared/corpus/erk-kern';
+  if (!existsSync(root)) return 'skipped: ../shared/corpus is absent';
+  const chrome = await browser({ webgpu: false });
+  const { page } = await open(chrome, server.url);
+  await page.getByTestId('model-ready').waitFor({ timeout: 600_000 });
+  await page.getByTestId('upload-files').setInputFiles(readdirSync(root).map((n) => join(root, n)), { timeout: 600_000 });
+  await page.getByTestId('corpus-report').waitFor({ timeout: 600_000 });
+  await page.getByTestId('train-on').selectOption('cpu');
+  const t0 = Date.now();
+  await page.getByTestId('train').click();
+  const curve = [];
+  let reached = null;
+  while ((Date.now() - t0) / 1000 < limit) {
+    await page.waitForTimeout(250);
+    const chart = page.getByTestId('loss-chart');
+    const points = Number(await chart.getAttribute('data-valid-points'));
+    const nll = Number(await chart.getAttribute('data-valid-last'));
+    if (points > curve.length) {
+      curve.push([Math.round((Date.now() - t0) / 100) / 10, Math.round(nll * 10000) / 10000]);
+      if (nll <= target) { reached = curve.at(-1)[0]; break; }
+    }
+  }
+  await chrome.close();
+  return { target_nll: target, seconds_to_target: reached, validation_curve_s_nll: curve };
+}
+
 const server = await serve();
+if (process.env.TARGET_NLL) {
+  console.log(JSON.stringify(await erkToTarget({ target: Number(process.env.TARGET_NLL), limit: Number(process.env.LIMIT_S ?? 300) }), null, 2));
+  await server.close();
+  process.exit(0);
+}
 const results = { runs: RUNS, backends: {}, load: {} };
 // ONLY_TRAINING=1 skips to journey two's figures.
 for (const webgpu of process.env.ONLY_TRAINING ? [] : [false, true]) {
