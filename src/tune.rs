@@ -49,6 +49,31 @@ impl Default for Presentation {
     }
 }
 
+/// Meters offered for a model that was not trained with meters (a conditioned model offers the
+/// meters it learnt).
+pub const DEFAULT_METERS: [Meter; 5] = [
+    Meter {
+        numerator: 4,
+        denominator: 4,
+    },
+    Meter {
+        numerator: 3,
+        denominator: 4,
+    },
+    Meter {
+        numerator: 2,
+        denominator: 4,
+    },
+    Meter {
+        numerator: 6,
+        denominator: 8,
+    },
+    Meter {
+        numerator: 3,
+        denominator: 8,
+    },
+];
+
 /// The major tonic names by shift from C (−5..=6), as offered to the user.
 pub const KEYS: [(i8, &str, &str); 12] = [
     (-5, "G", "E"),

@@ -10,7 +10,7 @@ use crate::encoding::primer;
 use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
 use crate::recipe::DEFAULT_MAX_LEN;
 use crate::song::{Meter, Mode};
-use crate::tune::{KEYS, Presentation, Provenance, Tune};
+use crate::tune::{DEFAULT_METERS, KEYS, Presentation, Provenance, Tune};
 
 /// Settings of one press of "Generate".
 #[derive(Clone, Debug)]
@@ -50,6 +50,16 @@ pub fn GeneratePanel() -> impl IntoView {
             .map(|e| e.to_string())
     });
     let ready = move || state.model.with(|m| matches!(m, ModelState::Ready(_)));
+    // The meters the model learnt (most common first), or the usual ones.
+    let meters = move || {
+        state.model.with(|m| match m {
+            ModelState::Ready(loaded) => loaded.header.config.conditioning.as_ref().map(|c| {
+                c.meters.iter().map(|p| p.meter.to_string()).collect::<Vec<_>>()
+            }),
+            _ => None,
+        })
+        .unwrap_or_else(|| DEFAULT_METERS.iter().map(ToString::to_string).collect())
+    };
 
     let run = move |_| {
         if busy.get_untracked() {
@@ -133,7 +143,10 @@ pub fn GeneratePanel() -> impl IntoView {
                 </select>
                 <label for="meter">"Meter"</label>
                 <select id="meter" data-testid="meter" on:change=move |ev| meter.set(event_target_value(&ev))>
-                    {["4/4", "3/4", "2/4", "6/8", "3/8"].into_iter().map(|m| view! { <option value=m>{m}</option> }).collect_view()}
+                    {move || meters().into_iter().map(|m| {
+                        let selected = m == meter.get_untracked();
+                        view! { <option value=m.clone() selected=selected>{m.clone()}</option> }
+                    }).collect_view()}
                 </select>
                 <label for="tempo">"Tempo (♩ per minute)"</label>
                 <input id="tempo" type="number" min="30" max="240"
