@@ -22,6 +22,11 @@ pub const SEED_WINDOW: usize = 64;
 /// state carried across (and the gradient cut there).
 pub const SONG_CHUNK: usize = 256;
 
+/// Width of the whole-song recipe's look-back head (attention over the song so far). On Erk's
+/// test songs it lowered the joint bits per note by 2.7 % (Erk alone) and, trained on the German
+/// pool, from 3.03 to 2.78 (README).
+pub const LOOK_BACK: usize = 32;
+
 /// The page's default for the longest tune, in grid steps: above the 99th percentile of the
 /// German songs' lengths (Erk: 336 steps; the German pool: 416).
 pub const DEFAULT_MAX_LEN: usize = 512;
@@ -186,14 +191,14 @@ impl Recipe {
     pub fn description(self) -> &'static str {
         match self {
             Recipe::WholeSong => {
-                "whole songs with meter, mode and bar position as inputs (fast, shapes tunes like songs)"
+                "whole songs with meter, mode and bar position as inputs and a look-back over the song (fast, shapes tunes like songs)"
             }
             Recipe::Seed => "the seed's 64-token windows, loss on the next token (the baseline)",
         }
     }
 
     /// The network: the seed's (1 × 128, embedding as wide as the vocabulary, dropout 0.2),
-    /// conditioned for whole songs.
+    /// conditioned and with a look-back head for whole songs.
     pub fn shape(self) -> Shape {
         Shape {
             hidden: 128,
@@ -201,7 +206,7 @@ impl Recipe {
             embedding: None,
             dropout: 0.2,
             conditioned: self == Recipe::WholeSong,
-            look_back: 0,
+            look_back: if self == Recipe::WholeSong { LOOK_BACK } else { 0 },
         }
     }
 

@@ -100,9 +100,12 @@ pub struct TrainArgs {
     /// Also validate every N steps.
     #[arg(long)]
     eval_every: Option<usize>,
-    /// Seed of initialisation, dropout, shuffling and the split.
+    /// Seed of initialisation, dropout, shuffling and (unless `--split-seed` is given) the split.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Seed of the split alone (members of an ensemble share the split, not the seed).
+    #[arg(long)]
+    split_seed: Option<u64>,
     /// Also measure the test songs whenever the validation songs are measured (for curves of
     /// test NLL against training time).
     #[arg(long)]
@@ -185,7 +188,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
                 SplitArg::Songs => SplitMode::BySong,
                 SplitArg::Windows => SplitMode::ByWindow,
             },
-            seed: args.seed,
+            seed: args.split_seed.unwrap_or(args.seed),
             ..SplitConfig::default()
         },
         grid: Default::default(),
