@@ -232,20 +232,32 @@ fn whole_songs_are_learnt_and_validated_whole() {
     assert!(metrics.nll < 0.2, "validation NLL {}", metrics.nll);
     let best = trainer.best_model().unwrap();
     let context = Context::WholeSong { chunk: 5 };
-    let measure = |models: &[&melodeon::model::MelodyModel]| {
+    let measure_in = |models: &[&melodeon::model::MelodyModel], batch: usize| {
         pollster::block_on(evaluate_songs(
             models,
             &set,
             &all,
             &vocab(),
             context,
-            2,
+            batch,
             &device,
         ))
         .unwrap()
     };
+    let measure = |models: &[&melodeon::model::MelodyModel]| measure_in(models, 2);
     let again = measure(&[&best]);
     assert!((again.nll - metrics.nll).abs() < 1e-5);
+    // Padding never reaches the loss or the carried state: all six songs of different lengths
+    // in one padded batch score what each song scores alone.
+    let alone = measure_in(&[&best], 1);
+    let padded = measure_in(&[&best], 6);
+    assert_eq!((alone.tokens, alone.notes), (padded.tokens, padded.notes));
+    assert!(
+        (alone.nll - padded.nll).abs() < 1e-6,
+        "{} vs {}",
+        alone.nll,
+        padded.nll
+    );
     // An ensemble of a model with itself predicts what the model does.
     assert!((measure(&[&best, &best]).nll - again.nll).abs() < 1e-5);
     assert_eq!(again.tokens, set.iter().map(SongSeq::steps).sum::<usize>());
