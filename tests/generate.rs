@@ -50,11 +50,13 @@ fn conditioned_model(device: &Device) -> MelodyModel {
         share: 0.5,
         minor: 0.5,
         pickups: vec![1.0],
+        bars: vec![0.0, 1.0],
     };
     ModelConfig {
         hidden: 24,
         conditioning: Some(Conditioning {
             meters: vec![prior(3), prior(4)],
+            bars_left: true,
         }),
         look_back: 8,
         ..ModelConfig::seed(10)
@@ -68,6 +70,7 @@ const CLOCK: Clock = Clock {
     mode: 1,
     bar_steps: 12,
     pickup: 4,
+    bars: 9,
 };
 
 /// Feeds the same tokens (with the inputs of `clock`, if any, after a context of `start`

@@ -1,6 +1,7 @@
 //! What the model is told at every step besides the token: the meter, the mode, where the step
-//! falls in its bar, how far it is from a whole number of bars since the start, and which bar
-//! it is in. A musician chooses the meter and the mode; the rest follows from the clock.
+//! falls in its bar, how far it is from a whole number of bars since the start, which bar it is
+//! in, and how many bars are left. A musician chooses the meter and the mode; the length in
+//! bars is drawn from the songs in that meter, and the rest follows from the clock.
 //!
 //! Every input is a small class id, so the network adds one learnt row per input to its first
 //! layer's gates (the same as one-hot inputs times a weight matrix). The inputs of step `s`
@@ -16,7 +17,7 @@ use crate::song::{Meter, Mode, Song};
 pub const POSITIONS: usize = 32;
 /// Classes of the phase: steps since the start, modulo the bar.
 pub const PHASES: usize = 32;
-/// Classes of the bar count (bars past the last are clamped to it).
+/// Classes of the bar count and of the bars left (larger numbers are clamped to the last).
 pub const BARS: usize = 32;
 
 /// The conditioning inputs, in the order they are stored per step.
@@ -32,15 +33,18 @@ pub enum Input {
     Phase,
     /// Bar lines crossed since the start.
     Bar,
+    /// Bars left before the end (a model trained without it ignores this column).
+    BarsLeft,
 }
 
 /// Every input, in storage order.
-pub const INPUTS: [Input; 5] = [
+pub const INPUTS: [Input; 6] = [
     Input::Meter,
     Input::Mode,
     Input::Position,
     Input::Phase,
     Input::Bar,
+    Input::BarsLeft,
 ];
 
 /// How often a meter occurs in the training songs, and how its songs begin.
@@ -54,6 +58,9 @@ pub struct MeterPrior {
     pub minor: f64,
     /// Share of them by pickup length in grid steps (index 0: no pickup).
     pub pickups: Vec<f64>,
+    /// Share of them by length in bars (index `n`: `n` bars, the pickup counting as one).
+    #[serde(default)]
+    pub bars: Vec<f64>,
 }
 
 /// The conditioning a model was trained with, stored in its file.
@@ -61,6 +68,9 @@ pub struct MeterPrior {
 pub struct Conditioning {
     /// The meters the model knows (class `i + 1` is `meters[i].meter`), most common first.
     pub meters: Vec<MeterPrior>,
+    /// Whether the model is told how many bars are left (files from before it: no).
+    #[serde(default)]
+    pub bars_left: bool,
 }
 
 /// Meters rarer than this share of the songs are learnt as "another meter".
@@ -69,7 +79,7 @@ const MIN_METER_SHARE: f64 = 0.002;
 impl Conditioning {
     /// The meters of `songs` (their first meter), with their priors, on the grid `step`.
     pub fn from_songs<'a>(songs: impl IntoIterator<Item = &'a Song>, step: Step) -> Self {
-        let mut counts: Vec<(Meter, usize, usize, Vec<usize>)> = Vec::new();
+        let mut counts: Vec<(Meter, usize, usize, Vec<usize>, Vec<usize>)> = Vec::new();
         let mut total = 0usize;
         for song in songs {
             let Some(&meter) = song.meters.first() else {
@@ -79,13 +89,14 @@ impl Conditioning {
                 continue;
             };
             total += 1;
-            let pickup = song_bars(song, step)
+            let spans = song_bars(song, step);
+            let pickup = spans
                 .first()
                 .map_or(0, |b| if b.len < bar { b.len } else { 0 });
             let at = match counts.iter().position(|c| c.0 == meter) {
                 Some(at) => at,
                 None => {
-                    counts.push((meter, 0, 0, vec![0; bar]));
+                    counts.push((meter, 0, 0, vec![0; bar], vec![0; BARS + 1]));
                     counts.len() - 1
                 }
             };
@@ -93,24 +104,34 @@ impl Conditioning {
             entry.1 += 1;
             entry.2 += usize::from(song.key.mode == Mode::Minor);
             entry.3[pickup.min(bar - 1)] += 1;
+            entry.4[spans.len().min(BARS)] += 1;
         }
         counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.numerator.cmp(&b.0.numerator)));
         let meters = counts
             .into_iter()
             .filter(|c| c.1 as f64 >= MIN_METER_SHARE * total as f64)
-            .map(|(meter, n, minor, pickups)| MeterPrior {
+            .map(|(meter, n, minor, pickups, bars)| MeterPrior {
                 meter,
                 share: n as f64 / total.max(1) as f64,
                 minor: minor as f64 / n as f64,
                 pickups: pickups.iter().map(|&p| p as f64 / n as f64).collect(),
+                bars: bars.iter().map(|&b| b as f64 / n as f64).collect(),
             })
             .collect();
-        Self { meters }
+        Self {
+            meters,
+            bars_left: true,
+        }
     }
 
-    /// Number of classes of each input, in [`INPUTS`] order.
-    pub fn classes(&self) -> [usize; 5] {
-        [self.meters.len() + 1, 2, POSITIONS, PHASES, BARS]
+    /// Number of classes of each input the model reads, in [`INPUTS`] order (the bars left only
+    /// when it was trained with them).
+    pub fn classes(&self) -> Vec<usize> {
+        let mut classes = vec![self.meters.len() + 1, 2, POSITIONS, PHASES, BARS];
+        if self.bars_left {
+            classes.push(BARS + 1);
+        }
+        classes
     }
 
     /// The class of `meter` (0 when the model does not know it).
@@ -132,6 +153,7 @@ impl Conditioning {
     pub fn song_inputs(&self, song: &Song, step: Step, len: usize) -> Vec<u32> {
         let mode = u32::from(song.key.mode == Mode::Minor);
         let bars = song_bars(song, step);
+        let total = bars.len();
         let mut out = Vec::with_capacity((len + 1) * INPUTS.len());
         let mut meter = song.meters.first().copied();
         for (index, bar) in bars.iter().enumerate() {
@@ -155,6 +177,7 @@ impl Conditioning {
                     s,
                     expected,
                     index,
+                    total,
                 ));
             }
         }
@@ -177,13 +200,15 @@ impl Conditioning {
             }
         };
         let class = meter.map_or(0, |m| self.meter_class(m));
-        out.extend(clock_inputs(class, mode, position, len, expected, bar));
+        out.extend(clock_inputs(
+            class, mode, position, len, expected, bar, total,
+        ));
         out.truncate((len + 1) * INPUTS.len());
         out
     }
 }
 
-/// One step's inputs from the clock's values.
+/// One step's inputs from the clock's values (`bars`: the song's length in bars).
 fn clock_inputs(
     meter: u32,
     mode: u32,
@@ -191,7 +216,8 @@ fn clock_inputs(
     step: usize,
     bar_steps: usize,
     bar: usize,
-) -> [u32; 5] {
+    bars: usize,
+) -> [u32; 6] {
     let clamp = |value: usize, classes: usize| value.min(classes - 1) as u32;
     [
         meter,
@@ -199,6 +225,7 @@ fn clock_inputs(
         clamp(position, POSITIONS),
         clamp(step % bar_steps.max(1), PHASES),
         clamp(bar, BARS),
+        clamp(bars.saturating_sub(bar), BARS + 1),
     ]
 }
 
@@ -260,11 +287,13 @@ pub struct Clock {
     pub bar_steps: usize,
     /// Grid steps before the first bar line (0: none).
     pub pickup: usize,
+    /// The tune's planned length in bars, the pickup counting as one.
+    pub bars: usize,
 }
 
 impl Clock {
     /// The inputs of grid step `step`.
-    pub fn inputs(&self, step: usize) -> [u32; 5] {
+    pub fn inputs(&self, step: usize) -> [u32; 6] {
         let bar = self.bar_steps.max(1);
         let lead = (bar - self.pickup % bar) % bar;
         clock_inputs(
@@ -274,6 +303,7 @@ impl Clock {
             step,
             bar,
             (lead + step) / bar,
+            self.bars,
         )
     }
 }

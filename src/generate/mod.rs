@@ -87,7 +87,7 @@ pub struct Written {
 }
 
 /// The clock of a tune: the meter and mode asked for or drawn from `conditioning`'s priors,
-/// and a pickup drawn from that meter's songs. Draws use their own generator seeded from
+/// and a pickup and a length in bars drawn from that meter's songs. Draws use their own generator seeded from
 /// `seed`, so the same seed gives the same tune.
 pub fn clock(
     conditioning: &Conditioning,
@@ -127,11 +127,15 @@ pub fn clock(
         }
     });
     let pickup = prior.map_or(0, |p| draw(&mut p.pickups.iter().copied()));
+    let bars = prior
+        .filter(|p| !p.bars.is_empty())
+        .map_or(0, |p| draw(&mut p.bars.iter().copied()));
     let clock = Clock {
         meter: conditioning.meter_class(meter),
         mode: u32::from(mode == Mode::Minor),
         bar_steps: bar_steps(meter, step).unwrap_or(16),
         pickup,
+        bars,
     };
     (clock, meter, mode)
 }
