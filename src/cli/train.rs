@@ -70,6 +70,9 @@ pub struct TrainArgs {
     /// Width of a look-back head (attention over the earlier steps; 0: none).
     #[arg(long)]
     look_back: Option<usize>,
+    /// Also tell a conditioned model how many bars are left (an experiment; see the README).
+    #[arg(long)]
+    bars_left: bool,
     /// Window recipe: loss on the last token (the seed) or on every position.
     #[arg(long, value_enum)]
     loss: Option<LossArg>,
@@ -133,6 +136,7 @@ impl TrainArgs {
             dropout: self.dropout.unwrap_or(base.dropout),
             conditioned: base.conditioned && !self.unconditioned,
             look_back: self.look_back.unwrap_or(base.look_back),
+            bars_left: base.bars_left || self.bars_left,
         }
     }
 

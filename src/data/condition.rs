@@ -77,7 +77,8 @@ pub struct Conditioning {
 const MIN_METER_SHARE: f64 = 0.002;
 
 impl Conditioning {
-    /// The meters of `songs` (their first meter), with their priors, on the grid `step`.
+    /// The meters of `songs` (their first meter), with their priors, on the grid `step`;
+    /// without the bars-left input (set [`Conditioning::bars_left`] to add it).
     pub fn from_songs<'a>(songs: impl IntoIterator<Item = &'a Song>, step: Step) -> Self {
         let mut counts: Vec<(Meter, usize, usize, Vec<usize>, Vec<usize>)> = Vec::new();
         let mut total = 0usize;
@@ -120,7 +121,7 @@ impl Conditioning {
             .collect();
         Self {
             meters,
-            bars_left: true,
+            bars_left: false,
         }
     }
 
