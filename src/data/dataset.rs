@@ -25,9 +25,4 @@ impl Dataset {
         let split = split(&windows, openings, config);
         Self { windows, split }
     }
-
-    /// Every window index (to evaluate a model on a corpus it never saw).
-    pub fn all_windows(&self) -> Vec<usize> {
-        (0..self.windows.len()).collect()
-    }
 }
