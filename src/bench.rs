@@ -46,11 +46,11 @@ pub async fn train_speed(device: &Device, steps: usize) -> Result<f64, String> {
         synthetic_vocab(),
         device,
     )?;
-    let data = TrainData::Windows(windows);
-    trainer.step(&data).await?;
+    let data = TrainData::Windows(&windows);
+    trainer.step(data).await?;
     let started = Instant::now();
     for _ in 0..steps {
-        trainer.step(&data).await?;
+        trainer.step(data).await?;
     }
     Ok((steps * BATCH) as f64 / started.elapsed().as_secs_f64())
 }

@@ -30,19 +30,12 @@ fn phrase_songs() -> Vec<Vec<u32>> {
 }
 
 /// Songs that repeat one phrase: each next token is fully determined by the last few.
-fn tiny_corpus() -> TrainData {
-    TrainData::Windows(Windows::new(&phrase_songs(), 8))
+fn tiny_corpus() -> Windows {
+    Windows::new(&phrase_songs(), 8)
 }
 
-fn windows(data: &TrainData) -> &Windows {
-    match data {
-        TrainData::Windows(windows) => windows,
-        TrainData::Songs(_) => unreachable!(),
-    }
-}
-
-fn all_windows(data: &TrainData) -> Vec<usize> {
-    (0..windows(data).len()).collect()
+fn all_windows(windows: &Windows) -> Vec<usize> {
+    (0..windows.len()).collect()
 }
 
 fn tiny_model() -> ModelConfig {
@@ -90,7 +83,7 @@ fn the_model_learns_a_tiny_corpus() {
         let mut first = None;
         let mut last = None;
         while !trainer.is_finished() {
-            let progress = pollster::block_on(trainer.step(&data)).unwrap();
+            let progress = pollster::block_on(trainer.step(TrainData::Windows(&data))).unwrap();
             first.get_or_insert(progress.train_loss);
             last = Some(progress);
         }
@@ -112,8 +105,7 @@ fn the_model_learns_a_tiny_corpus() {
         );
         // The kept model is the best one: evaluating it again gives its recorded metrics.
         let best = trainer.best_model().unwrap();
-        let again =
-            pollster::block_on(evaluate(&best, windows(&data), &all, HOLD, 64, &device)).unwrap();
+        let again = pollster::block_on(evaluate(&best, &data, &all, HOLD, 64, &device)).unwrap();
         assert!((again.nll - metrics.nll).abs() < 1e-5);
     }
 }
@@ -136,7 +128,7 @@ fn training_is_deterministic_for_a_seed() {
             Trainer::new(&model, config, all.clone(), all, vocab(), &Device::flex()).unwrap();
         (0..4)
             .map(|_| {
-                pollster::block_on(trainer.step(&windows))
+                pollster::block_on(trainer.step(TrainData::Windows(&windows)))
                     .unwrap()
                     .train_loss
             })
@@ -167,7 +159,7 @@ fn progress_counts_steps_and_epochs() {
     let steps = trainer.steps_per_epoch();
     assert_eq!(steps, all.len().div_ceil(16));
     let progress: Vec<_> = (0..2 * steps)
-        .map(|_| pollster::block_on(trainer.step(&windows)).unwrap())
+        .map(|_| pollster::block_on(trainer.step(TrainData::Windows(&windows))).unwrap())
         .collect();
     assert_eq!(progress[0].step_in_epoch, 1);
     assert_eq!(progress[steps].epoch, 2);
@@ -178,7 +170,7 @@ fn progress_counts_steps_and_epochs() {
     assert!(progress[2].valid.is_some(), "evaluates every 3 steps");
     assert!(progress.last().unwrap().finished);
     assert!(
-        pollster::block_on(trainer.step(&windows)).is_err(),
+        pollster::block_on(trainer.step(TrainData::Windows(&windows))).is_err(),
         "no step after the end"
     );
 }
@@ -222,9 +214,9 @@ fn whole_songs_are_learnt_and_validated_whole() {
     };
     let mut trainer =
         Trainer::new(&model, config, all.clone(), all.clone(), vocab(), &device).unwrap();
-    let data = TrainData::Songs(set.clone());
+    let data = TrainData::Songs(&set);
     while !trainer.is_finished() {
-        let progress = pollster::block_on(trainer.step(&data)).unwrap();
+        let progress = pollster::block_on(trainer.step(data)).unwrap();
         assert_eq!(progress.rate_unit, "tokens");
     }
     let metrics = trainer.best_metrics().unwrap();

@@ -86,10 +86,10 @@ pub async fn evaluate_songs(
     for group in songs::eval_batches(set, indices, batch_size) {
         let mut states: Vec<Option<State>> = models.iter().map(|_| None).collect();
         for chunk in songs::chunks(set, &group, context.start_tokens(), context.chunk()) {
+            let (ids, inputs) = batch::chunk_inputs(&chunk, device);
             let mut each = Vec::with_capacity(models.len());
             for (model, state) in models.iter().zip(&mut states) {
-                let (ids, inputs) = batch::chunk_inputs(&chunk, device);
-                let (logits, next) = model.forward(ids, inputs, state.take());
+                let (logits, next) = model.forward(ids.clone(), inputs.clone(), state.take());
                 if chunk.continues {
                     *state = Some(next);
                 }

@@ -68,12 +68,12 @@ pub struct JobSizes {
 pub struct Job {
     spec: JobSpec,
     header: ModelHeader,
-    data: TrainData,
-    /// The songs read whole (for the whole-song test metrics of either recipe).
+    /// The songs read whole: what the whole-song recipe trains on, and the whole-song test
+    /// metrics of either recipe.
     songs: Vec<SongSeq>,
+    /// The window recipe's windows and test windows (none for whole songs).
+    windows: Option<(Windows, Vec<usize>)>,
     parts: SongSplit,
-    /// The window recipe's test windows (empty for whole songs).
-    test_windows: Vec<usize>,
     trainer: Trainer,
     device: Device,
     skipped: Vec<Skipped>,
@@ -160,13 +160,8 @@ impl Job {
                 ids: ids.clone(),
             })
             .collect();
-        let (data, train, valid, test_windows) = match spec.train.context {
-            Context::WholeSong { .. } => (
-                TrainData::Songs(songs.clone()),
-                parts.train.clone(),
-                parts.valid.clone(),
-                Vec::new(),
-            ),
+        let (windows, train, valid) = match spec.train.context {
+            Context::WholeSong { .. } => (None, parts.train.clone(), parts.valid.clone()),
             Context::Window { len } => {
                 let ids: Vec<&[u32]> = kept.iter().map(|(_, ids)| ids.as_slice()).collect();
                 let windows = Windows::new(&ids, len);
@@ -180,7 +175,7 @@ impl Job {
                     expand(&parts.valid),
                     expand(&parts.test),
                 );
-                (TrainData::Windows(windows), train, valid, test)
+                (Some((windows, test)), train, valid)
             }
         };
         let trainer = match base {
@@ -221,10 +216,9 @@ impl Job {
         Ok(Job {
             spec,
             header,
-            data,
             songs,
+            windows,
             parts,
-            test_windows,
             trainer,
             device: device.clone(),
             skipped,
@@ -246,9 +240,10 @@ impl Job {
             .iter()
             .map(|&s| self.songs[s].steps())
             .sum();
-        let unit = match &self.data {
-            TrainData::Windows(_) => "windows",
-            TrainData::Songs(_) => "tokens",
+        let unit = if self.windows.is_some() {
+            "windows"
+        } else {
+            "tokens"
         };
         JobSizes {
             songs: self.songs.len(),
@@ -280,7 +275,11 @@ impl Job {
     /// Trains one batch (see [`Trainer::step`]).
     pub async fn step(&mut self) -> Result<Progress, String> {
         let started = Instant::now();
-        let progress = self.trainer.step(&self.data).await;
+        let data = match &self.windows {
+            Some((windows, _)) => TrainData::Windows(windows),
+            None => TrainData::Songs(&self.songs),
+        };
+        let progress = self.trainer.step(data).await;
         self.seconds += started.elapsed().as_secs_f64();
         progress
     }
@@ -312,13 +311,12 @@ impl Job {
             .best_model()
             .ok_or("training produced no model")?;
         let songs = self.test_songs(&model).await?;
-        let windows = match &self.data {
-            TrainData::Windows(windows) => {
+        let windows = match &self.windows {
+            Some((windows, test)) => {
                 let hold = self.header.vocab.id(Token::Hold).unwrap_or(u32::MAX);
-                let test = &self.test_windows;
                 Some(evaluate(&model, windows, test, hold, 256, &self.device).await?)
             }
-            TrainData::Songs(_) => None,
+            None => None,
         };
         let bytes = self.file(&model, Some(songs), windows).await?;
         Ok((bytes, songs, windows))

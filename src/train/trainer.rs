@@ -48,11 +48,12 @@ pub struct Progress {
 }
 
 /// What a trainer reads: windows (the seed's recipe) or whole songs.
-pub enum TrainData {
+#[derive(Clone, Copy, Debug)]
+pub enum TrainData<'a> {
     /// Windows over the songs; indices are window indices.
-    Windows(Windows),
+    Windows(&'a Windows),
     /// Whole songs; indices are song indices.
-    Songs(Vec<SongSeq>),
+    Songs(&'a [SongSeq]),
 }
 
 /// The best weights seen on the validation data.
@@ -163,7 +164,7 @@ impl Trainer {
     }
 
     /// This epoch's batches: shuffled strided windows, or songs grouped by length.
-    fn plan_epoch(&mut self, data: &TrainData) -> Vec<Vec<usize>> {
+    fn plan_epoch(&mut self, data: TrainData<'_>) -> Vec<Vec<usize>> {
         let batch = self.config.batch_size;
         match data {
             TrainData::Windows(windows) => {
@@ -180,7 +181,7 @@ impl Trainer {
     }
 
     /// Trains on one batch; evaluates at epoch ends (and every `eval_every` steps).
-    pub async fn step(&mut self, data: &TrainData) -> Result<Progress, String> {
+    pub async fn step(&mut self, data: TrainData<'_>) -> Result<Progress, String> {
         if self.is_finished() {
             return Err("training has already finished".into());
         }
@@ -319,7 +320,7 @@ impl Trainer {
         }
     }
 
-    async fn validate(&mut self, data: &TrainData) -> Result<Metrics, String> {
+    async fn validate(&mut self, data: TrainData<'_>) -> Result<Metrics, String> {
         let model = self.model.as_ref().ok_or("no model")?.valid();
         let plain = self.device.clone().inner();
         let metrics = match data {
