@@ -1,8 +1,8 @@
 //! `melodeon`, the native command line (see `melodeon --help`).
 
 #[cfg(not(target_arch = "wasm32"))]
-fn main() -> anyhow::Result<()> {
-    melodeon::cli::run()
+fn main() -> std::process::ExitCode {
+    melodeon::cli::main()
 }
 
 #[cfg(target_arch = "wasm32")]

@@ -52,13 +52,18 @@ pub fn GeneratePanel() -> impl IntoView {
     let ready = move || state.model.with(|m| matches!(m, ModelState::Ready(_)));
     // The meters the model learnt (most common first), or the usual ones.
     let meters = move || {
-        state.model.with(|m| match m {
-            ModelState::Ready(loaded) => loaded.header.config.conditioning.as_ref().map(|c| {
-                c.meters.iter().map(|p| p.meter.to_string()).collect::<Vec<_>>()
-            }),
-            _ => None,
-        })
-        .unwrap_or_else(|| DEFAULT_METERS.iter().map(ToString::to_string).collect())
+        state
+            .model
+            .with(|m| match m {
+                ModelState::Ready(loaded) => loaded.header.config.conditioning.as_ref().map(|c| {
+                    c.meters
+                        .iter()
+                        .map(|p| p.meter.to_string())
+                        .collect::<Vec<_>>()
+                }),
+                _ => None,
+            })
+            .unwrap_or_else(|| DEFAULT_METERS.iter().map(ToString::to_string).collect())
     };
 
     let run = move |_| {

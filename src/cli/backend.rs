@@ -26,11 +26,11 @@ pub fn run(args: &BackendArgs) -> anyhow::Result<()> {
     };
     if args.json {
         let json = serde_json::json!({ "backend": info, "label": info.label(), "check": values });
-        println!("{json}");
+        outln!("{json}")?;
     } else {
-        println!("{}", info.label());
+        outln!("{}", info.label())?;
         if let Some(values) = values {
-            println!("start-up check: {values:?}");
+            outln!("start-up check: {values:?}")?;
         }
     }
     Ok(())

@@ -77,7 +77,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             })?,
         };
         if !args.json {
-            println!(
+            outln!(
                 "{:8} train {:6.0} windows/s (burn Lstm {:5.0}) · generate {:7.0} tokens/s (burn carried {:5.0}, re-feeding {:5.0})",
                 backend.name(),
                 figures.train_windows_per_s,
@@ -85,7 +85,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 figures.gen_tokens_per_s,
                 figures.burn_carried_tokens_per_s,
                 figures.refeed_tokens_per_s
-            );
+            )?;
         }
         all.push((backend, figures));
     }
@@ -103,7 +103,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             "refeed_tokens_per_s": default.refeed_tokens_per_s,
             "backends": backends,
         });
-        println!("{json}");
+        outln!("{json}")?;
     }
     Ok(())
 }
@@ -123,7 +123,7 @@ fn gpu(args: &BenchArgs, runs: usize) -> anyhow::Result<()> {
         "backend": "wgpu", "runs": runs,
         "train_windows_per_s": train, "burn_carried_tokens_per_s": generate,
     });
-    println!("{json}");
+    outln!("{json}")?;
     Ok(())
 }
 

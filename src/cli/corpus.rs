@@ -61,16 +61,19 @@ pub fn run(args: &CorpusArgs) -> anyhow::Result<()> {
         let Some(song) = corpus.find(id) else {
             bail!("no accepted song with id '{id}'");
         };
-        println!("{}", grid::to_text(&song.tokens));
+        outln!("{}", grid::to_text(&song.tokens))?;
     } else if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string(&corpus.report).context("serialising the report")?
-        );
+        )?;
     } else if args.verbose {
-        println!("{}", corpus.report);
+        outln!("{}", corpus.report)?;
     } else {
-        println!("{}", corpus.report.totals);
+        outln!("{}", corpus.report.totals)?;
+    }
+    if corpus.songs.is_empty() {
+        return Err(super::no_songs(&corpus.report));
     }
     Ok(())
 }

@@ -129,19 +129,19 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         None
     };
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({ "songs": whole, "windows": windows })
-        );
+        )?;
     } else {
-        print_metrics(&whole, windows.as_ref());
+        print_metrics(&whole, windows.as_ref())?;
     }
     Ok(())
 }
 
 /// Prints whole-song metrics and, if measured, the seed's window metric.
-pub fn print_metrics(whole: &SongMetrics, windows: Option<&Metrics>) {
-    println!(
+pub fn print_metrics(whole: &SongMetrics, windows: Option<&Metrics>) -> std::io::Result<()> {
+    outln!(
         "whole songs ({} songs, {} tokens, {} notes): {:.4} nats/token · {:.3} joint bits/note · {:.3} pitch bits/note · onset {:.3} bits · accuracy {:.3}",
         whole.songs,
         whole.tokens,
@@ -151,14 +151,15 @@ pub fn print_metrics(whole: &SongMetrics, windows: Option<&Metrics>) {
         whole.pitch_bits_per_note,
         whole.onset_bits,
         whole.accuracy
-    );
+    )?;
     if let Some(w) = windows {
-        println!(
+        outln!(
             "seed's windows ({} windows): NLL {:.4} nats/token · onset {:.3} bits · accuracy {:.3}",
             w.windows,
             w.nll,
             w.onset_bits(),
             w.accuracy
-        );
+        )?;
     }
+    Ok(())
 }

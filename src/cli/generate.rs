@@ -114,15 +114,15 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         }
         if args.json {
             let text: Vec<String> = tune.tokens.iter().map(ToString::to_string).collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::json!({
                     "seed": seed, "tokens": text, "meter": meter.to_string(),
                     "mode": tune.mode, "pickup": tune.pickup,
                 })
-            );
+            )?;
         } else {
-            println!("{}", grid::to_text(&tune.tokens));
+            outln!("{}", grid::to_text(&tune.tokens))?;
         }
     }
     Ok(())

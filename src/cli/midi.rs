@@ -72,18 +72,18 @@ pub fn run(args: &MidiArgs) -> anyhow::Result<()> {
             "ticks_per_quarter": ticks_per_quarter, "title": title, "tempo_bpm": tempo,
             "meter": meter, "key_fifths": key.map(|k| k.0), "minor": key.map(|k| k.1), "notes": notes,
         });
-        println!("{json}");
+        outln!("{json}")?;
     } else {
-        println!(
+        outln!(
             "{} · {} ticks per quarter · tempo {:?} · meter {:?} · key {:?}",
             title.unwrap_or_default(),
             ticks_per_quarter,
             tempo,
             meter,
             key
-        );
+        )?;
         for [pitch, start, end] in notes {
-            println!("{pitch:3} {start:6} {end:6}");
+            outln!("{pitch:3} {start:6} {end:6}")?;
         }
     }
     Ok(())

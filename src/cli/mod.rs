@@ -1,5 +1,14 @@
 //! The native command line over the same core as the page.
 
+/// `println!` that hands back the write error instead of panicking, so that a closed pipe
+/// (`melodeon corpus … | head`) ends the command quietly: see [`main`].
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 pub mod backend;
 pub mod bench;
 pub mod corpus;
@@ -39,6 +48,31 @@ enum Command {
     Stats(stats::StatsArgs),
 }
 
+/// Runs the command line and turns its outcome into the exit code: success, also when the
+/// reader of standard output went away (a closed pipe); otherwise one line on standard error
+/// naming what failed (each error's context names the file) and a failure code. Usage errors
+/// are clap's own (code 2).
+pub fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) if closed_pipe(&err) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            let line = format!("{err:#}").replace('\n', " ");
+            eprintln!("melodeon: error: {line}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Whether `err` is, at any depth, a write to a pipe whose reader has closed.
+fn closed_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// Parses the command line and runs the chosen command.
 pub fn run() -> anyhow::Result<()> {
     match Cli::parse().command {
@@ -70,9 +104,19 @@ fn read_corpus(
         totals.songs - totals.accepted
     );
     if corpus.songs.is_empty() {
-        anyhow::bail!("no song in the corpus could be used (see `melodeon corpus --verbose`)");
+        return Err(no_songs(&corpus.report));
     }
     Ok(corpus)
+}
+
+/// The error for a corpus without one usable song, naming its first problem.
+fn no_songs(report: &crate::corpus::report::CorpusReport) -> anyhow::Error {
+    match report.first_problem() {
+        Some(problem) => anyhow::anyhow!(
+            "no song in the corpus could be used; the first problem: {problem} (see `melodeon corpus --verbose`)"
+        ),
+        None => anyhow::anyhow!("no song in the corpus could be used: it holds no file"),
+    }
 }
 
 /// Reads a corpus encoded the way `header`'s model was trained (for `eval` and `stats`).

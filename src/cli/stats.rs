@@ -96,30 +96,38 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
     let report = compare(&generated, &reference, &training, args.seed);
     let ended_share = ended as f64 / generated.len().max(1) as f64;
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({ "report": report, "ended_by_themselves": ended_share })
-        );
+        )?;
         return Ok(());
     }
-    println!(
+    outln!(
         "{} tunes against {} held-out songs ({} training songs searched for copies)",
         generated.len(),
         reference.len(),
         training.len()
-    );
-    println!(
+    )?;
+    outln!(
         "{:<26} {:>8} {:>8} {:>9} {:>8}",
-        "feature", "overlap", "ceiling", "KL", "ceil KL"
-    );
+        "feature",
+        "overlap",
+        "ceiling",
+        "KL",
+        "ceil KL"
+    )?;
     for f in &report.features {
-        println!(
+        outln!(
             "{:<26} {:>8.3} {:>8.3} {:>9.4} {:>8.4}",
-            f.name, f.overlap, f.ceiling_overlap, f.kl, f.ceiling_kl
-        );
+            f.name,
+            f.overlap,
+            f.ceiling_overlap,
+            f.kl,
+            f.ceiling_kl
+        )?;
     }
     let (g, r) = (&report.generated, &report.reference);
-    println!(
+    outln!(
         "tonic endings {:.1} % (held-out {:.1} %) · whole bars {:.1} % (held-out {:.1} %) · median length {} (held-out {}) · ended by themselves within {} steps {:.1} %",
         100.0 * g.tonic_endings,
         100.0 * r.tonic_endings,
@@ -129,11 +137,11 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
         r.median_length,
         args.max_len,
         100.0 * ended_share
-    );
-    println!(
+    )?;
+    outln!(
         "near copies (3+ bars of a training song): {:.1} % of tunes, longest {} bars",
         100.0 * report.copies.near_copies,
         report.copies.longest_copy_bars
-    );
+    )?;
     Ok(())
 }

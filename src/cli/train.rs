@@ -248,7 +248,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
                 "valid": valid, "test_songs": test, "seconds": job.training_seconds(),
             });
             if args.json {
-                println!("{line}");
+                outln!("{line}")?;
             } else {
                 bar.println(format!(
                     "epoch {} step {}: validation NLL {:.4} (onset {:.3} bits), accuracy {:.3}",
@@ -265,20 +265,20 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let (bytes, songs, windows) = pollster::block_on(job.finish()).map_err(anyhow::Error::msg)?;
     std::fs::write(&args.out, bytes).with_context(|| format!("writing {}", args.out.display()))?;
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({
                 "test_songs": songs, "test_windows": windows,
                 "training_seconds": job.training_seconds(), "out": args.out,
             })
-        );
+        )?;
     } else {
-        print_metrics(&songs, windows.as_ref());
-        println!(
+        print_metrics(&songs, windows.as_ref())?;
+        outln!(
             "trained in {:.0} s; wrote {}",
             job.training_seconds(),
             args.out.display()
-        );
+        )?;
     }
     Ok(())
 }

@@ -67,6 +67,17 @@ impl Rejection {
             detail,
         }
     }
+
+    /// The class and the detail on one line ("class: detail"; the class alone when the
+    /// detail says no more).
+    pub fn one_line(&self) -> String {
+        let detail = self.detail.to_string();
+        if detail == self.reason || detail.is_empty() {
+            self.reason.clone()
+        } else {
+            format!("{}: {detail}", self.reason)
+        }
+    }
 }
 
 impl fmt::Display for Rejection {
@@ -177,6 +188,27 @@ pub struct CorpusReport {
     pub totals: Totals,
     /// Per-file details.
     pub file_reports: Vec<FileReport>,
+}
+
+impl CorpusReport {
+    /// The first problem in file order, as one line naming the file (and the song):
+    /// what to tell a user whose corpus gave no usable song.
+    pub fn first_problem(&self) -> Option<String> {
+        self.file_reports.iter().find_map(|file| {
+            if let Some(error) = &file.error {
+                return Some(format!("{}: {}", file.name, error.one_line()));
+            }
+            file.songs.iter().find_map(|song| match &song.status {
+                SongStatus::Rejected(why) => Some(format!(
+                    "{}, song {}: {}",
+                    file.name,
+                    song.id,
+                    why.one_line()
+                )),
+                SongStatus::Accepted { .. } => None,
+            })
+        })
+    }
 }
 
 impl fmt::Display for Totals {
