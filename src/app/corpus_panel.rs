@@ -165,7 +165,7 @@ fn LengthChart(lengths: Vec<usize>) -> impl IntoView {
             aria-label=format!("Song lengths from {} to {} sixteenths", lengths.iter().min().unwrap_or(&0), max)>
             {counts.into_iter().enumerate().map(|(i, n)| view! {
                 <span class="bar" title=format!("{}–{} sixteenths: {n} songs", i * width, (i + 1) * width - 1)
-                    style=format!("height: {}%", 100 * n / top)></span>
+                    style:height=format!("{}%", 100 * n / top)></span>
             }).collect_view()}
         </div>
         <span class="muted">{format!("0–{max} sixteenths")}</span>

@@ -49,7 +49,8 @@ fn App() -> impl IntoView {
     provide_context(state);
     provide_context(Training::new());
     open_shared_link(state);
-    spawn_local(start_engine(state));
+    spawn_local(load_models(state));
+    spawn_local(check_device(state));
     // The playhead follows the AudioContext clock; this only refreshes the screen.
     let audio = RwSignal::new(false);
     let _ = set_interval_with_handle(
@@ -107,8 +108,9 @@ fn App() -> impl IntoView {
     }
 }
 
-/// Starts the device, runs the start-up check, then loads the pretrained model for generation.
-async fn start_engine(state: AppState) {
+/// Starts the device and runs the start-up check, for the status bar. Generation runs on
+/// the CPU and never waits for this (WebGPU can take seconds to start): see [`load_models`].
+async fn check_device(state: AppState) {
     let engine = engine::start(settings::force_cpu()).await;
     let outcome = check::startup_check(&engine.device).await;
     state.startup.set(match outcome {
@@ -122,6 +124,10 @@ async fn start_engine(state: AppState) {
             error,
         },
     });
+}
+
+/// Loads the pretrained model and the saved ones, and puts the chosen one to use.
+async fn load_models(state: AppState) {
     state.model.set(ModelState::Loading(0, None));
     let bytes = browser::fetch_bytes(PRETRAINED_URL, |received, total| {
         state.model.set(ModelState::Loading(received, total));

@@ -24,13 +24,13 @@ use crate::tune::{Provenance, Tune};
 
 #[wasm_bindgen(inline_js = r#"
 export function spawn_worker() {
-  // The page's own module and wasm, as Trunk linked them into index.html.
+  // The page's own module and wasm, as Trunk linked them into index.html, handed to the
+  // static worker script (the Content-Security-Policy allows workers from 'self' only).
   const glue = document.querySelector('link[rel="modulepreload"]').href;
   const wasm = document.querySelector('link[rel="preload"][as="fetch"]').href;
-  const source = `import init, { melodeon_worker } from ${JSON.stringify(glue)};
-await init({ module_or_path: ${JSON.stringify(wasm)} });
-melodeon_worker();`;
-  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  const url = new URL("worker.js", document.baseURI);
+  url.searchParams.set("glue", glue);
+  url.searchParams.set("wasm", wasm);
   return new Worker(url, { type: "module", name: "melodeon-training" });
 }
 

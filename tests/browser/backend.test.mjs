@@ -75,3 +75,29 @@ test('a panic shows the error banner instead of a dead page', async () => {
     await chrome.close();
   }
 });
+
+test('the page runs under a strict Content-Security-Policy that blocks injected scripts', async () => {
+  const chrome = await browser({ webgpu: false });
+  try {
+    const { page, errors } = await open(chrome, server.url);
+    assert.equal((await engineStatus(page)).state, 'ready');
+    const policy = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+    for (const directive of [
+      "default-src 'self'", "worker-src 'self'", "connect-src 'self'", "object-src 'none'", "base-uri 'none'",
+    ]) assert.ok(policy.includes(directive), `policy lacks ${directive}: ${policy}`);
+    assert.match(policy, /script-src 'self' 'wasm-unsafe-eval'( 'sha256-[A-Za-z0-9+/=]+')+;/);
+    assert.deepEqual(errors, [], 'the page itself breaks no rule');
+    // Markup that slipped through would not run: an injected inline script is refused.
+    const ran = await page.evaluate(async () => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__injected = true';
+      document.head.append(script);
+      await new Promise((ok) => setTimeout(ok, 100));
+      return window.__injected === true;
+    });
+    assert.equal(ran, false, 'an injected inline script ran');
+    assert.ok(errors.some((e) => e.startsWith('CSP violation: script-src')), `no violation seen: ${errors}`);
+  } finally {
+    await chrome.close();
+  }
+});

@@ -51,13 +51,30 @@ export async function browser({ webgpu }) {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }
 
-/** Opens the page in a fresh context, collecting console errors and uncaught exceptions. */
-export async function open(browserInstance, url) {
-  const context = await browserInstance.newContext();
+/**
+ * Opens the page in a fresh context (`options` as Playwright's `newContext`), collecting as
+ * errors: console errors, uncaught exceptions, Content-Security-Policy violations and any
+ * request outside the page's own origin (the page, its worker and everything they load).
+ */
+export async function open(browserInstance, url, options = {}) {
+  const context = await browserInstance.newContext(options);
   const page = await context.newPage();
   const errors = [];
+  const origin = new URL(url).origin;
   page.on('pageerror', (err) => errors.push(String(err)));
   page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
+  context.on('request', (request) => {
+    const target = new URL(request.url());
+    if (!['blob:', 'data:'].includes(target.protocol) && target.origin !== origin) {
+      errors.push(`request outside the page's origin: ${request.url()}`);
+    }
+  });
+  await page.exposeFunction('__cspViolation', (what) => errors.push(`CSP violation: ${what}`));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolation(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
   await page.goto(url);
   return { context, page, errors };
 }
