@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use web_time::Instant;
 
-use crate::data::Windows;
+use crate::data::{SongSeq, Windows};
 use crate::encoding::vocab::Vocab;
 use crate::generate::{CarriedState, Decoder, KernelDecoder, Refeed};
 use crate::model::ModelConfig;
@@ -53,6 +53,48 @@ pub async fn train_speed(device: &Device, steps: usize) -> Result<f64, String> {
         trainer.step(data).await?;
     }
     Ok((steps * BATCH) as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Songs in the whole-song step.
+pub const SONGS: usize = 32;
+/// Length of the longest song in the whole-song step (1/16 steps); the others are shorter.
+pub const LONGEST_SONG: usize = 512;
+
+/// Tokens per second of a whole-song training step (the default recipe's context and chunks)
+/// on `device`: a batch of [`SONGS`] random songs of 140 to [`LONGEST_SONG`] steps, the seed's
+/// 1×128 network, over `steps` steps after a warm-up.
+pub async fn whole_song_speed(device: &Device, steps: usize) -> Result<f64, String> {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let songs: Vec<SongSeq> = (0..SONGS)
+        .map(|i| SongSeq {
+            ids: (0..LONGEST_SONG - i * 12)
+                .map(|_| rng.random_range(1..VOCAB as u32))
+                .collect(),
+            inputs: Vec::new(),
+        })
+        .collect();
+    let config = TrainConfig {
+        batch_size: SONGS,
+        epochs: steps + 1,
+        ..Recipe::WholeSong.train()
+    };
+    let all: Vec<usize> = (0..SONGS).collect();
+    let mut trainer = Trainer::new(
+        &ModelConfig::seed(VOCAB),
+        config,
+        all,
+        vec![],
+        synthetic_vocab(),
+        device,
+    )?;
+    let data = TrainData::Songs(&songs);
+    trainer.step(data).await?;
+    let started = Instant::now();
+    for _ in 0..steps {
+        trainer.step(data).await?;
+    }
+    let tokens: usize = songs.iter().map(SongSeq::steps).sum();
+    Ok((steps * tokens) as f64 / started.elapsed().as_secs_f64())
 }
 
 /// A vocabulary of [`VOCAB`] tokens (the terminator, `_`, `r` and notes).

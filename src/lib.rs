@@ -3,7 +3,8 @@
 //! The core (everything but `app`) knows nothing of the DOM and compiles both natively
 //! and to wasm32. Data flows one way:
 //! files → songs → tokens (and conditioning inputs) → batches of songs → model → tokens →
-//! tune → MIDI / audio, with statistics of tunes against held-out songs.
+//! tune → notation (bars, ties, spelling) → MIDI, ABC, MusicXML / audio, with statistics of
+//! tunes against held-out songs.
 
 pub mod backend;
 pub mod bench;
@@ -14,6 +15,7 @@ pub mod eval;
 pub mod export;
 pub mod generate;
 pub mod model;
+pub mod notation;
 pub mod readback;
 pub mod recipe;
 pub mod song;

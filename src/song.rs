@@ -99,6 +99,32 @@ impl Key {
         self.tonic_midi4().rem_euclid(12) as u8
     }
 
+    /// The key signature: sharps (positive) or flats (negative) on the circle of fifths,
+    /// −7..=7 (spellings beyond seven accidentals get the enharmonic signature).
+    pub fn fifths(&self) -> i8 {
+        // Position of each natural letter on the circle of fifths, counted from C.
+        let fifths_of_letter = match letter_semitone(self.letter) {
+            Some(5) => -1, // F
+            Some(0) => 0,  // C
+            Some(7) => 1,  // G
+            Some(2) => 2,  // D
+            Some(9) => 3,  // A
+            Some(4) => 4,  // E
+            _ => 5,        // B
+        };
+        let mut fifths = fifths_of_letter + 7 * i32::from(self.alter);
+        if self.mode == Mode::Minor {
+            fifths -= 3;
+        }
+        let fifths = match fifths {
+            f if f > 7 => f - 12,
+            f if f < -7 => f + 12,
+            f => f,
+        };
+        // In −7..=7 after the wrap above.
+        fifths as i8
+    }
+
     /// The tonic spelled like `"Bb"`, `"F#"`, `"C"`.
     pub fn tonic_name(&self) -> String {
         let acc = if self.alter < 0 { "b" } else { "#" };

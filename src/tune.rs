@@ -74,6 +74,15 @@ pub const DEFAULT_METERS: [Meter; 5] = [
     },
 ];
 
+/// The meters a tune can be shown in: [`DEFAULT_METERS`], and its own when it is another.
+pub fn meter_choices(current: Meter) -> Vec<Meter> {
+    let mut meters = DEFAULT_METERS.to_vec();
+    if !meters.contains(&current) {
+        meters.push(current);
+    }
+    meters
+}
+
 /// The major tonic names by shift from C (−5..=6), as offered to the user.
 pub const KEYS: [(i8, &str, &str); 12] = [
     (-5, "G", "E"),

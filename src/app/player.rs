@@ -2,7 +2,12 @@
 //! timers), so timing stays exact; timers only move the playhead on screen. The voice is a
 //! soft reed-like wave with a short attack/decay/sustain/release envelope.
 
-use web_sys::{AudioContext, GainNode, OscillatorNode, PeriodicWave};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    AudioBuffer, AudioContext, BaseAudioContext, GainNode, OfflineAudioContext, OscillatorNode,
+    PeriodicWave,
+};
 
 use super::browser::describe;
 
@@ -180,17 +185,7 @@ impl Player {
     fn ensure_context(&mut self) -> Result<(), String> {
         if self.context.is_none() {
             let ctx = AudioContext::new().map_err(describe)?;
-            let master = ctx.create_gain().map_err(describe)?;
-            master.gain().set_value(0.9);
-            master
-                .connect_with_audio_node(&ctx.destination())
-                .map_err(describe)?;
-            // A soft reed: fundamental and a few quickly falling harmonics.
-            let mut real = vec![0.0f32; 8];
-            let mut imag = vec![0.0, 1.0, 0.42, 0.22, 0.11, 0.05, 0.025, 0.012];
-            let wave = ctx
-                .create_periodic_wave(&mut real, &mut imag)
-                .map_err(describe)?;
+            let (master, wave) = instrument(&ctx)?;
             self.context = Some((ctx, master, wave));
         }
         if let Some((ctx, ..)) = &self.context {
@@ -217,33 +212,105 @@ impl Player {
         for note in current.notes.iter().filter(|n| n.start + n.length > from) {
             let start = t0 + (note.start.max(from) - from) * seconds_per_beat;
             let end = t0 + (note.start + note.length - from) * seconds_per_beat;
-            let oscillator = ctx.create_oscillator().map_err(describe)?;
-            oscillator.set_periodic_wave(wave);
-            oscillator
-                .frequency()
-                .set_value(440.0 * 2f32.powf((f32::from(note.midi) - 69.0) / 12.0));
-            let envelope = ctx.create_gain().map_err(describe)?;
-            let gain = envelope.gain();
-            let decay_end = (start + ATTACK_S + DECAY_S).min(end);
-            gain.set_value_at_time(0.0, start).map_err(describe)?;
-            gain.linear_ramp_to_value_at_time(PEAK, start + ATTACK_S)
-                .map_err(describe)?;
-            gain.linear_ramp_to_value_at_time(PEAK * SUSTAIN, decay_end)
-                .map_err(describe)?;
-            gain.set_value_at_time(PEAK * SUSTAIN, end)
-                .map_err(describe)?;
-            gain.linear_ramp_to_value_at_time(0.0, end + RELEASE_S)
-                .map_err(describe)?;
-            oscillator
-                .connect_with_audio_node(&envelope)
-                .map_err(describe)?;
-            envelope.connect_with_audio_node(master).map_err(describe)?;
-            oscillator.start_with_when(start).map_err(describe)?;
-            oscillator
-                .stop_with_when(end + RELEASE_S + 0.02)
-                .map_err(describe)?;
-            self.voices.push(oscillator);
+            self.voices
+                .push(sound(ctx, master, wave, note.midi, start, end)?);
         }
         Ok(())
     }
+}
+
+/// The instrument on `ctx`: a master gain into the output and the reed's waveform.
+fn instrument(ctx: &BaseAudioContext) -> Result<(GainNode, PeriodicWave), String> {
+    let master = ctx.create_gain().map_err(describe)?;
+    master.gain().set_value(0.9);
+    master
+        .connect_with_audio_node(&ctx.destination())
+        .map_err(describe)?;
+    // A soft reed: fundamental and a few quickly falling harmonics.
+    let mut real = vec![0.0f32; 8];
+    let mut imag = vec![0.0, 1.0, 0.42, 0.22, 0.11, 0.05, 0.025, 0.012];
+    let wave = ctx
+        .create_periodic_wave(&mut real, &mut imag)
+        .map_err(describe)?;
+    Ok((master, wave))
+}
+
+/// Schedules one note from `start` to `end` (context seconds), with its envelope.
+fn sound(
+    ctx: &BaseAudioContext,
+    master: &GainNode,
+    wave: &PeriodicWave,
+    midi: u8,
+    start: f64,
+    end: f64,
+) -> Result<OscillatorNode, String> {
+    let oscillator = ctx.create_oscillator().map_err(describe)?;
+    oscillator.set_periodic_wave(wave);
+    oscillator
+        .frequency()
+        .set_value(440.0 * 2f32.powf((f32::from(midi) - 69.0) / 12.0));
+    let envelope = ctx.create_gain().map_err(describe)?;
+    let gain = envelope.gain();
+    let decay_end = (start + ATTACK_S + DECAY_S).min(end);
+    gain.set_value_at_time(0.0, start).map_err(describe)?;
+    gain.linear_ramp_to_value_at_time(PEAK, start + ATTACK_S)
+        .map_err(describe)?;
+    gain.linear_ramp_to_value_at_time(PEAK * SUSTAIN, decay_end)
+        .map_err(describe)?;
+    gain.set_value_at_time(PEAK * SUSTAIN, end)
+        .map_err(describe)?;
+    gain.linear_ramp_to_value_at_time(0.0, end + RELEASE_S)
+        .map_err(describe)?;
+    oscillator
+        .connect_with_audio_node(&envelope)
+        .map_err(describe)?;
+    envelope.connect_with_audio_node(master).map_err(describe)?;
+    oscillator.start_with_when(start).map_err(describe)?;
+    oscillator
+        .stop_with_when(end + RELEASE_S + 0.02)
+        .map_err(describe)?;
+    Ok(oscillator)
+}
+
+/// Sample rate of rendered audio files.
+pub const WAV_RATE: u32 = 44_100;
+
+/// What the player plays for `notes` (`total` quarter notes at `tempo` bpm), rendered by an
+/// OfflineAudioContext into a 16-bit mono WAV file.
+pub async fn render_wav(notes: &[PlayNote], total: f64, tempo: f64) -> Result<Vec<u8>, String> {
+    let seconds_per_beat = 60.0 / tempo.max(1.0);
+    let seconds = total * seconds_per_beat + RELEASE_S + 0.05;
+    let frames = (seconds * f64::from(WAV_RATE)).ceil() as u32;
+    let ctx = OfflineAudioContext::new_with_number_of_channels_and_length_and_sample_rate(
+        1,
+        frames,
+        WAV_RATE as f32,
+    )
+    .map_err(describe)?;
+    let (master, wave) = instrument(&ctx)?;
+    for note in notes {
+        let start = note.start * seconds_per_beat;
+        let end = (note.start + note.length) * seconds_per_beat;
+        sound(&ctx, &master, &wave, note.midi, start, end)?;
+    }
+    let rendered = JsFuture::from(ctx.start_rendering().map_err(describe)?)
+        .await
+        .map_err(describe)?;
+    let buffer: AudioBuffer = rendered.dyn_into().map_err(describe)?;
+    let samples = buffer.get_channel_data(0).map_err(describe)?;
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: WAV_RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut writer = hound::WavWriter::new(&mut out, spec).map_err(|e| e.to_string())?;
+    for sample in samples {
+        // In −1..=1 after the clamp, so the product fits an i16.
+        let value = (sample.clamp(-1.0, 1.0) * f32::from(i16::MAX)) as i16;
+        writer.write_sample(value).map_err(|e| e.to_string())?;
+    }
+    writer.finalize().map_err(|e| e.to_string())?;
+    Ok(out.into_inner())
 }

@@ -5,13 +5,13 @@ use leptos::prelude::*;
 
 use super::browser::{copy_to_clipboard, download};
 use super::history::SavedTune;
-use super::player::{PlayNote, PlayState};
+use super::player::{PlayNote, PlayState, render_wav};
 use super::state::AppState;
 use crate::encoding::grid::{self, Step};
 use crate::export::link::{self, SharedTune};
-use crate::export::midi;
+use crate::export::{Format, midi};
 use crate::song::{Meter, Pitch, Song};
-use crate::tune::{KEYS, event_label};
+use crate::tune::{KEYS, event_label, meter_choices};
 
 /// Every saved tune, newest first; starred ones first when asked.
 #[component]
@@ -68,8 +68,12 @@ pub(super) fn play_notes(song: &Song) -> (Vec<PlayNote>, f64) {
     (notes, *total.numer() as f64 / *total.denom() as f64)
 }
 
-fn file_name(title: &str, seed: u64) -> String {
-    format!("{}-seed-{seed}.mid", super::browser::file_name(title))
+fn file_name(title: &str, seed: u64, format: Format) -> String {
+    format!(
+        "{}-seed-{seed}.{}",
+        super::browser::file_name(title),
+        format.extension()
+    )
 }
 
 /// One tune.
@@ -122,20 +126,44 @@ fn TuneCard(id: u64) -> impl IntoView {
         state.player.update_value(|p| p.stop());
         state.position.set(None);
     };
-    let download_midi = move |_| {
+    let download_as = move |format: Format| {
         let (Some(tune), Some(song)) = (tune.get_untracked(), song.get_untracked()) else {
             return;
         };
-        let bytes = midi::write(&song, &tune.title, tune.presentation.tempo_bpm);
+        let bytes = format.write(&song, &tune.title, tune.presentation.tempo_bpm);
         if let Err(message) = download(
             &bytes,
-            &file_name(&tune.title, tune.tune.provenance.seed),
-            "audio/midi",
+            &file_name(&tune.title, tune.tune.provenance.seed, format),
+            format.mime(),
         ) {
             state
                 .notice
                 .set(Some(format!("Download failed: {message}")));
         }
+    };
+    let rendering = RwSignal::new(false);
+    let download_wav = move |_| {
+        let (Some(tune), Some(song)) = (tune.get_untracked(), song.get_untracked()) else {
+            return;
+        };
+        rendering.set(true);
+        leptos::task::spawn_local(async move {
+            let (notes, total) = play_notes(&song);
+            let name = format!(
+                "{}-seed-{}.wav",
+                super::browser::file_name(&tune.title),
+                tune.tune.provenance.seed
+            );
+            let outcome = render_wav(&notes, total, tune.presentation.tempo_bpm)
+                .await
+                .and_then(|bytes| download(&bytes, &name, "audio/wav"));
+            if let Err(message) = outcome {
+                state
+                    .notice
+                    .set(Some(format!("The WAV file could not be made: {message}")));
+            }
+            rendering.set(false);
+        });
     };
     let make_link = move |_| {
         let Some(tune) = tune.get_untracked() else {
@@ -203,8 +231,9 @@ fn TuneCard(id: u64) -> impl IntoView {
                         </select>
                         <select aria-label="Meter"
                             on:change=move |ev| { if let Some(m) = Meter::parse(&event_target_value(&ev)) { state.edit_tune(id, |t| t.presentation.meter = m) } }>
-                            {["4/4", "3/4", "2/4", "6/8", "3/8"].into_iter().map(|m| view! {
-                                <option value=m selected=m == t.presentation.meter.to_string()>{m}</option>
+                            {meter_choices(t.presentation.meter).into_iter().map(|m| {
+                                let selected = m == t.presentation.meter;
+                                view! { <option value=m.to_string() selected=selected>{m.to_string()}</option> }
                             }).collect_view()}
                         </select>
                         <label class="setting">"♩=" <input type="number" min="30" max="240" class="tempo" aria-label="Tempo" data-testid="tempo"
@@ -216,7 +245,15 @@ fn TuneCard(id: u64) -> impl IntoView {
                                     state.player.update_value(|p| p.set_tempo(id, bpm));
                                 }
                             } /></label>
-                        <button type="button" data-testid="download" on:click=download_midi>"Download MIDI"</button>
+                        {Format::ALL.into_iter().map(|format| view! {
+                            <button type="button" data-testid=format!("download-{}", format.extension())
+                                title=format!("Download as {}", format.label())
+                                on:click=move |_| download_as(format)>{format!("⤓ {}", format.label())}</button>
+                        }).collect_view()}
+                        <button type="button" data-testid="download-wav" title="Download what the player plays, as a WAV file"
+                            disabled=move || rendering.get() on:click=download_wav>
+                            {move || if rendering.get() { "Rendering…" } else { "⤓ WAV" }}
+                        </button>
                         <button type="button" data-testid="share" on:click=make_link>"Share link"</button>
                         <button type="button" title="Use the first two bars as opening notes" on:click=use_opening>"Use opening"</button>
                         <button type="button" class="danger" data-testid="delete" on:click=move |_| {

@@ -2,7 +2,8 @@
 //!
 //! Training: the seed's step (batch 64, window 64, hidden 128, vocabulary 38, loss on the last
 //! token, Adam) through Melodeon's trainer, and the same step with burn's own `nn::Lstm` for
-//! comparison. Generation: a 256-token tune with carried state and with the seed's re-feeding.
+//! comparison; a whole-song step (32 songs of up to 512 steps, carried state, loss on every
+//! position). Generation: a 256-token tune with carried state and with the seed's re-feeding.
 //! Every figure is the median of `--runs` runs.
 
 use burn::module::Module;
@@ -15,7 +16,9 @@ use serde::Serialize;
 use web_time::Instant;
 
 use crate::backend::CpuBackend;
-use crate::bench::{BATCH, Method, VOCAB, gen_speed, synthetic_windows, train_speed};
+use crate::bench::{
+    BATCH, Method, VOCAB, gen_speed, synthetic_windows, train_speed, whole_song_speed,
+};
 use crate::recipe::SEED_WINDOW;
 
 /// Options of `melodeon bench`.
@@ -43,6 +46,8 @@ struct Figures {
     train_windows_per_s: f64,
     /// The same step with burn's `nn::Lstm`, windows per second.
     stock_lstm_windows_per_s: f64,
+    /// Whole-song step (32 songs of up to 512 steps, the seed's network), tokens per second.
+    whole_song_tokens_per_s: f64,
     /// Generation of a 256-token tune with carried state in the CPU kernel, tokens per second.
     gen_tokens_per_s: f64,
     /// The same with carried state through burn's tensors (the path used on WebGPU).
@@ -66,6 +71,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 pollster::block_on(train_speed(&device, args.steps))
             })?,
             stock_lstm_windows_per_s: median(runs, || Ok(stock_speed(&device, args.steps.min(8))))?,
+            whole_song_tokens_per_s: median(runs, || {
+                pollster::block_on(whole_song_speed(&device, args.steps.min(5)))
+            })?,
             gen_tokens_per_s: median(runs, || {
                 pollster::block_on(gen_speed(&device, Method::Kernel))
             })?,
@@ -78,10 +86,11 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         };
         if !args.json {
             outln!(
-                "{:8} train {:6.0} windows/s (burn Lstm {:5.0}) · generate {:7.0} tokens/s (burn carried {:5.0}, re-feeding {:5.0})",
+                "{:8} train {:6.0} windows/s (burn Lstm {:5.0}), whole songs {:6.0} tokens/s · generate {:7.0} tokens/s (burn carried {:5.0}, re-feeding {:5.0})",
                 backend.name(),
                 figures.train_windows_per_s,
                 figures.stock_lstm_windows_per_s,
+                figures.whole_song_tokens_per_s,
                 figures.gen_tokens_per_s,
                 figures.burn_carried_tokens_per_s,
                 figures.refeed_tokens_per_s
@@ -116,12 +125,16 @@ fn gpu(args: &BenchArgs, runs: usize) -> anyhow::Result<()> {
     let train = median(runs, || {
         pollster::block_on(train_speed(&device, args.steps))
     })?;
+    let whole_songs = median(runs, || {
+        pollster::block_on(whole_song_speed(&device, args.steps.min(5)))
+    })?;
     let generate = median(runs, || {
         pollster::block_on(gen_speed(&device, Method::Burn))
     })?;
     let json = serde_json::json!({
         "backend": "wgpu", "runs": runs,
-        "train_windows_per_s": train, "burn_carried_tokens_per_s": generate,
+        "train_windows_per_s": train, "whole_song_tokens_per_s": whole_songs,
+        "burn_carried_tokens_per_s": generate,
     });
     outln!("{json}")?;
     Ok(())

@@ -8,7 +8,7 @@ use clap::Args;
 use super::load_model;
 use crate::encoding::grid;
 use crate::encoding::primer;
-use crate::export::midi;
+use crate::export::Format;
 use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
 use crate::recipe::DEFAULT_MAX_LEN;
 use crate::song::{Key, Meter, Mode};
@@ -45,12 +45,15 @@ pub struct GenerateArgs {
     /// from the training songs).
     #[arg(long, value_parser = parse_mode)]
     mode: Option<Mode>,
-    /// Tempo of MIDI files, in quarter notes per minute.
+    /// Tempo of written files, in quarter notes per minute.
     #[arg(long, default_value_t = 100.0)]
     tempo: f64,
-    /// Also write each tune as a MIDI file into this folder.
-    #[arg(long)]
-    midi: Option<PathBuf>,
+    /// Also write each tune into this folder, as `melodeon-seed-N.mid` (and so on).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Formats written by `--out` (repeat or separate with commas).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "midi")]
+    format: Vec<Format>,
     /// Print one JSON object per tune.
     #[arg(long)]
     json: bool,
@@ -73,7 +76,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     let (header, model, device) = load_model(&args.model)?;
     let primer_tokens = primer::parse(&args.primer, header.grid.step, 0).context("the primer")?;
     let primer_ids = header.vocab.encode(&primer_tokens).context("the primer")?;
-    if let Some(dir) = &args.midi {
+    if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     for seed in args.seed..args.seed + args.count {
@@ -93,7 +96,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
             numerator: 4,
             denominator: 4,
         });
-        if let Some(dir) = &args.midi {
+        if let Some(dir) = &args.out {
             let key = match tune.mode {
                 Some(Mode::Minor) => Key::new('A', 0, Mode::Minor).unwrap_or(Key::C_MAJOR),
                 _ => Key::C_MAJOR,
@@ -108,9 +111,11 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
                 tune.pickup,
             )?;
             let title = format!("Melodeon tune, seed {seed}");
-            let path = dir.join(format!("melodeon-seed-{seed}.mid"));
-            std::fs::write(&path, midi::write(&song, &title, args.tempo))
-                .with_context(|| format!("writing {}", path.display()))?;
+            for format in &args.format {
+                let path = dir.join(format!("melodeon-seed-{seed}.{}", format.extension()));
+                std::fs::write(&path, format.write(&song, &title, args.tempo))
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
         }
         if args.json {
             let text: Vec<String> = tune.tokens.iter().map(ToString::to_string).collect();

@@ -6,7 +6,7 @@ use midly::{
     Format, Header, MetaMessage, MidiMessage, Smf, Timing, Track, TrackEvent, TrackEventKind,
 };
 
-use crate::song::{Key, Mode, Pitch, Song, letter_semitone};
+use crate::song::{Key, Mode, Pitch, Song};
 
 /// Ticks per quarter note.
 pub const TICKS_PER_QUARTER: u16 = 480;
@@ -140,27 +140,7 @@ fn micros_per_quarter(tempo_bpm: f64) -> u32 {
 
 /// The key signature: sharps (positive) or flats (negative) on the circle of fifths.
 fn key_signature(key: &Key) -> MetaMessage<'static> {
-    // Position of each natural letter on the circle of fifths, counted from C.
-    let fifths_of_letter = match letter_semitone(key.letter) {
-        Some(5) => -1, // F
-        Some(0) => 0,  // C
-        Some(7) => 1,  // G
-        Some(2) => 2,  // D
-        Some(9) => 3,  // A
-        Some(4) => 4,  // E
-        _ => 5,        // B
-    };
-    let mut fifths = fifths_of_letter + 7 * i32::from(key.alter);
-    if key.mode == Mode::Minor {
-        fifths -= 3;
-    }
-    // Spellings beyond 7 accidentals are written with the enharmonic signature.
-    let fifths = match fifths {
-        f if f > 7 => f - 12,
-        f if f < -7 => f + 12,
-        f => f,
-    };
-    MetaMessage::KeySignature(fifths as i8, key.mode == Mode::Minor)
+    MetaMessage::KeySignature(key.fifths(), key.mode == Mode::Minor)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 // a reload keeps the history, playback starts the AudioContext and moves the playhead.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, browser, open, cliJson } from './harness.mjs';
@@ -26,6 +26,73 @@ async function generate(page, { seed, maxLen }) {
   await page.getByTestId('generate').click();
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=tune]').length > n, before, { timeout: 240_000 });
   return page.getByTestId('tune').first();
+}
+
+/** Clicks a download button and returns the file's text, checking its name. */
+async function downloadText(page, card, testId, name) {
+  const [download] = await Promise.all([page.waitForEvent('download'), card.getByTestId(testId).click()]);
+  assert.match(download.suggestedFilename(), name);
+  return readFileSync(await download.path(), 'utf8');
+}
+
+const SEMITONES = { C: 0, D: 2, E: 4, F: 5, G: 7, A: 9, B: 11 };
+
+/**
+ * Notes of an ABC tune with L:1/16 as [midi, start step, steps], ties joined: the key
+ * signature `signature` ({ letter: alteration }) and accidentals that hold to the bar line.
+ */
+function readAbc(text, signature) {
+  const body = text.split('\n').filter((line) => !/^[A-Za-z]:/.test(line)).join('');
+  const tokens = /(\^\^|\^|__|_|=)?([A-Ga-gz])([,']*)(\d*)(?:\/(\d+))?(-?)|\|/g;
+  const marks = { '^^': 2, '^': 1, '__': -2, '_': -1, '=': 0 };
+  const notes = [];
+  let clock = 0;
+  let bar = {};
+  let tied = false;
+  for (const [all, accidental, letter, octave, count, divide, tie] of body.matchAll(tokens)) {
+    if (all === '|') { bar = {}; continue; }
+    const steps = Number(count || 1) / Number(divide || 1);
+    if (letter !== 'z') {
+      const place = letter + octave;
+      if (accidental) bar[place] = marks[accidental];
+      const upper = letter.toUpperCase();
+      const alter = bar[place] ?? signature[upper] ?? 0;
+      const shift = [...octave].reduce((s, c) => s + (c === "'" ? 12 : -12), 0);
+      const midi = (letter === upper ? 60 : 72) + SEMITONES[upper] + alter + shift;
+      const last = notes[notes.length - 1];
+      if (tied && last && last[0] === midi) last[2] += steps;
+      else notes.push([midi, clock, steps]);
+    }
+    tied = tie === '-' && letter !== 'z';
+    clock += steps;
+  }
+  return notes;
+}
+
+/** In the page: the notes of a MusicXML document (the browser's own XML parser), like readAbc. */
+function readMusicXml(text) {
+  const semitones = { C: 0, D: 2, E: 4, F: 5, G: 7, A: 9, B: 11 };
+  const doc = new DOMParser().parseFromString(text, 'application/xml');
+  if (doc.querySelector('parsererror')) throw new Error('not well-formed XML');
+  const perStep = Number(doc.querySelector('divisions').textContent) / 4;
+  const notes = [];
+  let clock = 0;
+  let tied = false;
+  for (const note of doc.querySelectorAll('note')) {
+    const steps = Number(note.querySelector('duration').textContent) / perStep;
+    const pitch = note.querySelector('pitch');
+    if (pitch) {
+      const midi = 12 * (Number(pitch.querySelector('octave').textContent) + 1)
+        + semitones[pitch.querySelector('step').textContent]
+        + Number(pitch.querySelector('alter')?.textContent ?? 0);
+      const last = notes[notes.length - 1];
+      if (tied && last && last[0] === midi) last[2] += steps;
+      else notes.push([midi, clock, steps]);
+    }
+    tied = Boolean(pitch) && note.querySelector('tie[type=start]') !== null;
+    clock += steps;
+  }
+  return notes;
 }
 
 async function tuneData(card) {
@@ -57,7 +124,7 @@ test('journey one on the CPU backend: generate, download, share, reload, play', 
 
     // MIDI download: parse it with midly (through the CLI) and compare with the notes shown.
     const card = page.getByTestId('tune').first();
-    const [download] = await Promise.all([page.waitForEvent('download'), card.getByTestId('download').click()]);
+    const [download] = await Promise.all([page.waitForEvent('download'), card.getByTestId('download-mid').click()]);
     assert.match(download.suggestedFilename(), /seed-4242\.mid$/);
     const file = join(mkdtempSync(join(tmpdir(), 'melodeon-')), 'tune.mid');
     await download.saveAs(file);
@@ -136,13 +203,38 @@ test('a tune asked for in 3/4 and E minor fills its bars and its MIDI file says 
     // Whole bars: the pickup and the last bar add up to one bar of 12 sixteenths.
     assert.equal(steps % 12, 0, `${steps} steps are not whole 3/4 bars`);
     assert.match(await card.textContent(), /E minor/);
-    const [download] = await Promise.all([page.waitForEvent('download'), card.getByTestId('download').click()]);
+    const [download] = await Promise.all([page.waitForEvent('download'), card.getByTestId('download-mid').click()]);
     const file = join(mkdtempSync(join(tmpdir(), 'melodeon-')), 'minor.mid');
     await download.saveAs(file);
     const midi = cliJson('midi', file);
     assert.equal(midi.meter, '3/4');
     assert.equal(midi.minor, true);
     assert.equal(midi.key_fifths, 1, 'E minor has one sharp');
+
+    // ABC and MusicXML read back, by readers of this test's own, to the notes shown.
+    const shown = JSON.parse(await card.getAttribute('data-notes'));
+    const abc = await downloadText(page, card, 'download-abc', /seed-77\.abc$/);
+    for (const header of ['X:1', 'M:3/4', 'L:1/16', 'Q:1/4=100', 'K:Em']) {
+      assert.ok(abc.split('\n').includes(header), `ABC lacks ${header}:\n${abc}`);
+    }
+    assert.deepEqual(readAbc(abc, { F: 1 }), shown, `ABC:\n${abc}`);
+    const xml = await downloadText(page, card, 'download-musicxml', /seed-77\.musicxml$/);
+    assert.deepEqual(await page.evaluate(readMusicXml, xml), shown);
+
+    // WAV: what the player plays, rendered offline: 44.1 kHz mono 16-bit, as long as the tune.
+    const [wavDownload] = await Promise.all([page.waitForEvent('download'), card.getByTestId('download-wav').click()]);
+    const wav = readFileSync(await wavDownload.path());
+    assert.equal(wav.toString('ascii', 0, 4), 'RIFF');
+    assert.equal(wav.toString('ascii', 8, 12), 'WAVE');
+    assert.equal(wav.readUInt16LE(22), 1, 'mono');
+    assert.equal(wav.readUInt32LE(24), 44_100);
+    assert.equal(wav.readUInt16LE(34), 16);
+    const seconds = (wav.length - 44) / 2 / 44_100;
+    const expected = (steps / 4) * (60 / 100);
+    assert.ok(seconds > expected && seconds < expected + 0.2, `${seconds} s for a ${expected} s tune`);
+    let energy = 0;
+    for (let i = 44; i + 1 < wav.length; i += 2) energy += wav.readInt16LE(i) ** 2;
+    assert.ok(Math.sqrt(energy / ((wav.length - 44) / 2)) > 500, 'the WAV file is not silent');
     assert.deepEqual(errors, []);
   } finally {
     await chrome.close();

@@ -1,0 +1,127 @@
+//! Spelling MIDI pitches for a key: the key's own notes by its signature, a minor key's raised
+//! sixth and seventh as sharpened letters, other notes with sharps in sharp keys and flats in
+//! flat keys (a natural letter first).
+
+use crate::song::{Key, Mode, letter_semitone};
+
+/// A pitch as written: letter, alteration in semitones and octave (C4 is middle C).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spelled {
+    /// `'A'..='G'`.
+    pub letter: char,
+    /// −2..=2: flats negative, sharps positive.
+    pub alter: i8,
+    /// Scientific octave number.
+    pub octave: i32,
+}
+
+const LETTERS: [char; 7] = ['C', 'D', 'E', 'F', 'G', 'A', 'B'];
+const SHARPS: [char; 7] = ['F', 'C', 'G', 'D', 'A', 'E', 'B'];
+
+/// The alteration the key signature gives `letter`.
+pub fn signature_alter(letter: char, key: &Key) -> i8 {
+    let fifths = key.fifths();
+    let order = |l: char| SHARPS.iter().position(|&s| s == l).unwrap_or(0) as i8;
+    if fifths > 0 && order(letter) < fifths {
+        1
+    } else if fifths < 0 && 6 - order(letter) < -fifths {
+        -1
+    } else {
+        0
+    }
+}
+
+/// Spells `midi` in `key`.
+pub fn spell(midi: u8, key: &Key) -> Spelled {
+    let pc = i32::from(midi) % 12;
+    let at = |letter: char, alter: i8| {
+        let natural = letter_semitone(letter).unwrap_or(0);
+        (natural + i32::from(alter)).rem_euclid(12) == pc
+    };
+    let tonic = LETTERS.iter().position(|&l| l == key.letter).unwrap_or(0);
+    let degree = |steps: usize| LETTERS[(tonic + steps) % 7];
+    let raised = if key.mode == Mode::Minor {
+        // The sixth and seventh of the minor scale, a semitone up (melodic and harmonic minor).
+        [degree(5), degree(6)]
+            .into_iter()
+            .map(|l| (l, signature_alter(l, key) + 1))
+            .find(|&(l, a)| at(l, a))
+    } else {
+        None
+    };
+    let (letter, alter) = LETTERS
+        .iter()
+        .map(|&l| (l, signature_alter(l, key)))
+        .find(|&(l, a)| at(l, a))
+        .or(raised)
+        .or_else(|| LETTERS.iter().map(|&l| (l, 0)).find(|&(l, a)| at(l, a)))
+        .unwrap_or_else(|| {
+            let alter = if key.fifths() < 0 { -1 } else { 1 };
+            let letter = LETTERS
+                .iter()
+                .copied()
+                .find(|&l| at(l, alter))
+                .unwrap_or('C');
+            (letter, alter)
+        });
+    let natural = letter_semitone(letter).unwrap_or(0);
+    let octave = (i32::from(midi) - i32::from(alter) - natural).div_euclid(12) - 1;
+    Spelled {
+        letter,
+        alter,
+        octave,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(letter: char, alter: i8, mode: Mode) -> Key {
+        Key::new(letter, alter, mode).unwrap()
+    }
+
+    fn names(midis: &[u8], k: &Key) -> Vec<String> {
+        midis
+            .iter()
+            .map(|&m| {
+                let s = spell(m, k);
+                let acc = match s.alter {
+                    -1 => "b",
+                    1 => "#",
+                    _ => "",
+                };
+                format!("{}{acc}{}", s.letter, s.octave)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn key_notes_follow_the_signature() {
+        let f = key('F', 0, Mode::Major);
+        assert_eq!(names(&[65, 70, 72], &f), ["F4", "Bb4", "C5"]);
+        let d = key('D', 0, Mode::Major);
+        assert_eq!(names(&[62, 66, 73], &d), ["D4", "F#4", "C#5"]);
+        let eb = key('E', -1, Mode::Major);
+        assert_eq!(names(&[63, 68, 70], &eb), ["Eb4", "Ab4", "Bb4"]);
+    }
+
+    #[test]
+    fn minor_keys_raise_the_sixth_and_seventh() {
+        let d_minor = key('D', 0, Mode::Minor);
+        assert_eq!(names(&[61, 59, 70], &d_minor), ["C#4", "B3", "Bb4"]);
+        let a_minor = key('A', 0, Mode::Minor);
+        assert_eq!(names(&[68, 66], &a_minor), ["G#4", "F#4"]);
+    }
+
+    #[test]
+    fn chromatic_notes_take_the_keys_direction() {
+        let g = key('G', 0, Mode::Major);
+        assert_eq!(names(&[61, 65], &g), ["C#4", "F4"]);
+        let bb = key('B', -1, Mode::Major);
+        assert_eq!(names(&[66, 71], &bb), ["Gb4", "B4"]);
+        // B sharp and C flat keep their octave by letter.
+        let c_sharp = key('C', 1, Mode::Major);
+        assert_eq!(names(&[60], &c_sharp), ["B#3"]);
+    }
+}
