@@ -14,6 +14,7 @@ mod panic;
 mod player;
 mod protocol;
 mod settings;
+mod staff;
 mod state;
 mod status;
 mod train_panel;

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use super::browser::{copy_to_clipboard, download};
 use super::history::SavedTune;
 use super::player::{PlayNote, PlayState, render_wav};
+use super::staff::Staff;
 use super::state::AppState;
 use crate::encoding::grid::{self, Step};
 use crate::export::link::{self, SharedTune};
@@ -214,6 +215,7 @@ fn TuneCard(id: u64) -> impl IntoView {
                             {if t.starred { "★" } else { "☆" }}
                         </button>
                     </header>
+                    {song_now.clone().map(|s| view! { <Staff song=s tempo=t.presentation.tempo_bpm beat /> })}
                     {song_now.clone().map(|s| view! { <PianoRoll song=s beat /> })}
                     <p class="notes" aria-label="Notes">{labels.join(" · ")}</p>
                     <div class="row controls">

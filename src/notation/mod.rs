@@ -50,6 +50,23 @@ pub struct Score {
     pub bars: Vec<Bar>,
 }
 
+impl Score {
+    /// The written note or rest (counted in order over all bars) sounding at `beat` quarter
+    /// notes from the start: the last one started, `None` before the first.
+    pub fn note_at(&self, beat: f64) -> Option<usize> {
+        let mut clock = 0.0;
+        let mut found = None;
+        for (i, note) in self.bars.iter().flat_map(|b| b.notes.iter()).enumerate() {
+            if clock > beat + 1e-9 {
+                break;
+            }
+            found = Some(i);
+            clock += *note.duration.numer() as f64 / *note.duration.denom() as f64;
+        }
+        found
+    }
+}
+
 /// Lays `song` out in bars of its first meter (4/4 without one). Bar 0 is a pickup when the
 /// song's events begin in bar 0 and bar 1 follows; a note crossing a bar line is split and
 /// tied, and lengths that one (dotted) value cannot write are split and tied too.
@@ -229,6 +246,12 @@ mod tests {
         let bar2 = &score.bars[2].notes;
         assert_eq!(bar2[0].duration, q(1, 1));
         assert!(!bar2[0].tie_to_next);
+        // Written notes: C, D. (tied), D, E; the one sounding is the last one started.
+        assert_eq!(score.note_at(-0.5), None);
+        assert_eq!(score.note_at(0.0), Some(0));
+        assert_eq!(score.note_at(3.9), Some(1));
+        assert_eq!(score.note_at(4.0), Some(2));
+        assert_eq!(score.note_at(99.0), Some(3));
     }
 
     #[test]

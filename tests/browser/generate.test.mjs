@@ -241,6 +241,51 @@ test('a tune asked for in 3/4 and E minor fills its bars and its MIDI file says 
   }
 });
 
+test('the staff shows the bars, key signature and ties, and its highlight follows playback', async () => {
+  const chrome = await browser({ webgpu: false });
+  try {
+    const { page, errors } = await open(chrome, server.url);
+    await page.getByTestId('model-ready').waitFor({ timeout: 240_000 });
+    await page.getByTestId('meter').selectOption('3/4');
+    await page.getByTestId('mode').selectOption('minor');
+    await page.getByTestId('key').selectOption('-5');
+    // An opening note five sixteenths long cannot be one written value: it is tied.
+    await page.getByTestId('primer').fill('69 _ _ _ _ 71');
+    const card = await generate(page, { seed: 5, maxLen: 96 });
+    const staff = card.getByTestId('staff');
+    await card.locator('[data-testid=staff][data-drawn=true]').waitFor({ timeout: 30_000 });
+    const drawn = await staff.evaluate((e) => ({
+      bars: e.querySelectorAll('.abcjs-bar').length,
+      written: e.querySelectorAll('.abcjs-note, .abcjs-rest').length,
+      // The first line's key signature (each line of the staff repeats it).
+      sharps: e.querySelector('.abcjs-key-signature').querySelectorAll('[data-name="accidentals.sharp"]').length,
+      ties: e.querySelectorAll('[data-name=tie]').length,
+      svgWidth: e.querySelector('svg').getBoundingClientRect().width,
+      boxWidth: e.getBoundingClientRect().width,
+    }));
+    assert.equal(await staff.getAttribute('data-fifths'), '1', 'E minor: one sharp');
+    assert.equal(drawn.sharps, 1, 'one sharp drawn in the key signature');
+    assert.equal(drawn.bars, Number(await staff.getAttribute('data-bars')), 'a bar line per bar');
+    assert.equal(drawn.written, Number(await staff.getAttribute('data-written')), 'every written note and rest drawn');
+    const ties = Number(await staff.getAttribute('data-ties'));
+    assert.ok(ties >= 1 && drawn.ties >= ties, `${ties} ties written, ${drawn.ties} drawn: ${await card.getAttribute('data-tokens')} pickup ${await card.getAttribute('data-pickup')}`);
+    assert.ok(drawn.svgWidth <= drawn.boxWidth + 1, 'the staff scales to its box');
+    assert.match(await staff.getAttribute('aria-label'), /Staff notation: 3\/4 in E minor/);
+
+    await card.getByTestId('play').click();
+    await card.locator('[data-testid=staff]:not([data-highlight="-1"])').waitFor({ timeout: 10_000 });
+    const early = Number(await staff.getAttribute('data-highlight'));
+    await page.waitForTimeout(1200);
+    const later = Number(await staff.getAttribute('data-highlight'));
+    assert.ok(later > early, `highlight ${early} → ${later}`);
+    assert.equal(await staff.evaluate((e) => e.querySelectorAll('.playing').length), 1);
+    await card.getByTestId('stop').click();
+    assert.deepEqual(errors, []);
+  } finally {
+    await chrome.close();
+  }
+});
+
 test('a primer with a mistake is explained and blocks generation', async () => {
   const chrome = await browser({ webgpu: false });
   try {

@@ -1,0 +1,77 @@
+//! Staff notation of a tune: the ABC export drawn as SVG by abcjs (`public/vendor`, MIT), with
+//! the written note under the playhead highlighted.
+
+use leptos::html::Div;
+use leptos::prelude::*;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+use crate::export::abc;
+use crate::notation;
+use crate::song::Song;
+
+#[wasm_bindgen(inline_js = r#"
+export function draw_staff(element, text) {
+  // abcjs loads as a classic deferred script before the page's module; wait if it is late.
+  if (!window.ABCJS) {
+    setTimeout(() => draw_staff(element, text), 100);
+    return;
+  }
+  window.ABCJS.renderAbc(element, text, { responsive: "resize", add_classes: true, paddingtop: 4, paddingbottom: 4 });
+  element.dataset.drawn = "true";
+  element.dispatchEvent(new Event("melodeon-drawn"));
+}
+
+export function mark_note(element, index) {
+  for (const old of element.querySelectorAll(".playing")) old.classList.remove("playing");
+  const notes = element.querySelectorAll(".abcjs-note, .abcjs-rest");
+  if (index >= 0 && index < notes.length) notes[index].classList.add("playing");
+}
+"#)]
+extern "C" {
+    fn draw_staff(element: &web_sys::HtmlElement, text: &str);
+    fn mark_note(element: &web_sys::HtmlElement, index: i32);
+}
+
+/// The staff of `song` (in its presentation key and meter), highlighting the note at `beat`.
+#[component]
+pub fn Staff(song: Song, tempo: f64, beat: Signal<Option<f64>>) -> impl IntoView {
+    let score = notation::layout(&song);
+    let label = format!(
+        "Staff notation: {} in {}, {} bars",
+        score.meter,
+        score.key,
+        score.bars.iter().filter(|b| b.number > 0).count()
+    );
+    let written: usize = score.bars.iter().map(|b| b.notes.len()).sum();
+    let ties = score
+        .bars
+        .iter()
+        .flat_map(|b| b.notes.iter())
+        .filter(|n| n.tie_to_next)
+        .count();
+    let text = abc::write(&song, "", tempo);
+    let node = NodeRef::<Div>::new();
+    Effect::new(move |_| {
+        if let Some(element) = node.get() {
+            draw_staff(&element, &text);
+        }
+    });
+    let notes = score.clone();
+    let highlighted = Memo::new(move |_| {
+        beat.get()
+            .and_then(|b| notes.note_at(b))
+            .map_or(-1, |i| i32::try_from(i).unwrap_or(-1))
+    });
+    Effect::new(move |_| {
+        let index = highlighted.get();
+        if let Some(element) = node.get_untracked() {
+            mark_note(&element, index);
+        }
+    });
+    view! {
+        <div class="staff" node_ref=node data-testid="staff" role="img" aria-label=label
+            data-bars=score.bars.len().to_string() data-fifths=score.key.fifths().to_string()
+            data-written=written.to_string() data-ties=ties.to_string()
+            data-highlight=move || highlighted.get().to_string()></div>
+    }
+}
