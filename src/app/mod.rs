@@ -10,6 +10,7 @@ mod loss_chart;
 mod model_card;
 mod model_store;
 mod models_panel;
+mod offline;
 mod panic;
 mod player;
 mod protocol;
@@ -73,6 +74,7 @@ fn App() -> impl IntoView {
             <h1>"Melodeon"</h1>
             <p class="tagline">"Learns folk melodies and writes new ones, entirely in your browser."</p>
         </header>
+        <offline::UpdateBanner />
         {move || state.notice.get().map(|message| view! {
             <div class="banner notice" role="alert" data-testid="notice">
                 <span>{message}</span>

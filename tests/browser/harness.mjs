@@ -16,16 +16,24 @@ const TYPES = {
   '.wasm': 'application/wasm',
   '.css': 'text/css',
   '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.webmanifest': 'application/manifest+json',
 };
 
-/** Serves DIST on 127.0.0.1 at a free port; resolves to { url, close }. */
+/**
+ * Serves DIST on 127.0.0.1 at a free port; resolves to { url, close, rewrite }. `rewrite(path,
+ * edit)` makes later responses for `path` (like '/sw.js') pass through `edit(text)`: a new
+ * version of a file without touching the build.
+ */
 export async function serve() {
+  const edits = new Map();
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     let file = join(DIST, path);
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
-      const body = await readFile(file);
+      const edit = edits.get(path);
+      const body = edit ? edit(await readFile(file, 'utf8')) : await readFile(file);
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
       res.end(body);
     } catch {
@@ -34,7 +42,11 @@ export async function serve() {
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => server.close(ok)) };
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () => new Promise((ok) => server.close(ok)),
+    rewrite: (path, edit) => edits.set(path, edit),
+  };
 }
 
 /** Starts headless Chromium; `webgpu` adds --enable-unsafe-webgpu (SwiftShader's software adapter). */

@@ -1,0 +1,55 @@
+//! Offline use: registers the service worker (`public/sw.js`) and, when a new version has
+//! been installed beside the running one, offers it. Taking it reloads the page once the new
+//! worker is in charge, so a page never mixes files of two versions.
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(inline_js = r#"
+let asked = false;
+
+export function register_offline(on_update) {
+  if (!("serviceWorker" in navigator)) return;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    // Only after the user took an update (the first install also takes control).
+    if (asked) location.reload();
+  });
+  navigator.serviceWorker.register("sw.js").then((registration) => {
+    const offer = () => {
+      if (registration.waiting && navigator.serviceWorker.controller) on_update();
+    };
+    offer();
+    registration.addEventListener("updatefound", () => {
+      const next = registration.installing;
+      next?.addEventListener("statechange", () => { if (next.state === "installed") offer(); });
+    });
+  }, (error) => console.warn("Offline use is not available here:", error));
+}
+
+export function take_update() {
+  asked = true;
+  navigator.serviceWorker.getRegistration().then((r) => r?.waiting?.postMessage("take-over"));
+}
+"#)]
+extern "C" {
+    fn register_offline(on_update: &Closure<dyn Fn()>);
+    fn take_update();
+}
+
+/// Registers the service worker and shows a banner when an update is ready.
+#[component]
+pub fn UpdateBanner() -> impl IntoView {
+    let ready = RwSignal::new(false);
+    let on_update = Closure::<dyn Fn()>::new(move || ready.set(true));
+    register_offline(&on_update);
+    // The worker calls back for as long as the page lives.
+    on_update.forget();
+    view! {
+        {move || ready.get().then(|| view! {
+            <div class="banner notice" role="status" data-testid="update-ready">
+                <span>"A new version of Melodeon is ready."</span>
+                <button type="button" on:click=move |_| take_update()>"Reload to update"</button>
+            </div>
+        })}
+    }
+}
