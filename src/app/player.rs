@@ -192,6 +192,15 @@ impl Player {
             // Browsers start the context suspended until a user gesture; this call is one.
             let _ = ctx.resume();
         }
+        // Where the browser has it (Safari), play like a music app: the silent switch does
+        // not mute the tune.
+        if let Some(session) = web_sys::window()
+            .map(|w| js_sys::Reflect::get(&w.navigator(), &"audioSession".into()))
+            .and_then(Result::ok)
+            .filter(|s| s.is_object())
+        {
+            let _ = js_sys::Reflect::set(&session, &"type".into(), &"playback".into());
+        }
         Ok(())
     }
 
