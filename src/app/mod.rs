@@ -51,6 +51,7 @@ fn App() -> impl IntoView {
     provide_context(state);
     provide_context(Training::new());
     open_shared_link(state);
+    keyboard_shortcuts(state);
     spawn_local(load_models(state));
     spawn_local(check_device(state));
     // The playhead follows the AudioContext clock; this only refreshes the screen.
@@ -151,6 +152,68 @@ async fn load_models(state: AppState) {
     } else if state.pretrained.with_value(Option::is_some) {
         state.use_model(PRETRAINED);
     }
+}
+
+/// Space plays and pauses the tune being played (else the newest), the arrows move it by a
+/// bar; not while typing or on a control that uses those keys itself.
+fn keyboard_shortcuts(state: AppState) {
+    use wasm_bindgen::JsCast;
+    let _ = window_event_listener(leptos::ev::keydown, move |event| {
+        let on_control = event
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|e| {
+                e.closest("input, select, textarea, button, a[href], [contenteditable]")
+                    .ok()
+                    .flatten()
+                    .is_some()
+            });
+        if on_control || event.alt_key() || event.ctrl_key() || event.meta_key() {
+            return;
+        }
+        let playing = state.position.get_untracked().map(|p| p.tune);
+        match event.key().as_str() {
+            " " => {
+                let Some(id) =
+                    playing.or_else(|| state.tunes.with_untracked(|t| t.first().map(|t| t.id)))
+                else {
+                    return;
+                };
+                event.prevent_default();
+                let button = document()
+                    .query_selector(&format!(
+                        "[data-testid=tune][data-id='{id}'] [data-testid=play]"
+                    ))
+                    .ok()
+                    .flatten()
+                    .and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok());
+                if let Some(button) = button {
+                    button.click();
+                }
+            }
+            key @ ("ArrowLeft" | "ArrowRight") => {
+                let Some(id) = playing else {
+                    return;
+                };
+                let bar = state.tunes.with_untracked(|tunes| {
+                    tunes.iter().find(|t| t.id == id).map(|t| {
+                        let b = t.presentation.meter.bar_length();
+                        f64::from(*b.numer()) / f64::from(*b.denom())
+                    })
+                });
+                let Some(bar) = bar else {
+                    return;
+                };
+                event.prevent_default();
+                let step = if key == "ArrowLeft" { -bar } else { bar };
+                state.player.update_value(|p| p.move_by(step));
+                state
+                    .position
+                    .set(state.player.try_update_value(|p| p.position()).flatten());
+            }
+            _ => {}
+        }
+    });
 }
 
 /// Adds the tune in the page address's `#tune=…` fragment to the history (once), or explains

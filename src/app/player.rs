@@ -127,6 +127,23 @@ impl Player {
         }
     }
 
+    /// Moves the tune being played or paused by `quarters` (negative: back), within the tune;
+    /// it keeps playing or stays paused.
+    pub fn move_by(&mut self, quarters: f64) {
+        let Some(beat) = self.beat() else {
+            return;
+        };
+        let Some(current) = self.current.as_mut() else {
+            return;
+        };
+        let target = (beat + quarters).clamp(0.0, current.total);
+        if current.paused_at.is_some() {
+            current.paused_at = Some(target);
+        } else {
+            let _ = self.schedule(target);
+        }
+    }
+
     /// Turns looping on or off for the tune being played.
     pub fn set_looping(&mut self, tune: u64, looping: bool) {
         if let Some(current) = self.current.as_mut().filter(|c| c.tune == tune) {

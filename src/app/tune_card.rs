@@ -40,6 +40,7 @@ pub fn TuneList() -> impl IntoView {
             <Show when=move || state.tunes.with(Vec::is_empty)>
                 <p class="muted">"Tunes you generate appear here and stay in this browser."</p>
             </Show>
+            <p class="muted" data-testid="shortcuts"><kbd>"Space"</kbd>" plays or pauses; "<kbd>"←"</kbd>" "<kbd>"→"</kbd>" move by a bar."</p>
             <For each=ids key=|id| *id let:id>
                 <TuneCard id />
             </For>
@@ -217,7 +218,7 @@ fn TuneCard(id: u64) -> impl IntoView {
                     </header>
                     {song_now.clone().map(|s| view! { <Staff song=s tempo=t.presentation.tempo_bpm beat /> })}
                     {song_now.clone().map(|s| view! { <PianoRoll song=s beat /> })}
-                    <p class="notes" aria-label="Notes">{labels.join(" · ")}</p>
+                    <p class="notes" aria-label="Notes" tabindex="0">{labels.join(" · ")}</p>
                     <div class="row controls">
                         <button type="button" class="primary" data-testid="play" on:click=play>
                             {move || if playing() { "⏸ Pause" } else { "▶ Play" }}
@@ -334,7 +335,7 @@ fn PianoRoll(song: Song, beat: Signal<Option<f64>>) -> impl IntoView {
     );
     let y = move |midi: u8| f64::from(high - midi) * ROW;
     view! {
-        <div class="roll" role="img" aria-label=label>
+        <div class="roll" role="img" aria-label=label tabindex="0">
             <svg viewBox=format!("0 0 {width} {height}") width=width height=height preserveAspectRatio="xMinYMin meet">
                 {bars.into_iter().map(|x| view! {
                     <line class="bar" x1=x * PX_PER_QUARTER x2=x * PX_PER_QUARTER y1="0" y2=height />
