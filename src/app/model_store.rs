@@ -28,6 +28,8 @@ pub struct StoredModel {
     pub saved_ms: f64,
     /// The model file.
     pub bytes: Arc<Vec<u8>>,
+    /// Kept on this page only, because the browser refused to store it.
+    pub in_memory: bool,
 }
 
 async fn open() -> Result<Rexie, String> {
@@ -36,7 +38,7 @@ async fn open() -> Result<Rexie, String> {
         .add_object_store(ObjectStore::new(STORE).key_path("id"))
         .build()
         .await
-        .map_err(|e| format!("the browser's model storage (IndexedDB) is not available: {e}"))
+        .map_err(|e| format!("This browser does not let Melodeon store models (IndexedDB: {e})"))
 }
 
 /// Every stored model, newest first. Records that no longer read as model files are left out
@@ -107,6 +109,7 @@ fn read(record: &JsValue) -> Option<StoredModel> {
             complete: get("complete").is_some_and(|c| c.is_truthy()),
             saved_ms: get("saved_ms").and_then(|t| t.as_f64()).unwrap_or(0.0),
             bytes: Arc::new(bytes),
+            in_memory: false,
         }),
         Err(err) => {
             web_sys::console::warn_1(&format!("stored model {id} is unreadable: {err}").into());

@@ -1,5 +1,5 @@
 //! The user's models: the shipped one and every model trained or loaded here, kept in
-//! IndexedDB. Each can be chosen for generation, renamed, downloaded as a model file or
+//! IndexedDB (or on the page, when the browser refuses to store them). Each can be chosen for generation, renamed, downloaded as a model file or
 //! deleted; model files from disk are checked and added.
 
 use leptos::prelude::*;
@@ -31,7 +31,7 @@ pub fn ModelsPanel() -> impl IntoView {
             <h3 id="models-heading">"3. Your models"</h3>
             <ul class="model-list" data-testid="model-list">
                 <li data-testid="stored-model" data-id=PRETRAINED>
-                    <span class="name">"Pretrained: Erk (Essen)"</span>
+                    <span class="name">"Pretrained: German Essen songs"</span>
                     <span class="muted">" shipped with Melodeon"</span>
                     <span class="actions">
                         <UseButton id=PRETRAINED.to_string() />
@@ -67,7 +67,9 @@ fn ModelRow(model: StoredModel) -> impl IntoView {
             100.0 * m.accuracy
         )
     });
-    let status = if model.complete {
+    let status = if model.in_memory {
+        "not stored in this browser (it refused): download it to keep it".into()
+    } else if model.complete {
         test.unwrap_or_else(|| "not tested".into())
     } else {
         "checkpoint of an unfinished run (best weights so far)".into()
@@ -83,13 +85,10 @@ fn ModelRow(model: StoredModel) -> impl IntoView {
             };
             let (id, bytes) = (id.clone(), bytes.clone());
             spawn_local(async move {
-                let result = renamed(&bytes, &new_name);
-                let result = match result {
-                    Ok(new_bytes) => model_store::put(&id, &new_bytes, model.complete).await,
-                    Err(e) => Err(e),
-                };
-                report(app, result);
-                app.refresh_models().await;
+                match renamed(&bytes, &new_name) {
+                    Ok(new_bytes) => app.store_model(&id, new_bytes, model.complete).await,
+                    Err(e) => report(app, Err(e)),
+                }
                 if app.selected.get_untracked() == id {
                     app.use_model(&id);
                 }
@@ -114,16 +113,16 @@ fn ModelRow(model: StoredModel) -> impl IntoView {
             }
             let id = id.clone();
             spawn_local(async move {
-                report(app, model_store::delete(&id).await);
+                report(app, app.delete_model(&id).await);
                 if app.selected.get_untracked() == id {
                     app.use_model(PRETRAINED);
                 }
-                app.refresh_models().await;
             });
         }
     };
     view! {
-        <li data-testid="stored-model" data-id=id.clone() data-name=name.clone() data-complete=model.complete.to_string()>
+        <li data-testid="stored-model" data-id=id.clone() data-name=name.clone() data-complete=model.complete.to_string()
+            data-unsaved=model.in_memory.to_string()>
             <span class="name">{name.clone()}</span>
             <span class="muted">{format!(" {} ({} songs) · {}", header.training.corpus, header.training.songs, status)}</span>
             <span class="actions">
@@ -158,8 +157,7 @@ async fn add_file(app: AppState, name: &str, file: &web_sys::File) -> Result<(),
         .await
         .map_err(|e| format!("{name}: {e}"))?;
     file::load(&bytes, &CpuBackend::default().device()).map_err(|e| format!("{name}: {e}"))?;
-    model_store::put(&model_store::new_id(), &bytes, true).await?;
-    app.refresh_models().await;
+    app.store_model(&model_store::new_id(), bytes, true).await;
     Ok(())
 }
 

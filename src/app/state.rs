@@ -85,6 +85,10 @@ pub struct AppState {
     pub selected: RwSignal<String>,
     /// The shipped pretrained model's file, once fetched.
     pub pretrained: StoredValue<Option<Arc<Vec<u8>>>, LocalStorage>,
+    /// Models the browser refused to store, kept on this page so that nothing is lost.
+    unsaved: StoredValue<Vec<StoredModel>, LocalStorage>,
+    /// Why the tunes could not be saved in this browser (they are kept on the page).
+    pub history_error: RwSignal<Option<String>>,
 }
 
 /// The id under which the shipped pretrained model is selected.
@@ -106,11 +110,12 @@ impl AppState {
                 settings::selected_model().unwrap_or_else(|| PRETRAINED.into()),
             ),
             pretrained: StoredValue::new_local(None),
+            unsaved: StoredValue::new_local(Vec::new()),
+            history_error: RwSignal::new(None),
         };
         Effect::new(move |_| {
-            if let Err(message) = state.tunes.with(|tunes| history::save(tunes)) {
-                state.notice.set(Some(message));
-            }
+            let outcome = state.tunes.with(|tunes| history::save(tunes));
+            state.history_error.set(outcome.err());
         });
         state
     }
@@ -161,12 +166,75 @@ impl AppState {
             .with_untracked(|models| models.iter().find(|m| m.id == id).map(|m| m.bytes.clone()))
     }
 
-    /// Rereads the stored models.
+    /// Rereads the stored models; those kept on this page only come first.
     pub async fn refresh_models(&self) {
-        match model_store::list().await {
-            Ok(models) => self.models.set(models),
-            Err(message) => self.notice.set(Some(message)),
+        let stored = match model_store::list().await {
+            Ok(models) => models,
+            Err(message) => {
+                self.notice.set(Some(format!(
+                    "{message}: models you train or load stay on this page only; download them to keep them."
+                )));
+                Vec::new()
+            }
+        };
+        let mut models = self.unsaved.get_value();
+        let stored: Vec<StoredModel> = stored
+            .into_iter()
+            .filter(|m| !models.iter().any(|u| u.id == m.id))
+            .collect();
+        models.extend(stored);
+        self.models.set(models);
+    }
+
+    /// Stores model `id` in the browser; when the browser refuses (no IndexedDB, quota full),
+    /// keeps it on this page, says so and offers the download. Then refreshes the list.
+    pub async fn store_model(&self, id: &str, bytes: Vec<u8>, complete: bool) {
+        let refused = match model_store::put(id, &bytes, complete).await {
+            Ok(()) => {
+                self.unsaved.update_value(|u| u.retain(|m| m.id != id));
+                None
+            }
+            Err(why) => Some(match file::read_header(&bytes) {
+                Ok(header) => {
+                    let message = format!(
+                        "{why}. The model “{}” is kept on this page only: download it (Your models) to keep it.",
+                        header.name
+                    );
+                    let kept = StoredModel {
+                        id: id.to_string(),
+                        header,
+                        complete,
+                        saved_ms: js_sys::Date::now(),
+                        bytes: Arc::new(bytes),
+                        in_memory: true,
+                    };
+                    self.unsaved.update_value(|u| {
+                        u.retain(|m| m.id != kept.id);
+                        u.insert(0, kept);
+                    });
+                    message
+                }
+                Err(e) => format!("{why} ({e})"),
+            }),
+        };
+        self.refresh_models().await;
+        // After the refresh, whose own message about the storage this one replaces.
+        if let Some(message) = refused {
+            self.notice.set(Some(message));
         }
+    }
+
+    /// Deletes model `id` from this page and from the browser's storage.
+    pub async fn delete_model(&self, id: &str) -> Result<(), String> {
+        let kept = self.unsaved.with_value(|u| u.iter().any(|m| m.id == id));
+        self.unsaved.update_value(|u| u.retain(|m| m.id != id));
+        let outcome = if kept {
+            Ok(())
+        } else {
+            model_store::delete(id).await
+        };
+        self.refresh_models().await;
+        outcome
     }
 
     /// Loads model `id` on the CPU for generation and remembers the choice.

@@ -523,12 +523,7 @@ impl Training {
         let Some((id, _)) = self.job_id.get_value() else {
             return;
         };
-        spawn_local(async move {
-            match model_store::put(&id, &bytes, complete).await {
-                Ok(()) => app.refresh_models().await,
-                Err(message) => app.notice.set(Some(message)),
-            }
-        });
+        spawn_local(async move { app.store_model(&id, bytes, complete).await });
     }
 
     /// Measures how long the main thread goes without running a 50 ms timer while training.

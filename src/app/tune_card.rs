@@ -40,6 +40,11 @@ pub fn TuneList() -> impl IntoView {
             <Show when=move || state.tunes.with(Vec::is_empty)>
                 <p class="muted">"Tunes you generate appear here and stay in this browser."</p>
             </Show>
+            {move || state.history_error.get().map(|why| view! {
+                <p class="error" role="status" data-testid="history-error">
+                    {format!("Your tunes are kept on this page only: {why}. Download the ones you want to keep.")}
+                </p>
+            })}
             <p class="muted" data-testid="shortcuts"><kbd>"Space"</kbd>" plays or pauses; "<kbd>"←"</kbd>" "<kbd>"→"</kbd>" move by a bar."</p>
             <For each=ids key=|id| *id let:id>
                 <TuneCard id />
