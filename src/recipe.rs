@@ -31,6 +31,10 @@ pub const LOOK_BACK: usize = 32;
 /// German songs' lengths (Erk: 336 steps; the German pool: 416).
 pub const DEFAULT_MAX_LEN: usize = 512;
 
+/// The longest tune the page writes (and a share link may hold), in grid steps: 64 bars of
+/// 4/4, far above the longest German song (the page's length field's range starts at 16).
+pub const MAX_LEN_LIMIT: usize = 1024;
+
 /// How a model reads songs: what it is trained on and so how a tune starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -92,7 +92,9 @@ fn truncation_and_corruption_are_detected() {
     let err = file::load(&bytes[..bytes.len() - 10], &Device::flex())
         .err()
         .unwrap();
-    assert!(matches!(err, ModelFileError::Truncated { found, .. } if found == bytes.len() - 10));
+    assert!(
+        matches!(err, ModelFileError::Truncated { found, .. } if found == bytes.len() as u64 - 10)
+    );
     let mut flipped = bytes.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x40;
@@ -190,6 +192,20 @@ fn weights_of_another_shape_are_refused() {
     let bigger = with_header(|json| json["config"]["hidden"] = serde_json::json!(32));
     let err = file::load(&bigger, &Device::flex()).err().unwrap();
     assert!(matches!(err, ModelFileError::BadWeights(_)), "{err}");
+}
+
+#[test]
+fn a_header_claiming_a_huge_network_is_refused_before_building_it() {
+    // 8 layers of 4096 units would take about 4 GB: the file's few weights cannot hold them,
+    // so nothing that size is ever allocated.
+    let forged = with_header(|json| {
+        json["config"]["hidden"] = serde_json::json!(4096);
+        json["config"]["layers"] = serde_json::json!(8);
+    });
+    let started = std::time::Instant::now();
+    let err = file::load(&forged, &Device::flex()).err().unwrap();
+    assert!(err.to_string().contains("too few for"), "{err}");
+    assert!(started.elapsed().as_secs() < 5, "refused at once");
 }
 
 /// A model file written before whole songs and conditioning (format 1: the model shipped until

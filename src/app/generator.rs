@@ -8,7 +8,7 @@ use super::browser::{clock_ms, now_ms, yield_now};
 use super::state::{AppState, ModelState};
 use crate::encoding::primer;
 use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
-use crate::recipe::DEFAULT_MAX_LEN;
+use crate::recipe::{DEFAULT_MAX_LEN, MAX_LEN_LIMIT};
 use crate::song::{Meter, Mode};
 use crate::tune::{DEFAULT_METERS, KEYS, Presentation, Provenance, Tune};
 
@@ -116,9 +116,9 @@ pub fn GeneratePanel() -> impl IntoView {
                         on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f32>() { temperature.set(v.clamp(0.1, 2.0)) } } />
                 </div>
                 <label for="max-len">"Maximum length (1/16 notes)"</label>
-                <input id="max-len" type="number" min="16" max="1024" step="16" data-testid="max-len"
+                <input id="max-len" type="number" min="16" max=MAX_LEN_LIMIT.to_string() step="16" data-testid="max-len"
                     prop:value=move || max_len.get().to_string()
-                    on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<usize>() { max_len.set(v.clamp(1, 1024)) } } />
+                    on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<usize>() { max_len.set(v.clamp(1, MAX_LEN_LIMIT)) } } />
                 <label for="count">"Number of tunes"</label>
                 <input id="count" type="number" min="1" max="20" data-testid="count"
                     prop:value=move || count.get().to_string()

@@ -12,6 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use thiserror::Error;
 
 use crate::encoding::grid::Token;
+use crate::recipe::MAX_LEN_LIMIT;
 use crate::song::{Meter, Mode};
 use crate::tune::{Presentation, Provenance, Tune};
 
@@ -42,7 +43,13 @@ pub enum LinkError {
     /// Cut short or altered.
     #[error("this link is damaged (it was cut short or altered): {0}")]
     Damaged(&'static str),
+    /// Longer than any tune Melodeon writes.
+    #[error("this link holds more than a tune of {MAX_LEN_LIMIT} steps, the most Melodeon writes")]
+    TooLong,
 }
+
+/// The longest fragment read: a tune of [`MAX_LEN_LIMIT`] steps with long texts is far shorter.
+const MAX_FRAGMENT: usize = 16 * 1024;
 
 /// The fragment (without `#`) that shares `shared`.
 pub fn encode(shared: &SharedTune) -> String {
@@ -92,6 +99,9 @@ pub fn decode(fragment: &str) -> Result<SharedTune, LinkError> {
         .trim_start_matches('#')
         .strip_prefix(FRAGMENT_KEY)
         .ok_or(LinkError::NotATune)?;
+    if data.len() > MAX_FRAGMENT {
+        return Err(LinkError::TooLong);
+    }
     let bytes = URL_SAFE_NO_PAD
         .decode(data.trim())
         .map_err(|_| LinkError::NotATune)?;
@@ -145,6 +155,9 @@ pub fn decode(fragment: &str) -> Result<SharedTune, LinkError> {
             return Err(LinkError::Damaged("note too long"));
         }
         tokens.extend(std::iter::repeat_n(Token::Hold, holds as usize));
+        if tokens.len() > MAX_LEN_LIMIT {
+            return Err(LinkError::TooLong);
+        }
     }
     Ok(SharedTune {
         title,
@@ -296,6 +309,22 @@ mod tests {
         assert_eq!(
             decode(&tampered),
             Err(LinkError::Damaged("checksum mismatch"))
+        );
+    }
+
+    #[test]
+    fn links_beyond_the_longest_tune_are_refused() {
+        let huge = format!("#{FRAGMENT_KEY}{}", "A".repeat(10_000_000));
+        assert_eq!(decode(&huge), Err(LinkError::TooLong));
+        let mut long = shared();
+        long.tune.tokens = std::iter::once(Token::Note(60))
+            .chain(std::iter::repeat_n(Token::Hold, MAX_LEN_LIMIT))
+            .collect();
+        assert_eq!(decode(&encode(&long)), Err(LinkError::TooLong));
+        long.tune.tokens.pop();
+        assert!(
+            decode(&encode(&long)).is_ok(),
+            "the longest tune still travels"
         );
     }
 }

@@ -96,10 +96,10 @@ pub enum ModelFileError {
     /// Shorter than its own lengths say.
     #[error("the model file is truncated: {expected} bytes expected, {found} found")]
     Truncated {
-        /// Bytes the file should have.
-        expected: usize,
+        /// Bytes the file should have (64-bit: forged lengths must not wrap on wasm32).
+        expected: u64,
         /// Bytes it has.
-        found: usize,
+        found: u64,
     },
     /// The checksum does not match.
     #[error("the model file is corrupted (checksum mismatch)")]
@@ -148,6 +148,16 @@ pub fn read_header(bytes: &[u8]) -> Result<ModelHeader, ModelFileError> {
 pub fn load(bytes: &[u8], device: &Device) -> Result<(ModelHeader, MelodyModel), ModelFileError> {
     let (header, weights) = split(bytes)?;
     let header = parse_header(header)?;
+    // Every parameter is an f32 in the record: a header that claims more than the weights can
+    // hold is refused before a network of that size is built (a forged file cannot make the
+    // page allocate gigabytes).
+    let params = header.config.num_params();
+    if weights.len() < params.saturating_mul(4) {
+        return Err(ModelFileError::BadWeights(format!(
+            "{} bytes of weights are too few for a network of {params} parameters",
+            weights.len()
+        )));
+    }
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights.to_vec()))
         .map_err(|e| ModelFileError::BadWeights(e.to_string()))?;
     let model = header
@@ -172,19 +182,18 @@ fn split(bytes: &[u8]) -> Result<(&[u8], &[u8]), ModelFileError> {
     if version == 0 {
         return Err(ModelFileError::NotAModel);
     }
-    let header_len = word(12) as usize;
-    let weights_len = word(16) as usize;
-    let expected = PREFIX + header_len + weights_len;
-    if bytes.len() < expected {
-        return Err(ModelFileError::Truncated {
-            expected,
-            found: bytes.len(),
-        });
+    // In 64 bits: on wasm32 two forged lengths could wrap a usize sum round to a small one.
+    let header_len = u64::from(word(12));
+    let expected = PREFIX as u64 + header_len + u64::from(word(16));
+    let found = bytes.len() as u64;
+    if found < expected {
+        return Err(ModelFileError::Truncated { expected, found });
     }
-    if bytes.len() > expected || crc32fast::hash(&bytes[PREFIX..]) != word(20) {
+    if found > expected || crc32fast::hash(&bytes[PREFIX..]) != word(20) {
         return Err(ModelFileError::Corrupted);
     }
-    Ok(bytes[PREFIX..].split_at(header_len))
+    // The header fits in the file (checked above), so its length fits a usize.
+    Ok(bytes[PREFIX..].split_at(header_len as usize))
 }
 
 /// Parses the header and checks that config, vocabulary and encoder fit together (the
