@@ -34,6 +34,10 @@ pub struct Presentation {
     pub meter: Meter,
     /// Quarter notes per minute.
     pub tempo_bpm: f64,
+    /// The instrument the part is written for: notation, files and sound are moved by its
+    /// transposition (a B♭ part is written a major second above concert pitch).
+    #[serde(default)]
+    pub instrument: Instrument,
 }
 
 impl Default for Presentation {
@@ -45,7 +49,68 @@ impl Default for Presentation {
                 denominator: 4,
             },
             tempo_bpm: 100.0,
+            instrument: Instrument::Concert,
         }
+    }
+}
+
+/// Concert pitch or a transposing instrument.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Instrument {
+    /// As it sounds (flute, violin, accordion, voice).
+    #[default]
+    Concert,
+    /// B♭ instruments (clarinet, trumpet, tenor saxophone): written a major second higher.
+    BFlat,
+    /// E♭ instruments (alto saxophone): written a major sixth higher.
+    EFlat,
+    /// F instruments (horn): written a perfect fifth higher.
+    F,
+}
+
+impl Instrument {
+    /// Every choice, in the order offered.
+    pub const ALL: [Instrument; 4] = [
+        Instrument::Concert,
+        Instrument::BFlat,
+        Instrument::EFlat,
+        Instrument::F,
+    ];
+
+    /// Semitones the part is written above concert pitch.
+    pub fn written_above(self) -> i8 {
+        match self {
+            Instrument::Concert => 0,
+            Instrument::BFlat => 2,
+            Instrument::EFlat => 9,
+            Instrument::F => 7,
+        }
+    }
+
+    /// The name shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Instrument::Concert => "Concert pitch",
+            Instrument::BFlat => "B♭ instrument",
+            Instrument::EFlat => "E♭ instrument",
+            Instrument::F => "F instrument",
+        }
+    }
+
+    /// A short stable name (forms, share links).
+    pub fn code(self) -> u8 {
+        match self {
+            Instrument::Concert => 0,
+            Instrument::BFlat => 1,
+            Instrument::EFlat => 2,
+            Instrument::F => 3,
+        }
+    }
+
+    /// The instrument with [`Instrument::code`] `code`.
+    pub fn from_code(code: u8) -> Option<Instrument> {
+        Instrument::ALL.into_iter().find(|i| i.code() == code)
     }
 }
 
@@ -100,14 +165,26 @@ pub const KEYS: [(i8, &str, &str); 12] = [
 ];
 
 impl Presentation {
-    /// The key of a tune in `mode` at the current shift: "G major", "E minor", or
-    /// "G major / E minor" when the mode is not known (tunes of unconditioned models).
-    pub fn key_label(&self, mode: Option<Mode>) -> String {
-        let (_, major, minor) = KEYS
-            .iter()
-            .find(|(shift, ..)| *shift == self.shift)
+    /// Semitones from C major / A minor to the written notes: the key's shift and the
+    /// instrument's transposition.
+    pub fn semitones(&self) -> i32 {
+        i32::from(self.shift) + i32::from(self.instrument.written_above())
+    }
+
+    /// The written key's entry in [`KEYS`].
+    fn written_key(&self) -> (i8, &'static str, &'static str) {
+        // In −5..=6 after the wrap, so the cast cannot truncate.
+        let shift = ((self.semitones() + 5).rem_euclid(12) - 5) as i8;
+        KEYS.iter()
+            .find(|(s, ..)| *s == shift)
             .copied()
-            .unwrap_or(KEYS[5]);
+            .unwrap_or(KEYS[5])
+    }
+
+    /// The written key of a tune in `mode`: "G major", "E minor", or "G major / E minor" when
+    /// the mode is not known (tunes of unconditioned models).
+    pub fn key_label(&self, mode: Option<Mode>) -> String {
+        let (_, major, minor) = self.written_key();
         match mode {
             Some(Mode::Major) => format!("{major} major"),
             Some(Mode::Minor) => format!("{minor} minor"),
@@ -115,14 +192,13 @@ impl Presentation {
         }
     }
 
-    /// The key written into MIDI files: the tune's mode at the current shift (major when the
+    /// The written key (MIDI files, notation): the tune's mode at the current shift and
+    /// instrument (major when the
     /// mode is not known).
     pub fn key(&self, mode: Option<Mode>) -> Key {
         let minor = mode == Some(Mode::Minor);
-        let name = KEYS
-            .iter()
-            .find(|(shift, ..)| *shift == self.shift)
-            .map_or("C", |k| if minor { k.2 } else { k.1 });
+        let (_, major_name, minor_name) = self.written_key();
+        let name = if minor { minor_name } else { major_name };
         let mut chars = name.chars();
         let letter = chars.next().unwrap_or('C');
         let alter = match chars.next() {
@@ -157,7 +233,7 @@ impl Tune {
         grid::to_song(
             &self.tokens,
             step,
-            i32::from(presentation.shift),
+            presentation.semitones(),
             &format!("seed-{}", self.provenance.seed),
             presentation.key(self.mode),
             vec![presentation.meter],
@@ -217,6 +293,7 @@ mod tests {
                 denominator: 4,
             },
             tempo_bpm: 90.0,
+            instrument: Instrument::Concert,
         };
         let song = tune("60 _ _ _ 62 _ _ _ r _ 64 _ _ _ _ _")
             .song(Step::Sixteenth, &presentation)
@@ -234,6 +311,30 @@ mod tests {
             presentation.key(Some(Mode::Minor)),
             Key::new('E', 0, Mode::Minor).unwrap()
         );
+    }
+
+    #[test]
+    fn transposing_instruments_raise_the_written_part() {
+        // A tune in G major (D4, F♯4 at concert pitch) for a B♭ clarinet is written in A
+        // major, a major second higher; for an E♭ saxophone in E major, a major sixth higher;
+        // for a horn in F in D major, a fifth higher.
+        for (instrument, first, key) in [
+            (Instrument::BFlat, "E4 1/4", "A major"),
+            (Instrument::EFlat, "B4 1/4", "E major"),
+            (Instrument::F, "A4 1/4", "D major"),
+        ] {
+            let presentation = Presentation {
+                shift: -5,
+                instrument,
+                ..Presentation::default()
+            };
+            let song = tune("67 _ _ _ 71 _ _ _")
+                .song(Step::Sixteenth, &presentation)
+                .unwrap();
+            assert_eq!(event_label(&song.events[0]), first, "{instrument:?}");
+            assert_eq!(presentation.key_label(Some(Mode::Major)), key);
+            assert_eq!(song.key.to_string(), key);
+        }
     }
 
     #[test]

@@ -86,6 +86,7 @@ pub fn GeneratePanel() -> impl IntoView {
                 meter: Meter::parse(&meter.get_untracked())
                     .unwrap_or(Presentation::default().meter),
                 tempo_bpm: tempo.get_untracked(),
+                ..Presentation::default()
             },
         };
         busy.set(true);

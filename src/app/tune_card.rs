@@ -12,7 +12,7 @@ use crate::encoding::grid::{self, Step};
 use crate::export::link::{self, SharedTune};
 use crate::export::{Format, midi};
 use crate::song::{Meter, Pitch, Song};
-use crate::tune::{KEYS, event_label, meter_choices};
+use crate::tune::{Instrument, KEYS, event_label, meter_choices};
 
 /// Every saved tune, newest first; starred ones first when asked.
 #[component]
@@ -235,6 +235,12 @@ fn TuneCard(id: u64) -> impl IntoView {
                             on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<i8>() { state.edit_tune(id, |t| t.presentation.shift = v) } }>
                             {KEYS.iter().map(|(s, major, minor)| view! {
                                 <option value=s.to_string() selected=*s == t.presentation.shift>{format!("{major} / {minor}m")}</option>
+                            }).collect_view()}
+                        </select>
+                        <select aria-label="Instrument" data-testid="instrument" title="Write the part for a transposing instrument"
+                            on:change=move |ev| { if let Some(i) = event_target_value(&ev).parse::<u8>().ok().and_then(Instrument::from_code) { state.edit_tune(id, |t| t.presentation.instrument = i) } }>
+                            {Instrument::ALL.into_iter().map(|i| view! {
+                                <option value=i.code().to_string() selected=i == t.presentation.instrument>{i.label()}</option>
                             }).collect_view()}
                         </select>
                         <select aria-label="Meter"

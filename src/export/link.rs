@@ -1,9 +1,10 @@
 //! Share links: a tune, its provenance and presentation packed into the page address's
 //! fragment (`#tune=…`), so that opening the link shows and plays the same tune with no server.
 //!
-//! Packing (then base64url): `M`, version 2, the provenance and presentation fields (varints,
+//! Packing (then base64url): `M`, version 3, the provenance and presentation fields (varints,
 //! length-prefixed UTF-8), the tune's mode (0 unknown, 1 major, 2 minor) and pickup (a
-//! varint; version 1 links have neither and still open), the title, then one byte per event (0 rest, 1–128 a MIDI note + 1)
+//! varint; version 1 links have neither and still open), the instrument (a byte; version 2
+//! links have none and open at concert pitch), the title, then one byte per event (0 rest, 1–128 a MIDI note + 1)
 //! followed by its number of holds as a varint, and a CRC-32 of everything before it. A
 //! 256-step tune takes about 250 characters.
 
@@ -14,11 +15,11 @@ use thiserror::Error;
 use crate::encoding::grid::Token;
 use crate::recipe::MAX_LEN_LIMIT;
 use crate::song::{Meter, Mode};
-use crate::tune::{Presentation, Provenance, Tune};
+use crate::tune::{Instrument, Presentation, Provenance, Tune};
 
 /// The fragment key of a shared tune.
 pub const FRAGMENT_KEY: &str = "tune=";
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
 
 /// A tune as shared: the tune, its title and how it is presented.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +76,7 @@ pub fn encode(shared: &SharedTune) -> String {
         Some(Mode::Minor) => 2,
     });
     varint(&mut out, shared.tune.pickup as u64);
+    out.push(pr.instrument.code());
     text(&mut out, &shared.title);
     let mut tokens = shared.tune.tokens.iter().peekable();
     while let Some(token) = tokens.next() {
@@ -138,6 +140,11 @@ pub fn decode(fragment: &str) -> Result<SharedTune, LinkError> {
     } else {
         (None, 0)
     };
+    let instrument = if version >= 3 {
+        Instrument::from_code(r.byte()?).ok_or(LinkError::Damaged("bad instrument"))?
+    } else {
+        Instrument::Concert
+    };
     let title = r.text()?;
     if !(-5..=6).contains(&shift) {
         return Err(LinkError::Damaged("bad key"));
@@ -178,6 +185,7 @@ pub fn decode(fragment: &str) -> Result<SharedTune, LinkError> {
             shift,
             meter,
             tempo_bpm,
+            instrument,
         },
     })
 }
@@ -266,6 +274,7 @@ mod tests {
                     denominator: 8,
                 },
                 tempo_bpm: 96.0,
+                instrument: Instrument::BFlat,
             },
         }
     }

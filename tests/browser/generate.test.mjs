@@ -286,6 +286,40 @@ test('the staff shows the bars, key signature and ties, and its highlight follow
   }
 });
 
+test('writing for a B♭ instrument raises the notation, MIDI, ABC and sound by a major second', async () => {
+  const chrome = await browser({ webgpu: false });
+  try {
+    const { page, errors } = await open(chrome, server.url);
+    await page.getByTestId('model-ready').waitFor({ timeout: 240_000 });
+    await page.getByTestId('mode').selectOption('major');
+    await page.getByTestId('key').selectOption('0');
+    const card = await generate(page, { seed: 4242, maxLen: 96 });
+    const concert = JSON.parse(await card.getAttribute('data-notes'));
+    const staff = card.getByTestId('staff');
+    assert.equal(await staff.getAttribute('data-fifths'), '0', 'C major at concert pitch');
+
+    await card.getByTestId('instrument').selectOption({ label: 'B♭ instrument' });
+    await page.waitForFunction((before) => document.querySelector('[data-testid=tune]').getAttribute('data-notes') !== before,
+      JSON.stringify(concert));
+    const written = JSON.parse(await card.getAttribute('data-notes'));
+    assert.deepEqual(written, concert.map(([pitch, start, steps]) => [pitch + 2, start, steps]), 'notes (and so the sound) a major second up');
+    assert.equal(await card.getByTestId('staff').getAttribute('data-fifths'), '2', 'written in D major');
+    assert.match(await card.getByTestId('provenance').textContent(), /D major/);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), card.getByTestId('download-mid').click()]);
+    const file = join(mkdtempSync(join(tmpdir(), 'melodeon-')), 'b-flat.mid');
+    await download.saveAs(file);
+    const midi = cliJson('midi', file);
+    assert.equal(midi.key_fifths, 2);
+    assert.deepEqual(midi.notes.map((n) => n[0]), written.map((n) => n[0]));
+    const abc = await downloadText(page, card, 'download-abc', /\.abc$/);
+    assert.ok(abc.split('\n').includes('K:D'), abc);
+    assert.deepEqual(errors, []);
+  } finally {
+    await chrome.close();
+  }
+});
+
 test('a primer with a mistake is explained and blocks generation', async () => {
   const chrome = await browser({ webgpu: false });
   try {
