@@ -54,7 +54,8 @@ struct Current {
     notes: Vec<PlayNote>,
     total: f64,
     tempo: f64,
-    looping: bool,
+    /// The span repeated, in quarter notes (the whole tune or an A–B section), if looping.
+    looping: Option<(f64, f64)>,
     /// AudioContext time at which `origin_beat` sounds.
     origin_time: f64,
     origin_beat: f64,
@@ -70,7 +71,8 @@ pub struct Player {
 }
 
 impl Player {
-    /// Plays `notes` (tune `tune`, `total` quarter notes long) from `from` at `tempo` bpm.
+    /// Plays `notes` (tune `tune`, `total` quarter notes long) at `tempo` bpm, from where it
+    /// was paused or from the start, repeating the span `looping` (quarter notes) if given.
     /// Creates or resumes the AudioContext: call it from a user gesture.
     pub fn play(
         &mut self,
@@ -78,12 +80,15 @@ impl Player {
         notes: Vec<PlayNote>,
         total: f64,
         tempo: f64,
-        looping: bool,
+        looping: Option<(f64, f64)>,
     ) -> Result<(), String> {
-        let from = match &self.current {
+        let mut from = match &self.current {
             Some(current) if current.tune == tune => current.paused_at.unwrap_or(0.0),
             _ => 0.0,
         };
+        if let Some((start, end)) = looping.filter(|&(a, b)| from < a || from >= b) {
+            from = start.min(end);
+        }
         self.ensure_context()?;
         self.current = Some(Current {
             tune,
@@ -144,10 +149,22 @@ impl Player {
         }
     }
 
-    /// Turns looping on or off for the tune being played.
-    pub fn set_looping(&mut self, tune: u64, looping: bool) {
-        if let Some(current) = self.current.as_mut().filter(|c| c.tune == tune) {
-            current.looping = looping;
+    /// Sets the span repeated for the tune being played (`None`: play to the end once).
+    pub fn set_looping(&mut self, tune: u64, looping: Option<(f64, f64)>) {
+        let beat = self.beat();
+        let Some(current) = self.current.as_mut().filter(|c| c.tune == tune) else {
+            return;
+        };
+        current.looping = looping;
+        if current.paused_at.is_none()
+            && let Some(beat) = beat
+        {
+            // Reschedule: the notes after the span's end must not sound.
+            let from = match looping {
+                Some((a, b)) if beat < a || beat >= b => a,
+                _ => beat,
+            };
+            let _ = self.schedule(from);
         }
     }
 
@@ -162,13 +179,14 @@ impl Player {
                 state: PlayState::Paused,
             });
         }
-        if beat >= current.total {
-            if current.looping {
+        let end = current.looping.map_or(current.total, |(_, end)| end);
+        if beat >= end {
+            if let Some((start, _)) = current.looping {
                 let tune = current.tune;
-                let _ = self.schedule(0.0);
+                let _ = self.schedule(start);
                 return Some(Position {
                     tune,
-                    beat: 0.0,
+                    beat: start,
                     state: PlayState::Playing,
                 });
             }
@@ -235,9 +253,15 @@ impl Player {
         let t0 = ctx.current_time() + LEAD_S;
         current.origin_time = t0;
         current.origin_beat = from;
-        for note in current.notes.iter().filter(|n| n.start + n.length > from) {
+        // Only up to the end of the looped span, if any.
+        let until = current.looping.map_or(f64::INFINITY, |(_, end)| end);
+        for note in current
+            .notes
+            .iter()
+            .filter(|n| n.start + n.length > from && n.start < until)
+        {
             let start = t0 + (note.start.max(from) - from) * seconds_per_beat;
-            let end = t0 + (note.start + note.length - from) * seconds_per_beat;
+            let end = t0 + ((note.start + note.length).min(until) - from) * seconds_per_beat;
             self.voices
                 .push(sound(ctx, master, wave, note.midi, start, end)?);
         }

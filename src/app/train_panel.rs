@@ -262,7 +262,7 @@ fn Samples() -> impl IntoView {
         let id = sample.epoch as u64 + 1;
         let mut result = Ok(());
         app.player
-            .update_value(|p| result = p.play(id, notes, total, presentation.tempo_bpm, false));
+            .update_value(|p| result = p.play(id, notes, total, presentation.tempo_bpm, None));
         if let Err(message) = result {
             app.notice.set(Some(format!("Playback failed: {message}")));
         }

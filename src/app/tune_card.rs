@@ -95,6 +95,33 @@ fn TuneCard(id: u64) -> impl IntoView {
     let song = Memo::new(move |_| tune.get().as_ref().and_then(song_of));
     let share = RwSignal::new(None::<String>);
     let looping = RwSignal::new(false);
+    // The A–B section by bar number (None: the first / the last bar).
+    let loop_from = RwSignal::new(None::<u32>);
+    let loop_to = RwSignal::new(None::<u32>);
+    let spans = Memo::new(move |_| {
+        song.get()
+            .map(|s| crate::notation::layout(&s).spans())
+            .unwrap_or_default()
+    });
+    // The span to repeat, in quarter notes, when looping.
+    let section = move || -> Option<(f64, f64)> {
+        if !looping.get_untracked() {
+            return None;
+        }
+        spans.with_untracked(|spans| {
+            let first = spans.first()?;
+            let last = spans.last()?;
+            let from = loop_from.get_untracked().unwrap_or(first.0);
+            let to = loop_to.get_untracked().unwrap_or(last.0).max(from);
+            let start = spans.iter().find(|b| b.0 >= from).unwrap_or(last).1;
+            let end = spans.iter().rev().find(|b| b.0 <= to).unwrap_or(first).2;
+            Some((start, end.max(start)))
+        })
+    };
+    let update_loop = move || {
+        let span = section();
+        state.player.update_value(|p| p.set_looping(id, span));
+    };
     let playing = move || {
         state
             .position
@@ -114,7 +141,7 @@ fn TuneCard(id: u64) -> impl IntoView {
             state.player.update_value(|p| p.pause());
         } else if let (Some(tune), Some(song)) = (tune.get_untracked(), song.get_untracked()) {
             let (notes, total) = play_notes(&song);
-            let looping = looping.get_untracked();
+            let looping = section();
             let mut result = Ok(());
             state.player.update_value(|p| {
                 result = p.play(id, notes, total, tune.presentation.tempo_bpm, looping)
@@ -230,7 +257,20 @@ fn TuneCard(id: u64) -> impl IntoView {
                         </button>
                         <button type="button" data-testid="stop" on:click=stop>"■ Stop"</button>
                         <label class="setting"><input type="checkbox" data-testid="loop"
-                            on:change=move |ev| { let on = event_target_checked(&ev); looping.set(on); state.player.update_value(|p| p.set_looping(id, on)); } />" Loop"</label>
+                            on:change=move |ev| { looping.set(event_target_checked(&ev)); update_loop(); } />" Loop bars"</label>
+                        <span class="setting loop-bars">
+                            <input type="number" class="bar-number" aria-label="Loop from bar" data-testid="loop-from"
+                                min=move || spans.with(|s| s.first().map_or(0, |b| b.0)).to_string()
+                                max=move || spans.with(|s| s.last().map_or(0, |b| b.0)).to_string()
+                                prop:value=move || loop_from.get().or_else(|| spans.with(|s| s.first().map(|b| b.0))).unwrap_or(0).to_string()
+                                on:change=move |ev| { loop_from.set(event_target_value(&ev).parse().ok()); update_loop(); } />
+                            "–"
+                            <input type="number" class="bar-number" aria-label="Loop to bar" data-testid="loop-to"
+                                min=move || spans.with(|s| s.first().map_or(0, |b| b.0)).to_string()
+                                max=move || spans.with(|s| s.last().map_or(0, |b| b.0)).to_string()
+                                prop:value=move || loop_to.get().or_else(|| spans.with(|s| s.last().map(|b| b.0))).unwrap_or(0).to_string()
+                                on:change=move |ev| { loop_to.set(event_target_value(&ev).parse().ok()); update_loop(); } />
+                        </span>
                         <select aria-label="Key" data-testid="tune-key"
                             on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<i8>() { state.edit_tune(id, |t| t.presentation.shift = v) } }>
                             {KEYS.iter().map(|(s, major, minor)| view! {

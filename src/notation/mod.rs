@@ -51,6 +51,19 @@ pub struct Score {
 }
 
 impl Score {
+    /// Each bar's number and where it starts and ends, in quarter notes from the start.
+    pub fn spans(&self) -> Vec<(u32, f64, f64)> {
+        let mut clock = 0.0;
+        self.bars
+            .iter()
+            .map(|bar| {
+                let start = clock;
+                clock += *bar.length.numer() as f64 / *bar.length.denom() as f64;
+                (bar.number, start, clock)
+            })
+            .collect()
+    }
+
     /// The written note or rest (counted in order over all bars) sounding at `beat` quarter
     /// notes from the start: the last one started, `None` before the first.
     pub fn note_at(&self, beat: f64) -> Option<usize> {
@@ -246,6 +259,10 @@ mod tests {
         let bar2 = &score.bars[2].notes;
         assert_eq!(bar2[0].duration, q(1, 1));
         assert!(!bar2[0].tie_to_next);
+        assert_eq!(
+            score.spans(),
+            vec![(0, 0.0, 1.0), (1, 1.0, 4.0), (2, 4.0, 6.0)]
+        );
         // Written notes: C, D. (tied), D, E; the one sounding is the last one started.
         assert_eq!(score.note_at(-0.5), None);
         assert_eq!(score.note_at(0.0), Some(0));

@@ -320,6 +320,42 @@ test('writing for a B♭ instrument raises the notation, MIDI, ABC and sound by 
   }
 });
 
+test('the A–B loop repeats the chosen bars', async () => {
+  const chrome = await browser({ webgpu: false });
+  try {
+    const { page, errors } = await open(chrome, server.url);
+    const card = await generate(page, { seed: 4242, maxLen: 96 });
+    await card.getByTestId('tempo').fill('240');
+    await card.getByTestId('tempo').dispatchEvent('change');
+    await card.getByTestId('loop-from').fill('2');
+    await card.getByTestId('loop-from').dispatchEvent('change');
+    await card.getByTestId('loop-to').fill('3');
+    await card.getByTestId('loop-to').dispatchEvent('change');
+    await card.getByTestId('loop').check();
+    const [beats, unit] = (await card.getAttribute('data-meter')).split('/').map(Number);
+    const bar = (4 * beats) / unit;
+    const pickup = Number(await card.getAttribute('data-pickup')) / 4;
+    // Bar 1 starts after the pickup (bar 0, when there is one).
+    const start = pickup + bar;
+    const end = pickup + 3 * bar;
+    await card.getByTestId('play').click();
+    const playhead = card.getByTestId('playhead');
+    const seen = [];
+    for (let i = 0; i < 40; i++) {
+      const beat = await playhead.getAttribute('data-beat').catch(() => null);
+      if (beat !== null) seen.push(Number(beat));
+      await page.waitForTimeout(100);
+    }
+    await card.getByTestId('stop').click();
+    assert.ok(seen.length > 20, `playhead seen ${seen.length} times`);
+    assert.ok(seen.every((b) => b >= start - 0.05 && b <= end + 0.1), `beats ${seen} outside bars 2–3 (${start}–${end})`);
+    assert.ok(seen.some((b, i) => i > 0 && b < seen[i - 1] - bar), `no repeat in ${seen}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await chrome.close();
+  }
+});
+
 test('a primer with a mistake is explained and blocks generation', async () => {
   const chrome = await browser({ webgpu: false });
   try {
