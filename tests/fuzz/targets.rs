@@ -1,0 +1,48 @@
+#![allow(dead_code)] // Each fuzz target uses one of these bodies.
+
+//! The bodies of the fuzz targets: each takes arbitrary bytes and must never panic, hang or
+//! allocate beyond the documented limits (files over `EncodeOptions::max_file_bytes` are not
+//! read; zip members are limited the same way). Shared by the cargo-fuzz targets
+//! (`tests/fuzz/fuzz_targets`) and the smoke test (`tests/fuzz_smoke.rs`).
+
+use melodeon::corpus::{self, EncodeOptions, InputFile};
+use melodeon::encoding::grid::Step;
+
+/// A `**kern` file: parsed, then ingested (detection, encoding, the report).
+pub fn kern(data: &[u8]) {
+    let _ = corpus::kern::parse("fuzz.krn", &String::from_utf8_lossy(data));
+    ingest("fuzz.krn", data);
+}
+
+/// An EsAC file: parsed, then ingested.
+pub fn esac(data: &[u8]) {
+    let _ = corpus::esac::parse("fuzz.sm", &String::from_utf8_lossy(data));
+    ingest("fuzz.sm", data);
+}
+
+/// A zip archive: expanded and every member ingested.
+pub fn zip(data: &[u8]) {
+    ingest("fuzz.zip", data);
+}
+
+/// A model file, read onto the CPU.
+pub fn model_file(data: &[u8]) {
+    let _ = melodeon::model::file::load(data, &melodeon::backend::CpuBackend::default().device());
+}
+
+/// A share link's fragment.
+pub fn share_link(data: &[u8]) {
+    let _ = melodeon::export::link::decode(&String::from_utf8_lossy(data));
+}
+
+/// Opening notes as typed.
+pub fn primer(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = melodeon::encoding::primer::parse(&text, Step::Sixteenth, 0);
+    let _ = melodeon::encoding::primer::parse(&text, Step::ThirtySecond, 3);
+}
+
+fn ingest(name: &str, data: &[u8]) {
+    let options = EncodeOptions::default();
+    let _ = corpus::ingest(vec![InputFile::new(name, data.to_vec())], &options);
+}
