@@ -1,6 +1,7 @@
 // Shared harness of the browser tests: serves the built page on loopback and starts
 // Debian's headless Chromium through playwright-core (which never downloads a browser).
 import { createServer } from 'node:http';
+import { readFileSync, readdirSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { extname, join, normalize } from 'node:path';
@@ -113,4 +114,31 @@ export function cliJson(...args) {
 export function maxAbsDiff(a, b) {
   if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);
   return Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+}
+
+const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
+
+/** The typed-in `**kern` and EsAC fixtures as files for an upload (Playwright's format). */
+export const FIXTURE_SONGS = ['kern', 'esac']
+  .flatMap((dir) => readdirSync(join(FIXTURES, dir)).map((f) => join(FIXTURES, dir, f)))
+  .map((path) => ({ name: path.split('/').pop(), mimeType: 'text/plain', buffer: readFileSync(path) }));
+
+/** Types `value` into the number field `id` and commits it. */
+export async function setNumber(page, id, value) {
+  await page.getByTestId(id).fill(String(value));
+  await page.getByTestId(id).dispatchEvent('change');
+}
+
+/**
+ * Trains a tiny model (16 units, one epoch) named `name` on the corpus already uploaded and
+ * waits for the outcome; `tap` presses Train by touch.
+ */
+export async function trainTiny(page, name, { tap = false } = {}) {
+  await page.getByTestId('model-name').fill(name);
+  await setNumber(page, 'hidden', 16);
+  await setNumber(page, 'epochs', 1);
+  await setNumber(page, 'batch', 16);
+  const train = page.getByTestId('train');
+  await (tap ? train.tap() : train.click());
+  await page.getByTestId('train-outcome').waitFor({ timeout: 120_000 });
 }

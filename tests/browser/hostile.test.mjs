@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { serve, browser, open } from './harness.mjs';
+import { serve, browser, open, trainTiny } from './harness.mjs';
 
 const MARKUP = '<img src=x onerror="window.__pwned=1">';
 const MODEL = readFileSync(new URL('../../public/models/german.mdl', import.meta.url));
@@ -12,11 +12,6 @@ const MODEL = readFileSync(new URL('../../public/models/german.mdl', import.meta
 let server;
 before(async () => { server = await serve(); });
 after(() => server.close());
-
-async function setNumber(page, id, value) {
-  await page.getByTestId(id).fill(String(value));
-  await page.getByTestId(id).dispatchEvent('change');
-}
 
 /** No element built from the markup, no script run. */
 async function assertInert(page) {
@@ -42,12 +37,7 @@ test('markup in file names, song titles, tune titles, model names and links is t
     await page.getByTestId('corpus-report').waitFor({ timeout: 60_000 });
     assert.ok((await page.getByTestId('problems').textContent()).includes(MARKUP), 'the file name shows as text');
 
-    await page.getByTestId('model-name').fill(MARKUP);
-    await setNumber(page, 'hidden', 16);
-    await setNumber(page, 'epochs', 1);
-    await setNumber(page, 'batch', 16);
-    await page.getByTestId('train').click();
-    await page.getByTestId('train-outcome').waitFor({ timeout: 120_000 });
+    await trainTiny(page, MARKUP);
     await page.locator('[data-testid=stored-model]', { hasText: MARKUP }).first().waitFor({ timeout: 10_000 });
 
     await page.getByTestId('generate').click();

@@ -3,23 +3,11 @@
 // upload and trains. It installs as an app (web manifest).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { serve, browser, open } from './harness.mjs';
-
-const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
-const songs = ['kern', 'esac']
-  .flatMap((dir) => readdirSync(join(FIXTURES, dir)).map((f) => join(FIXTURES, dir, f)))
-  .map((path) => ({ name: path.split('/').pop(), mimeType: 'text/plain', buffer: readFileSync(path) }));
+import { serve, browser, open, FIXTURE_SONGS, trainTiny } from './harness.mjs';
 
 let server;
 before(async () => { server = await serve(); });
 after(() => server.close());
-
-async function setNumber(page, id, value) {
-  await page.getByTestId(id).fill(String(value));
-  await page.getByTestId(id).dispatchEvent('change');
-}
 
 test('after one visit the page opens, generates, plays and trains with the network off', async () => {
   const chrome = await browser({ webgpu: false });
@@ -47,14 +35,9 @@ test('after one visit the page opens, generates, plays and trains with the netwo
     assert.equal(icon, 200, 'the app icon is cached');
 
     // The training worker starts from the cache too: read an upload and train one epoch.
-    await page.getByTestId('upload-files').setInputFiles(songs);
+    await page.getByTestId('upload-files').setInputFiles(FIXTURE_SONGS);
     await page.getByTestId('corpus-report').waitFor({ timeout: 60_000 });
-    await page.getByTestId('model-name').fill('Offline');
-    await setNumber(page, 'hidden', 16);
-    await setNumber(page, 'epochs', 1);
-    await setNumber(page, 'batch', 16);
-    await page.getByTestId('train').click();
-    await page.getByTestId('train-outcome').waitFor({ timeout: 120_000 });
+    await trainTiny(page, 'Offline');
     assert.deepEqual(errors, []);
   } finally {
     await chrome.close();

@@ -2,15 +2,9 @@
 // sideways, every touch target is at least 44 px, and audio starts on the first tap.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { serve, browser, open } from './harness.mjs';
+import { serve, browser, open, FIXTURE_SONGS, trainTiny } from './harness.mjs';
 
 const PHONE = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 };
-const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
-const songs = ['kern', 'esac']
-  .flatMap((dir) => readdirSync(join(FIXTURES, dir)).map((f) => join(FIXTURES, dir, f)))
-  .map((path) => ({ name: path.split('/').pop(), mimeType: 'text/plain', buffer: readFileSync(path) }));
 
 let server;
 before(async () => { server = await serve(); });
@@ -29,11 +23,6 @@ function layout(page) {
   });
 }
 
-async function setNumber(page, id, value) {
-  await page.getByTestId(id).fill(String(value));
-  await page.getByTestId(id).dispatchEvent('change');
-}
-
 test('on a phone both journeys work by touch, in one column, with 44 px targets', async () => {
   const chrome = await browser({ webgpu: false });
   try {
@@ -50,14 +39,9 @@ test('on a phone both journeys work by touch, in one column, with 44 px targets'
     await card.getByTestId('stop').tap();
 
     // Journey two: upload, train a tiny model one epoch, generate with it.
-    await page.getByTestId('upload-files').setInputFiles(songs);
+    await page.getByTestId('upload-files').setInputFiles(FIXTURE_SONGS);
     await page.getByTestId('corpus-report').waitFor({ timeout: 60_000 });
-    await page.getByTestId('model-name').fill('Phone');
-    await setNumber(page, 'hidden', 16);
-    await setNumber(page, 'epochs', 1);
-    await setNumber(page, 'batch', 16);
-    await page.getByTestId('train').tap();
-    await page.getByTestId('train-outcome').waitFor({ timeout: 120_000 });
+    await trainTiny(page, 'Phone', { tap: true });
 
     const { overflow, small } = await layout(page);
     assert.equal(overflow, 0, 'the page scrolls sideways');

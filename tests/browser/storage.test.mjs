@@ -3,23 +3,12 @@
 // localStorage is full the tune history says so and keeps working on the page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { serve, browser, open } from './harness.mjs';
-
-const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
-const songs = ['kern', 'esac']
-  .flatMap((dir) => readdirSync(join(FIXTURES, dir)).map((f) => join(FIXTURES, dir, f)))
-  .map((path) => ({ name: path.split('/').pop(), mimeType: 'text/plain', buffer: readFileSync(path) }));
+import { readFileSync } from 'node:fs';
+import { serve, browser, open, FIXTURE_SONGS, trainTiny } from './harness.mjs';
 
 let server;
 before(async () => { server = await serve(); });
 after(() => server.close());
-
-async function setNumber(page, id, value) {
-  await page.getByTestId(id).fill(String(value));
-  await page.getByTestId(id).dispatchEvent('change');
-}
 
 test('without IndexedDB a trained model stays on the page, can be used and downloaded', async () => {
   const chrome = await browser({ webgpu: false });
@@ -33,14 +22,9 @@ test('without IndexedDB a trained model stays on the page, can be used and downl
     await page.reload();
     await page.getByTestId('model-ready').waitFor({ timeout: 240_000 });
     assert.match(await page.getByTestId('notice').textContent(), /does not let Melodeon store models.*stay on this page only/);
-    await page.getByTestId('upload-files').setInputFiles(songs);
+    await page.getByTestId('upload-files').setInputFiles(FIXTURE_SONGS);
     await page.getByTestId('corpus-report').waitFor({ timeout: 60_000 });
-    await page.getByTestId('model-name').fill('Kept on the page');
-    await setNumber(page, 'hidden', 16);
-    await setNumber(page, 'epochs', 1);
-    await setNumber(page, 'batch', 16);
-    await page.getByTestId('train').click();
-    await page.getByTestId('train-outcome').waitFor({ timeout: 120_000 });
+    await trainTiny(page, 'Kept on the page');
     await page.waitForFunction(
       () => /kept on this page only: download it/.test(document.querySelector('[data-testid=notice]')?.textContent),
       null, { timeout: 10_000 },
