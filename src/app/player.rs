@@ -49,8 +49,34 @@ const DECAY_S: f64 = 0.12;
 const SUSTAIN: f32 = 0.65;
 const RELEASE_S: f64 = 0.07;
 
+/// Where the beats and bar lines fall, for the count-in and the metronome (quarter notes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Clock {
+    /// A bar's length.
+    pub bar: f64,
+    /// A beat's length (a dotted quarter in 6/8).
+    pub beat: f64,
+    /// The pickup's length: the first bar line's place.
+    pub pickup: f64,
+}
+
+impl Clock {
+    /// The clock of `meter` with a pickup of `pickup` quarter notes.
+    pub fn new(meter: crate::song::Meter, pickup: f64) -> Clock {
+        let quarters = |r: crate::song::Quarters| f64::from(*r.numer()) / f64::from(*r.denom());
+        let unit = 4.0 / f64::from(meter.denominator.max(1));
+        let compound = meter.denominator == 8 && meter.numerator % 3 == 0 && meter.numerator > 3;
+        Clock {
+            bar: quarters(meter.bar_length()),
+            beat: if compound { 3.0 * unit } else { unit },
+            pickup,
+        }
+    }
+}
+
 struct Current {
     tune: u64,
+    clock: Clock,
     notes: Vec<PlayNote>,
     total: f64,
     tempo: f64,
@@ -68,6 +94,10 @@ pub struct Player {
     context: Option<(AudioContext, GainNode, PeriodicWave)>,
     voices: Vec<OscillatorNode>,
     current: Option<Current>,
+    /// Clicks on every beat while playing.
+    pub metronome: bool,
+    /// One bar of clicks before playing starts.
+    pub count_in: bool,
 }
 
 impl Player {
@@ -81,6 +111,7 @@ impl Player {
         total: f64,
         tempo: f64,
         looping: Option<(f64, f64)>,
+        clock: Clock,
     ) -> Result<(), String> {
         let mut from = match &self.current {
             Some(current) if current.tune == tune => current.paused_at.unwrap_or(0.0),
@@ -92,6 +123,7 @@ impl Player {
         self.ensure_context()?;
         self.current = Some(Current {
             tune,
+            clock,
             notes,
             total,
             tempo,
@@ -100,7 +132,7 @@ impl Player {
             origin_beat: from,
             paused_at: None,
         });
-        self.schedule(from)
+        self.schedule_from(from, self.count_in)
     }
 
     /// Pauses, keeping the position.
@@ -246,15 +278,47 @@ impl Player {
     }
 
     fn schedule(&mut self, from: f64) -> Result<(), String> {
+        self.schedule_from(from, false)
+    }
+
+    /// Schedules the notes from beat `from` (after a bar of clicks with `count_in`) and, with
+    /// the metronome on, a click on every beat.
+    fn schedule_from(&mut self, from: f64, count_in: bool) -> Result<(), String> {
         self.silence();
         let (ctx, master, wave) = self.context.as_ref().ok_or("no audio")?;
         let current = self.current.as_mut().ok_or("nothing to play")?;
         let seconds_per_beat = 60.0 / current.tempo.max(1.0);
-        let t0 = ctx.current_time() + LEAD_S;
+        let clock = current.clock;
+        let lead = if count_in {
+            clock.bar * seconds_per_beat
+        } else {
+            0.0
+        };
+        let t0 = ctx.current_time() + LEAD_S + lead;
         current.origin_time = t0;
         current.origin_beat = from;
         // Only up to the end of the looped span, if any.
         let until = current.looping.map_or(f64::INFINITY, |(_, end)| end);
+        let mut clicks = Vec::new();
+        if count_in {
+            let beats = (clock.bar / clock.beat).round().max(1.0) as usize;
+            clicks.extend(
+                (0..beats).map(|i| (t0 - lead + i as f64 * clock.beat * seconds_per_beat, i == 0)),
+            );
+        }
+        if self.metronome {
+            let last = until.min(current.total);
+            let mut at = clock.pickup + ((from - clock.pickup) / clock.beat).ceil() * clock.beat;
+            while at < last - 1e-9 {
+                let in_bar = (at - clock.pickup).rem_euclid(clock.bar);
+                let accent = in_bar < 1e-6 || clock.bar - in_bar < 1e-6;
+                clicks.push((t0 + (at - from) * seconds_per_beat, accent));
+                at += clock.beat;
+            }
+        }
+        for (time, accent) in clicks {
+            self.voices.push(click(ctx, master, time, accent)?);
+        }
         for note in current
             .notes
             .iter()
@@ -319,6 +383,33 @@ fn sound(
     oscillator
         .stop_with_when(end + RELEASE_S + 0.02)
         .map_err(describe)?;
+    Ok(oscillator)
+}
+
+/// A short click at `time` (context seconds), higher on the first beat of a bar.
+fn click(
+    ctx: &BaseAudioContext,
+    master: &GainNode,
+    time: f64,
+    accent: bool,
+) -> Result<OscillatorNode, String> {
+    let oscillator = ctx.create_oscillator().map_err(describe)?;
+    oscillator
+        .frequency()
+        .set_value(if accent { 1_760.0 } else { 1_320.0 });
+    let envelope = ctx.create_gain().map_err(describe)?;
+    let gain = envelope.gain();
+    gain.set_value_at_time(0.0, time).map_err(describe)?;
+    gain.linear_ramp_to_value_at_time(0.3, time + 0.003)
+        .map_err(describe)?;
+    gain.linear_ramp_to_value_at_time(0.0, time + 0.04)
+        .map_err(describe)?;
+    oscillator
+        .connect_with_audio_node(&envelope)
+        .map_err(describe)?;
+    envelope.connect_with_audio_node(master).map_err(describe)?;
+    oscillator.start_with_when(time).map_err(describe)?;
+    oscillator.stop_with_when(time + 0.05).map_err(describe)?;
     Ok(oscillator)
 }
 

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use super::loss_chart::LossChart;
 use super::model_card::ModelDetails;
+use super::player::Clock;
 use super::state::{AppState, PRETRAINED};
 use super::training::{CorpusState, RunState, Sample, Training};
 use super::tune_card::play_notes;
@@ -261,8 +262,16 @@ fn Samples() -> impl IntoView {
         let (notes, total) = play_notes(&song);
         let id = sample.epoch as u64 + 1;
         let mut result = Ok(());
-        app.player
-            .update_value(|p| result = p.play(id, notes, total, presentation.tempo_bpm, None));
+        app.player.update_value(|p| {
+            result = p.play(
+                id,
+                notes,
+                total,
+                presentation.tempo_bpm,
+                None,
+                Clock::new(presentation.meter, 0.0),
+            )
+        });
         if let Err(message) = result {
             app.notice.set(Some(format!("Playback failed: {message}")));
         }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::browser::{copy_to_clipboard, download};
 use super::history::SavedTune;
-use super::player::{PlayNote, PlayState, render_wav};
+use super::player::{Clock, PlayNote, PlayState, render_wav};
 use super::staff::Staff;
 use super::state::AppState;
 use crate::encoding::grid::{self, Step};
@@ -142,9 +142,20 @@ fn TuneCard(id: u64) -> impl IntoView {
         } else if let (Some(tune), Some(song)) = (tune.get_untracked(), song.get_untracked()) {
             let (notes, total) = play_notes(&song);
             let looping = section();
+            let step = STEP.quarters();
+            let pickup =
+                tune.tune.pickup as f64 * f64::from(*step.numer()) / f64::from(*step.denom());
+            let clock = Clock::new(tune.presentation.meter, pickup);
             let mut result = Ok(());
             state.player.update_value(|p| {
-                result = p.play(id, notes, total, tune.presentation.tempo_bpm, looping)
+                result = p.play(
+                    id,
+                    notes,
+                    total,
+                    tune.presentation.tempo_bpm,
+                    looping,
+                    clock,
+                )
             });
             if let Err(message) = result {
                 state
@@ -258,6 +269,12 @@ fn TuneCard(id: u64) -> impl IntoView {
                         <button type="button" data-testid="stop" on:click=stop>"■ Stop"</button>
                         <label class="setting"><input type="checkbox" data-testid="loop"
                             on:change=move |ev| { looping.set(event_target_checked(&ev)); update_loop(); } />" Loop bars"</label>
+                        <label class="setting"><input type="checkbox" data-testid="count-in"
+                            prop:checked=move || state.player.with_value(|p| p.count_in)
+                            on:change=move |ev| { let on = event_target_checked(&ev); state.player.update_value(|p| p.count_in = on); } />" Count-in"</label>
+                        <label class="setting"><input type="checkbox" data-testid="metronome"
+                            prop:checked=move || state.player.with_value(|p| p.metronome)
+                            on:change=move |ev| { let on = event_target_checked(&ev); state.player.update_value(|p| p.metronome = on); } />" Metronome"</label>
                         <span class="setting loop-bars">
                             <input type="number" class="bar-number" aria-label="Loop from bar" data-testid="loop-from"
                                 min=move || spans.with(|s| s.first().map_or(0, |b| b.0)).to_string()

@@ -356,6 +356,32 @@ test('the A–B loop repeats the chosen bars', async () => {
   }
 });
 
+test('a count-in delays the tune by one bar, and the metronome plays along', async () => {
+  const chrome = await browser({ webgpu: false });
+  try {
+    const { page, errors } = await open(chrome, server.url);
+    const card = await generate(page, { seed: 4242, maxLen: 96 });
+    await card.getByTestId('tempo').fill('120');
+    await card.getByTestId('tempo').dispatchEvent('change');
+    await card.getByTestId('count-in').check();
+    await card.getByTestId('metronome').check();
+    const [beats, unit] = (await card.getAttribute('data-meter')).split('/').map(Number);
+    const barSeconds = ((4 * beats) / unit) * 0.5;
+    await card.getByTestId('play').click();
+    const beat = async () => Number((await card.getByTestId('playhead').getAttribute('data-beat').catch(() => '0')) ?? 0);
+    await page.waitForTimeout(barSeconds * 1000 * 0.6);
+    const during = await beat();
+    assert.ok(during < 0.05, `the tune waits during the count-in (beat ${during})`);
+    await page.waitForTimeout(barSeconds * 1000 * 0.4 + 700);
+    const after = await beat();
+    assert.ok(after > 0.5, `the tune plays after the count-in (beat ${after})`);
+    await card.getByTestId('stop').click();
+    assert.deepEqual(errors, []);
+  } finally {
+    await chrome.close();
+  }
+});
+
 test('a primer with a mistake is explained and blocks generation', async () => {
   const chrome = await browser({ webgpu: false });
   try {
