@@ -38,21 +38,34 @@ pub async fn train_speed(device: &Device, steps: usize) -> Result<f64, String> {
         epochs: 1,
         ..Recipe::Seed.train()
     };
+    let seconds =
+        seconds_per_step(config, indices, TrainData::Windows(&windows), device, steps).await?;
+    Ok(BATCH as f64 / seconds)
+}
+
+/// Mean seconds of `steps` training steps of the seed's network over `data` (the `train` units
+/// of it), after one warm-up step.
+async fn seconds_per_step(
+    config: TrainConfig,
+    train: Vec<usize>,
+    data: TrainData<'_>,
+    device: &Device,
+    steps: usize,
+) -> Result<f64, String> {
     let mut trainer = Trainer::new(
         &ModelConfig::seed(VOCAB),
         config,
-        indices,
+        train,
         vec![],
         synthetic_vocab(),
         device,
     )?;
-    let data = TrainData::Windows(&windows);
     trainer.step(data).await?;
     let started = Instant::now();
     for _ in 0..steps {
         trainer.step(data).await?;
     }
-    Ok((steps * BATCH) as f64 / started.elapsed().as_secs_f64())
+    Ok(started.elapsed().as_secs_f64() / steps.max(1) as f64)
 }
 
 /// Songs in the whole-song step.
@@ -79,22 +92,9 @@ pub async fn whole_song_speed(device: &Device, steps: usize) -> Result<f64, Stri
         ..Recipe::WholeSong.train()
     };
     let all: Vec<usize> = (0..SONGS).collect();
-    let mut trainer = Trainer::new(
-        &ModelConfig::seed(VOCAB),
-        config,
-        all,
-        vec![],
-        synthetic_vocab(),
-        device,
-    )?;
-    let data = TrainData::Songs(&songs);
-    trainer.step(data).await?;
-    let started = Instant::now();
-    for _ in 0..steps {
-        trainer.step(data).await?;
-    }
+    let seconds = seconds_per_step(config, all, TrainData::Songs(&songs), device, steps).await?;
     let tokens: usize = songs.iter().map(SongSeq::steps).sum();
-    Ok((steps * tokens) as f64 / started.elapsed().as_secs_f64())
+    Ok(tokens as f64 / seconds)
 }
 
 /// A vocabulary of [`VOCAB`] tokens (the terminator, `_`, `r` and notes).

@@ -29,6 +29,24 @@ pub struct Song {
     pub events: Vec<Event>,
 }
 
+impl Song {
+    /// A song made rather than read (a tune, a test): no title, region or source file.
+    pub fn new(id: &str, key: Key, meters: Vec<Meter>, events: Vec<Event>) -> Song {
+        Song {
+            id: id.to_owned(),
+            title: None,
+            source: Source {
+                file: String::new(),
+                record: None,
+            },
+            region: None,
+            key,
+            meters,
+            events,
+        }
+    }
+}
+
 /// The origin of a song: file name and, for files holding several records, which one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Source {

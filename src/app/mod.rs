@@ -196,10 +196,10 @@ fn keyboard_shortcuts(state: AppState) {
                     return;
                 };
                 let bar = state.tunes.with_untracked(|tunes| {
-                    tunes.iter().find(|t| t.id == id).map(|t| {
-                        let b = t.presentation.meter.bar_length();
-                        f64::from(*b.numer()) / f64::from(*b.denom())
-                    })
+                    tunes
+                        .iter()
+                        .find(|t| t.id == id)
+                        .map(|t| player::Clock::new(t.presentation.meter, 0.0).bar)
                 });
                 let Some(bar) = bar else {
                     return;

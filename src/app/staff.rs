@@ -6,8 +6,7 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::export::abc;
-use crate::notation;
-use crate::song::Song;
+use crate::notation::Score;
 
 #[wasm_bindgen(inline_js = r#"
 export function draw_staff(element, text) {
@@ -32,10 +31,10 @@ extern "C" {
     fn mark_note(element: &web_sys::HtmlElement, index: i32);
 }
 
-/// The staff of `song` (in its presentation key and meter), highlighting the note at `beat`.
+/// The staff of a tune laid out in bars (in its presentation key and meter), highlighting the
+/// note at `beat`.
 #[component]
-pub fn Staff(song: Song, tempo: f64, beat: Signal<Option<f64>>) -> impl IntoView {
-    let score = notation::layout(&song);
+pub fn Staff(score: Score, tempo: f64, beat: Signal<Option<f64>>) -> impl IntoView {
     let label = format!(
         "Staff notation: {} in {}, {} bars",
         score.meter,
@@ -49,7 +48,7 @@ pub fn Staff(song: Song, tempo: f64, beat: Signal<Option<f64>>) -> impl IntoView
         .flat_map(|b| b.notes.iter())
         .filter(|n| n.tie_to_next)
         .count();
-    let text = abc::write(&song, "", tempo);
+    let text = abc::write_score(&score, "", tempo);
     let node = NodeRef::<Div>::new();
     Effect::new(move |_| {
         if let Some(element) = node.get() {

@@ -11,6 +11,7 @@ use super::state::AppState;
 use crate::encoding::grid::{self, Step};
 use crate::export::link::{self, SharedTune};
 use crate::export::{Format, midi};
+use crate::notation::Score;
 use crate::song::{Meter, Pitch, Song};
 use crate::tune::{Instrument, KEYS, event_label, meter_choices};
 
@@ -75,11 +76,11 @@ pub(super) fn play_notes(song: &Song) -> (Vec<PlayNote>, f64) {
     (notes, *total.numer() as f64 / *total.denom() as f64)
 }
 
-fn file_name(title: &str, seed: u64, format: Format) -> String {
+/// The download name of a tune's file with `extension`.
+fn file_name(title: &str, seed: u64, extension: &str) -> String {
     format!(
-        "{}-seed-{seed}.{}",
-        super::browser::file_name(title),
-        format.extension()
+        "{}-seed-{seed}.{extension}",
+        super::browser::file_name(title)
     )
 }
 
@@ -98,11 +99,10 @@ fn TuneCard(id: u64) -> impl IntoView {
     // The A–B section by bar number (None: the first / the last bar).
     let loop_from = RwSignal::new(None::<u32>);
     let loop_to = RwSignal::new(None::<u32>);
-    let spans = Memo::new(move |_| {
-        song.get()
-            .map(|s| crate::notation::layout(&s).spans())
-            .unwrap_or_default()
-    });
+    // The tune laid out in bars, once: the staff draws it and the A–B loop counts its bars.
+    let score = Memo::new(move |_| song.get().map(|s| crate::notation::layout(&s)));
+    let spans =
+        Memo::new(move |_| score.with(|s| s.as_ref().map(Score::spans).unwrap_or_default()));
     // The span to repeat, in quarter notes, when looping.
     let section = move || -> Option<(f64, f64)> {
         if !looping.get_untracked() {
@@ -178,7 +178,7 @@ fn TuneCard(id: u64) -> impl IntoView {
         let bytes = format.write(&song, &tune.title, tune.presentation.tempo_bpm);
         if let Err(message) = download(
             &bytes,
-            &file_name(&tune.title, tune.tune.provenance.seed, format),
+            &file_name(&tune.title, tune.tune.provenance.seed, format.extension()),
             format.mime(),
         ) {
             state
@@ -194,11 +194,7 @@ fn TuneCard(id: u64) -> impl IntoView {
         rendering.set(true);
         leptos::task::spawn_local(async move {
             let (notes, total) = play_notes(&song);
-            let name = format!(
-                "{}-seed-{}.wav",
-                super::browser::file_name(&tune.title),
-                tune.tune.provenance.seed
-            );
+            let name = file_name(&tune.title, tune.tune.provenance.seed, "wav");
             let outcome = render_wav(&notes, total, tune.presentation.tempo_bpm)
                 .await
                 .and_then(|bytes| download(&bytes, &name, "audio/wav"));
@@ -259,7 +255,7 @@ fn TuneCard(id: u64) -> impl IntoView {
                             {if t.starred { "★" } else { "☆" }}
                         </button>
                     </header>
-                    {song_now.clone().map(|s| view! { <Staff song=s tempo=t.presentation.tempo_bpm beat /> })}
+                    {score.get().map(|s| view! { <Staff score=s tempo=t.presentation.tempo_bpm beat /> })}
                     {song_now.clone().map(|s| view! { <PianoRoll song=s beat /> })}
                     <p class="notes" aria-label="Notes" tabindex="0">{labels.join(" · ")}</p>
                     <div class="row controls">

@@ -13,7 +13,7 @@ use std::str::FromStr;
 use num_rational::Ratio;
 use thiserror::Error;
 
-use crate::song::{Event, Key, Meter, Mode, Pitch, Quarters, Song, Source};
+use crate::song::{Event, Key, Meter, Mode, Pitch, Quarters, Song};
 
 /// One grid symbol.
 #[derive(
@@ -348,16 +348,5 @@ pub fn to_song(
         };
         onset += e.duration;
     }
-    Ok(Song {
-        id: id.to_owned(),
-        title: None,
-        source: Source {
-            file: String::new(),
-            record: None,
-        },
-        region: None,
-        key,
-        meters,
-        events,
-    })
+    Ok(Song::new(id, key, meters, events))
 }

@@ -13,7 +13,11 @@ const BARS_PER_LINE: usize = 4;
 
 /// Writes `song` as one ABC tune at `tempo_bpm` quarter notes per minute.
 pub fn write(song: &Song, title: &str, tempo_bpm: f64) -> String {
-    let score = notation::layout(song);
+    write_score(&notation::layout(song), title, tempo_bpm)
+}
+
+/// Writes a song already laid out in bars ([`notation::layout`]) as one ABC tune.
+pub fn write_score(score: &Score, title: &str, tempo_bpm: f64) -> String {
     let mut out = format!(
         "X:1\nT:{}\nM:{}\nL:1/16\nQ:1/4={}\nK:{}\n",
         one_line(title),
@@ -21,7 +25,7 @@ pub fn write(song: &Song, title: &str, tempo_bpm: f64) -> String {
         tempo_bpm.round().clamp(20.0, 400.0),
         key_field(&score.key)
     );
-    out.push_str(&body(&score));
+    out.push_str(&body(score));
     out
 }
 
@@ -96,30 +100,24 @@ fn length_text(units: Quarters) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::song::{Event, Meter, Pitch, Source};
+    use crate::song::{Event, Meter, Pitch};
 
     #[test]
     fn a_small_tune_in_e_minor() {
         let key = Key::new('E', 0, Mode::Minor).unwrap();
         let q = |n, d| Ratio::new(n, d);
-        let song = Song {
-            id: "t".into(),
-            title: None,
-            source: Source {
-                file: String::new(),
-                record: None,
-            },
-            region: None,
+        let song = Song::new(
+            "t",
             key,
-            meters: vec![Meter::parse("3/4").unwrap()],
-            events: vec![
+            vec![Meter::parse("3/4").unwrap()],
+            vec![
                 Event::new(Pitch::Note(59), q(1, 1), 0),
                 Event::new(Pitch::Note(64), q(2, 1), 1),
                 Event::new(Pitch::Note(63), q(2, 1), 1),
                 Event::new(Pitch::Rest, q(1, 2), 2),
                 Event::new(Pitch::Note(76), q(3, 2), 2),
             ],
-        };
+        );
         let abc = write(&song, "A  test\ntune", 96.4);
         assert_eq!(
             abc,

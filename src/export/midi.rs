@@ -146,31 +146,25 @@ fn key_signature(key: &Key) -> MetaMessage<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::song::{Event, Meter, Source};
+    use crate::song::{Event, Meter};
     use num_rational::Ratio;
 
     fn song(key: Key) -> Song {
         let q = |n, d| Ratio::new(n, d);
-        Song {
-            id: "t".into(),
-            title: None,
-            source: Source {
-                file: String::new(),
-                record: None,
-            },
-            region: None,
+        Song::new(
+            "t",
             key,
-            meters: vec![Meter {
+            vec![Meter {
                 numerator: 6,
                 denominator: 8,
             }],
-            events: vec![
+            vec![
                 Event::new(Pitch::Note(67), q(1, 2), 1),
                 Event::new(Pitch::Rest, q(1, 4), 1),
                 Event::new(Pitch::Note(69), q(3, 4), 1),
                 Event::new(Pitch::Note(69), q(1, 1), 1),
             ],
-        }
+        )
     }
 
     #[test]

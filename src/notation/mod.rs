@@ -211,21 +211,10 @@ fn mark_accidentals(bar: &mut Bar, key: &Key) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::song::{Event, Mode, Source};
+    use crate::song::{Event, Mode};
 
     fn song(events: Vec<Event>, key: Key, meter: &str) -> Song {
-        Song {
-            id: "t".into(),
-            title: None,
-            source: Source {
-                file: String::new(),
-                record: None,
-            },
-            region: None,
-            key,
-            meters: vec![Meter::parse(meter).unwrap()],
-            events,
-        }
+        Song::new("t", key, vec![Meter::parse(meter).unwrap()], events)
     }
 
     fn q(n: u32, d: u32) -> Quarters {

@@ -95,6 +95,14 @@ function readMusicXml(text) {
   return notes;
 }
 
+/** Waits for the model and asks for tunes in 3/4, E minor. */
+async function chooseThreeFourInEMinor(page) {
+  await page.getByTestId('model-ready').waitFor({ timeout: 240_000 });
+  await page.getByTestId('meter').selectOption('3/4');
+  await page.getByTestId('mode').selectOption('minor');
+  await page.getByTestId('key').selectOption('-5');
+}
+
 async function tuneData(card) {
   return {
     tokens: await card.getAttribute('data-tokens'),
@@ -190,10 +198,7 @@ test('a tune asked for in 3/4 and E minor fills its bars and its MIDI file says 
   const chrome = await browser({ webgpu: false });
   try {
     const { page, errors } = await open(chrome, server.url);
-    await page.getByTestId('model-ready').waitFor({ timeout: 240_000 });
-    await page.getByTestId('meter').selectOption('3/4');
-    await page.getByTestId('mode').selectOption('minor');
-    await page.getByTestId('key').selectOption('-5');
+    await chooseThreeFourInEMinor(page);
     const card = await generate(page, { seed: 77, maxLen: 512 });
     assert.equal(await card.getAttribute('data-meter'), '3/4');
     assert.equal(await card.getAttribute('data-mode'), 'minor');
@@ -245,10 +250,7 @@ test('the staff shows the bars, key signature and ties, and its highlight follow
   const chrome = await browser({ webgpu: false });
   try {
     const { page, errors } = await open(chrome, server.url);
-    await page.getByTestId('model-ready').waitFor({ timeout: 240_000 });
-    await page.getByTestId('meter').selectOption('3/4');
-    await page.getByTestId('mode').selectOption('minor');
-    await page.getByTestId('key').selectOption('-5');
+    await chooseThreeFourInEMinor(page);
     // An opening note five sixteenths long cannot be one written value: it is tied.
     await page.getByTestId('primer').fill('69 _ _ _ _ 71');
     const card = await generate(page, { seed: 5, maxLen: 96 });
