@@ -11,13 +11,23 @@ const UNIT: Quarters = Ratio::new_raw(1, 4);
 /// Bars per line of music.
 const BARS_PER_LINE: usize = 4;
 
+/// Whether each note's letter name is written under it (as an annotation, `"_F♯"F`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Letters {
+    /// Notes only, as files are exchanged.
+    #[default]
+    Hidden,
+    /// A letter name under every note that starts a sound (not under rests or tied-to notes).
+    Under,
+}
+
 /// Writes `song` as one ABC tune at `tempo_bpm` quarter notes per minute.
 pub fn write(song: &Song, title: &str, tempo_bpm: f64) -> String {
-    write_score(&notation::layout(song), title, tempo_bpm)
+    write_score(&notation::layout(song), title, tempo_bpm, Letters::Hidden)
 }
 
 /// Writes a song already laid out in bars ([`notation::layout`]) as one ABC tune.
-pub fn write_score(score: &Score, title: &str, tempo_bpm: f64) -> String {
+pub fn write_score(score: &Score, title: &str, tempo_bpm: f64, letters: Letters) -> String {
     let mut out = format!(
         "X:1\nT:{}\nM:{}\nL:1/16\nQ:1/4={}\nK:{}\n",
         one_line(title),
@@ -25,7 +35,7 @@ pub fn write_score(score: &Score, title: &str, tempo_bpm: f64) -> String {
         tempo_bpm.round().clamp(20.0, 400.0),
         key_field(&score.key)
     );
-    out.push_str(&body(score));
+    out.push_str(&body(score, letters));
     out
 }
 
@@ -40,11 +50,21 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn body(score: &Score) -> String {
+fn body(score: &Score, letters: Letters) -> String {
     let mut out = String::new();
+    let mut tied_from_before = false;
     for (i, bar) in score.bars.iter().enumerate() {
+        if bar.meter_changes(i.checked_sub(1).map(|p| &score.bars[p])) {
+            out.push_str(&format!("[M:{}]", bar.meter));
+        }
         for note in &bar.notes {
+            if let (Letters::Under, Some((_, spelled)), false) =
+                (letters, note.pitch, tied_from_before)
+            {
+                out.push_str(&format!("\"_{}\"", spelled.name()));
+            }
             out.push_str(&note_text(note));
+            tied_from_before = note.tie_to_next;
         }
         let last = i + 1 == score.bars.len();
         out.push_str(if last { "|]\n" } else { "|" });
@@ -122,6 +142,11 @@ mod tests {
         assert_eq!(
             abc,
             "X:1\nT:A test tune\nM:3/4\nL:1/16\nQ:1/4=96\nK:Em\nB,4|E8^D4-|^D4z2e6|]\n"
+        );
+        let lettered = write_score(&notation::layout(&song), "", 96.0, Letters::Under);
+        assert!(
+            lettered.ends_with("\"_B\"B,4|\"_E\"E8\"_D♯\"^D4-|^D4z2\"_E\"e6|]\n"),
+            "{lettered}"
         );
     }
 }

@@ -63,6 +63,12 @@ pub fn write(song: &Song, title: &str, tempo_bpm: f64) -> String {
                 tempo
             ));
         }
+        if bar.meter_changes(i.checked_sub(1).map(|p| &score.bars[p])) {
+            out.push_str(&format!(
+                "      <attributes><time><beats>{}</beats><beat-type>{}</beat-type></time></attributes>\n",
+                bar.meter.numerator, bar.meter.denominator
+            ));
+        }
         let mut tied_from_before = false;
         if let Some(previous) = i.checked_sub(1).and_then(|p| score.bars[p].notes.last()) {
             tied_from_before = previous.tie_to_next;

@@ -37,6 +37,15 @@ pub struct Bar {
     pub notes: Vec<Note>,
     /// Its length in quarter notes (shorter than the meter for a pickup or a last bar).
     pub length: Quarters,
+    /// The meter in force in this bar (it changes inside some folk songs).
+    pub meter: Meter,
+}
+
+impl Bar {
+    /// Whether the meter changes at this bar (the first bar's meter is the score's).
+    pub fn meter_changes(&self, previous: Option<&Bar>) -> bool {
+        previous.is_some_and(|p| p.meter != self.meter)
+    }
 }
 
 /// A song in bars, ready to write out.
@@ -44,7 +53,7 @@ pub struct Bar {
 pub struct Score {
     /// Key (and so the key signature).
     pub key: Key,
-    /// Meter.
+    /// The first bar's meter (each bar has its own, [`Bar::meter`]).
     pub meter: Meter,
     /// The bars in order.
     pub bars: Vec<Bar>,
@@ -80,9 +89,10 @@ impl Score {
     }
 }
 
-/// Lays `song` out in bars of its first meter (4/4 without one). Bar 0 is a pickup when the
-/// song's events begin in bar 0 and bar 1 follows; a note crossing a bar line is split and
-/// tied, and lengths that one (dotted) value cannot write are split and tied too.
+/// Lays `song` out in bars. Bar 0 is a pickup when the song's events begin in bar 0 and bar
+/// 1 follows; a note crossing a bar line is split and tied, and lengths that one (dotted)
+/// value cannot write are split and tied too. A song with one meter (4/4 without one) is
+/// barred by it; a song whose meter changes keeps its own bars ([`song_bars`]).
 pub fn layout(song: &Song) -> Score {
     let meter = song.meters.first().copied().unwrap_or(Meter {
         numerator: 4,
@@ -97,13 +107,28 @@ pub fn layout(song: &Song) -> Score {
         .sum();
     let has_pickup = pickup > Ratio::from_integer(0) && song.events.iter().any(|e| e.bar > 0);
     let first_bar = if has_pickup { pickup } else { bar_length };
+    // The bars' lengths and meters in order; past the end, bars of the last meter.
+    let mut plan = if song.meters.len() > 1 {
+        song_bars(song).into_iter()
+    } else {
+        vec![(first_bar, meter)].into_iter()
+    };
+    let mut current = meter;
+    let mut next_bar = move || {
+        let (length, meter) = plan
+            .next()
+            .unwrap_or((current.bar_length(), current));
+        current = meter;
+        (length, meter)
+    };
+    let (mut room, first_meter) = next_bar();
     let mut bars: Vec<Bar> = Vec::new();
     let mut open = Bar {
         number: if has_pickup { 0 } else { 1 },
         notes: Vec::new(),
         length: Ratio::from_integer(0),
+        meter: first_meter,
     };
-    let mut room = first_bar;
     for event in &song.events {
         let pitch = match event.pitch {
             Pitch::Note(midi) => Some(midi),
@@ -113,15 +138,17 @@ pub fn layout(song: &Song) -> Score {
         while left > Ratio::from_integer(0) {
             if room == Ratio::from_integer(0) {
                 let number = open.number + 1;
+                let (length, meter) = next_bar();
                 bars.push(std::mem::replace(
                     &mut open,
                     Bar {
                         number,
                         notes: Vec::new(),
                         length: Ratio::from_integer(0),
+                        meter,
                     },
                 ));
-                room = bar_length;
+                room = length;
             }
             let here = left.min(room);
             left -= here;
@@ -150,9 +177,42 @@ pub fn layout(song: &Song) -> Score {
     }
     Score {
         key: song.key,
-        meter,
+        meter: bars.first().map_or(meter, |b| b.meter),
         bars,
     }
+}
+
+/// The bars of a song whose meter changes, as its events number them: each bar's length, and
+/// its meter (the song's meters taken in order, moving on when a whole bar of the next one
+/// comes; pickups, short bars and bars that fit no meter, which the sources have, keep the
+/// meter in force).
+fn song_bars(song: &Song) -> Vec<(Quarters, Meter)> {
+    let mut lengths: Vec<Quarters> = Vec::new();
+    let mut last_bar = None;
+    for event in &song.events {
+        if last_bar != Some(event.bar) {
+            lengths.push(Ratio::from_integer(0));
+            last_bar = Some(event.bar);
+        }
+        if let Some(length) = lengths.last_mut() {
+            *length += event.duration;
+        }
+    }
+    let mut at = 0;
+    lengths
+        .into_iter()
+        .map(|length| {
+            if song.meters[at].bar_length() != length
+                && song
+                    .meters
+                    .get(at + 1)
+                    .is_some_and(|next| next.bar_length() == length)
+            {
+                at += 1;
+            }
+            (length, song.meters[at])
+        })
+        .collect()
 }
 
 /// Splits a length into writable values, longest first: each a power-of-two fraction of a
@@ -258,6 +318,36 @@ mod tests {
         assert_eq!(score.note_at(3.9), Some(1));
         assert_eq!(score.note_at(4.0), Some(2));
         assert_eq!(score.note_at(99.0), Some(3));
+    }
+
+    #[test]
+    fn a_song_whose_meter_changes_keeps_its_own_bars() {
+        // 3/4 with an eighth pickup, a 3/4 bar, then two 2/4 bars (the last one short).
+        let events = vec![
+            Event::new(Pitch::Note(60), q(1, 2), 0),
+            Event::new(Pitch::Note(62), q(3, 1), 1),
+            Event::new(Pitch::Note(64), q(2, 1), 2),
+            Event::new(Pitch::Note(65), q(1, 1), 3),
+        ];
+        let meters = vec![Meter::parse("3/4").unwrap(), Meter::parse("2/4").unwrap()];
+        let score = layout(&Song::new("t", Key::C_MAJOR, meters, events));
+        let bars: Vec<(u32, Quarters, String)> = score
+            .bars
+            .iter()
+            .map(|b| (b.number, b.length, b.meter.to_string()))
+            .collect();
+        assert_eq!(
+            bars,
+            vec![
+                (0, q(1, 2), "3/4".into()),
+                (1, q(3, 1), "3/4".into()),
+                (2, q(2, 1), "2/4".into()),
+                (3, q(1, 1), "2/4".into()),
+            ]
+        );
+        assert!(!score.bars[1].meter_changes(Some(&score.bars[0])));
+        assert!(score.bars[2].meter_changes(Some(&score.bars[1])));
+        assert!(score.bars.iter().all(|b| b.notes.len() == 1));
     }
 
     #[test]

@@ -15,6 +15,20 @@ pub struct Spelled {
     pub octave: i32,
 }
 
+impl Spelled {
+    /// The note's letter name as folk players read it under the staff: `C`, `F♯`, `B♭`, `E𝄫`.
+    pub fn name(&self) -> String {
+        let sign = match self.alter {
+            -2 => "𝄫",
+            -1 => "♭",
+            1 => "♯",
+            2 => "𝄪",
+            _ => "",
+        };
+        format!("{}{sign}", self.letter)
+    }
+}
+
 const LETTERS: [char; 7] = ['C', 'D', 'E', 'F', 'G', 'A', 'B'];
 const SHARPS: [char; 7] = ['F', 'C', 'G', 'D', 'A', 'E', 'B'];
 
