@@ -4,13 +4,14 @@
 use std::fmt;
 
 use num_rational::Ratio;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A duration or an onset, in quarter notes, as an exact fraction.
 pub type Quarters = Ratio<u32>;
 
-/// One monophonic melody with its metadata.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One monophonic melody with its metadata (serialisable, so that the training worker can
+/// hand a corpus song to the page).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Song {
     /// Identifier: `!!!SCT` in `**kern`, the first word of `KEY[…]` in EsAC,
     /// otherwise derived from the file name.
@@ -48,7 +49,7 @@ impl Song {
 }
 
 /// The origin of a song: file name and, for files holding several records, which one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
     /// File name as given (for archive members: `archive.zip/inner/path`).
     pub file: String,
@@ -57,7 +58,7 @@ pub struct Source {
 }
 
 /// Major or minor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Major mode.
@@ -76,7 +77,7 @@ impl fmt::Display for Mode {
 }
 
 /// A key: tonic spelled as a letter plus accidental, and a mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Key {
     /// Tonic letter, `'A'`..=`'G'` (upper case).
     pub letter: char,
@@ -173,7 +174,7 @@ pub fn letter_semitone(letter: char) -> Option<i32> {
 }
 
 /// A time signature such as 3/4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Meter {
     /// Beats per bar (upper number).
     pub numerator: u32,
@@ -206,7 +207,7 @@ impl fmt::Display for Meter {
 }
 
 /// What sounds during an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Pitch {
     /// A note with its MIDI number (60 = middle C).
     Note(u8),
@@ -215,7 +216,7 @@ pub enum Pitch {
 }
 
 /// One note or rest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// The note's MIDI number, or a rest.
     pub pitch: Pitch,

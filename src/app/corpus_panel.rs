@@ -9,7 +9,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::state::AppState;
-use super::training::{self, CorpusState, Training};
+use super::corpus_songs::SongList;
+use super::files;
+use super::training::{CorpusState, Training};
 use crate::corpus::report::{CorpusReport, SongStatus};
 
 /// One problem line of the report.
@@ -44,7 +46,7 @@ pub fn CorpusPanel() -> impl IntoView {
     };
     let on_input = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
-        upload(training::files_of_input(&input));
+        upload(files::files_of_input(&input));
         input.set_value("");
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {
@@ -52,7 +54,7 @@ pub fn CorpusPanel() -> impl IntoView {
         dragging.set(false);
         if let Some(transfer) = ev.data_transfer() {
             spawn_local(async move {
-                let files = training::files_of_drop(&transfer).await;
+                let files = files::files_of_drop(&transfer).await;
                 training.upload(app, files).await;
             });
         }
@@ -141,6 +143,7 @@ fn Report(report: Rc<CorpusReport>) -> impl IntoView {
                 <dt>"Meters"</dt><dd>{count_list(&totals.meters)}</dd>
                 <dt>"Lengths"</dt><dd><LengthChart lengths /></dd>
             </dl>
+            <SongList report=report.clone() />
             <ProblemTable problems />
         </div>
     }

@@ -3,7 +3,9 @@
 
 mod browser;
 mod corpus_panel;
+mod corpus_songs;
 mod engine;
+mod files;
 mod generator;
 mod history;
 mod loss_chart;

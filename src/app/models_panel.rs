@@ -18,7 +18,7 @@ pub fn ModelsPanel() -> impl IntoView {
     let load_error = RwSignal::new(None::<String>);
     let on_file = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
-        let files = super::training::files_of_input(&input);
+        let files = super::files::files_of_input(&input);
         input.set_value("");
         spawn_local(async move {
             for (name, file) in files {
@@ -153,7 +153,7 @@ fn UseButton(id: String) -> impl IntoView {
 
 /// Checks a model file from disk and stores it.
 async fn add_file(app: AppState, name: &str, file: &web_sys::File) -> Result<(), String> {
-    let bytes = super::training::read_file(file)
+    let bytes = super::files::read_file(file)
         .await
         .map_err(|e| format!("{name}: {e}"))?;
     file::load(&bytes, &CpuBackend::default().device()).map_err(|e| format!("{name}: {e}"))?;

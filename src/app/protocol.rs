@@ -13,6 +13,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::corpus::InputFile;
 use crate::corpus::report::CorpusReport;
+use crate::song::Song;
 use crate::train::{JobSizes, JobSpec, Metrics, Progress, Skipped, SongMetrics};
 
 /// What the page asks of the worker.
@@ -41,6 +42,11 @@ pub enum Request {
     Resume,
     /// End training after the current step and keep the best weights so far.
     Stop,
+    /// Send accepted song number `index` of the corpus (in the report's order).
+    Song {
+        /// Index among the accepted songs.
+        index: usize,
+    },
 }
 
 /// What the worker tells the page.
@@ -105,6 +111,13 @@ pub enum Event {
         stopped: bool,
         /// Seconds of training (pauses excluded).
         seconds: f64,
+    },
+    /// An accepted song of the corpus, as asked for by [`Request::Song`].
+    Song {
+        /// Index among the accepted songs.
+        index: usize,
+        /// The song as read (its own key, meters and notes).
+        song: Song,
     },
     /// Something went wrong; the worker stays usable.
     Failed {

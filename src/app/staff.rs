@@ -32,9 +32,14 @@ extern "C" {
 }
 
 /// The staff of a tune laid out in bars (in its presentation key and meter), highlighting the
-/// note at `beat`.
+/// note at `beat`, with letter names under the notes when `letters` is on.
 #[component]
-pub fn Staff(score: Score, tempo: f64, beat: Signal<Option<f64>>) -> impl IntoView {
+pub fn Staff(
+    score: Score,
+    tempo: f64,
+    beat: Signal<Option<f64>>,
+    letters: Signal<bool>,
+) -> impl IntoView {
     let label = format!(
         "Staff notation: {} in {}, {} bars",
         score.meter,
@@ -48,11 +53,16 @@ pub fn Staff(score: Score, tempo: f64, beat: Signal<Option<f64>>) -> impl IntoVi
         .flat_map(|b| b.notes.iter())
         .filter(|n| n.tie_to_next)
         .count();
-    let text = abc::write_score(&score, "", tempo);
     let node = NodeRef::<Div>::new();
+    let drawn = score.clone();
     Effect::new(move |_| {
+        let letters = if letters.get() {
+            abc::Letters::Under
+        } else {
+            abc::Letters::Hidden
+        };
         if let Some(element) = node.get() {
-            draw_staff(&element, &text);
+            draw_staff(&element, &abc::write_score(&drawn, "", tempo, letters));
         }
     });
     let notes = score.clone();

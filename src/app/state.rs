@@ -89,6 +89,8 @@ pub struct AppState {
     unsaved: StoredValue<Vec<StoredModel>, LocalStorage>,
     /// Why the tunes could not be saved in this browser (they are kept on the page).
     pub history_error: RwSignal<Option<String>>,
+    /// Whether the staff shows each note's letter name under it (persisted).
+    pub note_letters: RwSignal<bool>,
 }
 
 /// The id under which the shipped pretrained model is selected.
@@ -112,6 +114,7 @@ impl AppState {
             pretrained: StoredValue::new_local(None),
             unsaved: StoredValue::new_local(Vec::new()),
             history_error: RwSignal::new(None),
+            note_letters: RwSignal::new(settings::note_letters()),
         };
         Effect::new(move |_| {
             let outcome = state.tunes.with(|tunes| history::save(tunes));

@@ -12,6 +12,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker};
 
 use super::browser::{self, clock_ms};
+use super::files;
 use super::model_store;
 use super::protocol::{self, Event, Message, Request};
 use super::state::AppState;
@@ -34,63 +35,16 @@ export function spawn_worker() {
   return new Worker(url, { type: "module", name: "melodeon-training" });
 }
 
-export async function dropped_files(transfer) {
-  // Entries must be taken before the first await: the drop's data is gone afterwards.
-  const entries = [...(transfer.items || [])]
-    .map((item) => (item.webkitGetAsEntry ? item.webkitGetAsEntry() : null))
-    .filter(Boolean);
-  const out = [];
-  if (entries.length === 0) {
-    for (const file of transfer.files) out.push({ name: file.name, file });
-    return out;
-  }
-  const walk = async (entry, path) => {
-    if (entry.isFile) {
-      const file = await new Promise((ok, fail) => entry.file(ok, fail));
-      out.push({ name: path + entry.name, file });
-    } else if (entry.isDirectory) {
-      const reader = entry.createReader();
-      for (;;) {
-        const batch = await new Promise((ok, fail) => reader.readEntries(ok, fail));
-        if (batch.length === 0) break;
-        for (const child of batch) await walk(child, path + entry.name + "/");
-      }
-    }
-  };
-  for (const entry of entries) await walk(entry, "");
-  return out;
-}
-
-export function input_files(input) {
-  return [...input.files].map((file) => ({ name: file.webkitRelativePath || file.name, file }));
-}
-
-export async function file_bytes(file) {
-  return new Uint8Array(await file.arrayBuffer());
-}
-
-export async function files_bytes(files) {
-  // Unreadable files become empty ones: the report names them.
-  return Promise.all(files.map((file) => file.arrayBuffer().then((b) => new Uint8Array(b), () => new Uint8Array(0))));
-}
 "#)]
 extern "C" {
     #[wasm_bindgen(catch)]
     fn spawn_worker() -> Result<Worker, JsValue>;
-    #[wasm_bindgen(catch)]
-    async fn dropped_files(transfer: &web_sys::DataTransfer) -> Result<JsValue, JsValue>;
-    fn input_files(input: &web_sys::HtmlInputElement) -> JsValue;
-    #[wasm_bindgen(catch)]
-    async fn file_bytes(file: &web_sys::File) -> Result<JsValue, JsValue>;
-    async fn files_bytes(files: js_sys::Array) -> JsValue;
 }
 
 /// Uploads larger than this are refused before reading: the page keeps the bytes, the parsed
 /// songs and the model within its memory budget (512 MB) up to this size.
 pub const MAX_UPLOAD_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
 
-/// Files read from disk at once while uploading.
-const READ_CHUNK: usize = 256;
 
 /// The uploaded corpus.
 #[derive(Clone, Debug)]
@@ -211,6 +165,9 @@ pub struct Training {
     pub samples: RwSignal<Vec<Sample>>,
     /// The last run's outcome.
     pub outcome: RwSignal<Option<Outcome>>,
+    /// The corpus song shown in the upload report: its index among the accepted songs and
+    /// the song, once the worker has sent it.
+    pub shown: RwSignal<Option<(usize, crate::song::Song)>>,
     /// Longest gap between two ticks of a 50 ms timer on the page's main thread while
     /// training (how long the page could not respond), in milliseconds.
     pub longest_stall_ms: RwSignal<f64>,
@@ -232,6 +189,7 @@ impl Training {
             curves: RwSignal::new(Curves::default()),
             samples: RwSignal::new(Vec::new()),
             outcome: RwSignal::new(None),
+            shown: RwSignal::new(None),
             longest_stall_ms: RwSignal::new(0.0),
         };
         training.watch_stalls();
@@ -262,21 +220,18 @@ impl Training {
             return;
         }
         let total = files.len();
-        let mut read = Vec::with_capacity(total);
-        // Read in chunks, concurrently within each, updating the progress bar between them.
-        for chunk in files.chunks(READ_CHUNK) {
-            self.corpus.set(CorpusState::Reading {
-                done: read.len(),
-                total,
-            });
-            let list: js_sys::Array = chunk.iter().map(|(_, file)| JsValue::from(file)).collect();
-            let bytes: js_sys::Array = files_bytes(list).await.unchecked_into();
-            for ((name, _), bytes) in chunk.iter().zip(bytes.iter()) {
-                read.push((name.clone(), bytes.unchecked_into()));
-            }
-        }
+        let read = files::read_all(&files, |done| {
+            self.corpus.set(CorpusState::Reading { done, total })
+        })
+        .await;
         self.corpus.set(CorpusState::Parsing { done: 0, total });
+        self.shown.set(None);
         self.send(app, Message::new(&Request::Ingest).with_files(read));
+    }
+
+    /// Asks the worker for accepted song `index` of the corpus, to show it.
+    pub fn show_song(&self, app: AppState, index: usize) {
+        self.send(app, Message::new(&Request::Song { index }));
     }
 
     /// Times a few steps of `spec` (on the CPU when `force_cpu`, else WebGPU if available).
@@ -409,6 +364,7 @@ impl Training {
             }
             Event::Reading { done, total } => self.corpus.set(CorpusState::Parsing { done, total }),
             Event::Report { report } => self.corpus.set(CorpusState::Ready(Rc::new(report))),
+            Event::Song { index, song } => self.shown.set(Some((index, song))),
             Event::Started {
                 backend,
                 sizes,
@@ -548,36 +504,9 @@ impl Training {
     }
 }
 
-/// The bytes of a file the user chose.
-pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
-    let bytes = file_bytes(file).await.map_err(browser::describe)?;
-    Ok(bytes.unchecked_into::<js_sys::Uint8Array>().to_vec())
-}
-
 fn with_base(message: Message, base: Option<Arc<Vec<u8>>>) -> Message {
     match base {
         Some(bytes) => message.with_bytes("model", &bytes),
         None => message,
     }
-}
-
-/// The files of a drop (folders walked), as name and `File` pairs.
-pub async fn files_of_drop(transfer: &web_sys::DataTransfer) -> Vec<(String, web_sys::File)> {
-    pairs(dropped_files(transfer).await.unwrap_or_default())
-}
-
-/// The files chosen in a file or folder input.
-pub fn files_of_input(input: &web_sys::HtmlInputElement) -> Vec<(String, web_sys::File)> {
-    pairs(input_files(input))
-}
-
-fn pairs(list: JsValue) -> Vec<(String, web_sys::File)> {
-    let list: js_sys::Array = list.dyn_into().unwrap_or_default();
-    list.iter()
-        .filter_map(|item| {
-            let name = browser::property(&item, "name").as_string()?;
-            let file = browser::property(&item, "file").dyn_into().ok()?;
-            Some((name, file))
-        })
-        .collect()
 }

@@ -37,6 +37,15 @@ pub fn TuneList() -> impl IntoView {
                     <input type="checkbox" on:change=move |ev| starred_only.set(event_target_checked(&ev)) />
                     " Starred only"
                 </label>
+                <label class="setting">
+                    <input type="checkbox" data-testid="note-letters" prop:checked=move || state.note_letters.get()
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            state.note_letters.set(on);
+                            super::settings::set_note_letters(on);
+                        } />
+                    " Note letters"
+                </label>
             </div>
             <Show when=move || state.tunes.with(Vec::is_empty)>
                 <p class="muted">"Tunes you generate appear here and stay in this browser."</p>
@@ -255,7 +264,7 @@ fn TuneCard(id: u64) -> impl IntoView {
                             {if t.starred { "★" } else { "☆" }}
                         </button>
                     </header>
-                    {score.get().map(|s| view! { <Staff score=s tempo=t.presentation.tempo_bpm beat /> })}
+                    {score.get().map(|s| view! { <Staff score=s tempo=t.presentation.tempo_bpm beat letters=state.note_letters.into() /> })}
                     {song_now.clone().map(|s| view! { <PianoRoll song=s beat /> })}
                     <p class="notes" aria-label="Notes" tabindex="0">{labels.join(" · ")}</p>
                     <div class="row controls">

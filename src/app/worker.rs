@@ -65,6 +65,19 @@ fn handle(state: &Rc<WorkerState>, data: JsValue) {
             state.stop.set(true);
             state.paused.set(false);
         }
+        Request::Song { index } => {
+            let song = state
+                .corpus
+                .borrow()
+                .as_ref()
+                .and_then(|c| c.songs.get(index).map(|s| s.song.clone()));
+            post(Message::new(&match song {
+                Some(song) => Event::Song { index, song },
+                None => Event::Failed {
+                    message: format!("song {} is not in the corpus read", index + 1),
+                },
+            }));
+        }
         Request::Calibrate { spec, force_cpu } | Request::Train { spec, force_cpu } => {
             if state.busy.replace(true) {
                 let message = "training is already running".to_string();

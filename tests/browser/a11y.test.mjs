@@ -4,9 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AxeBuilder } from '@axe-core/playwright';
-import { serve, browser, open } from './harness.mjs';
-
-const PHONE = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 };
+import { serve, browser, open, LAYOUTS } from './harness.mjs';
 
 let server;
 before(async () => { server = await serve(); });
@@ -20,7 +18,7 @@ async function violations(page) {
     .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
 }
 
-for (const [name, options] of [['desktop', {}], ['phone', PHONE]]) {
+for (const [name, options] of Object.entries(LAYOUTS)) {
   test(`axe finds no serious or critical violation (${name})`, async () => {
     const chrome = await browser({ webgpu: false });
     try {

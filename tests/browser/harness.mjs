@@ -92,6 +92,17 @@ export async function open(browserInstance, url, options = {}) {
   return { context, page, errors };
 }
 
+/** A phone: 390×844 CSS pixels, touch. */
+export const PHONE = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 };
+
+/** The layouts musicians use, as `open` options: tests that must hold on both run twice. */
+export const LAYOUTS = { desktop: {}, phone: PHONE };
+
+/** Presses a control as the layout's user would: a tap on a touch screen, else a click. */
+export function pressFor(options) {
+  return options.hasTouch ? (control) => control.tap() : (control) => control.click();
+}
+
 /** Waits until the status bar says the engine is ready (or failed) and returns what it shows. */
 export async function engineStatus(page, timeout = 240_000) {
   const state = page.getByTestId('backend-state');

@@ -2,9 +2,7 @@
 // sideways, every touch target is at least 44 px, and audio starts on the first tap.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, browser, open, FIXTURE_SONGS, trainTiny } from './harness.mjs';
-
-const PHONE = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 };
+import { serve, browser, open, FIXTURE_SONGS, trainTiny, PHONE } from './harness.mjs';
 
 let server;
 before(async () => { server = await serve(); });

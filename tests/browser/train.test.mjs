@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, browser, open } from './harness.mjs';
+import { serve, browser, open, FIXTURE_SONGS, LAYOUTS, pressFor } from './harness.mjs';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
 const files = [
@@ -183,6 +183,51 @@ for (const webgpu of [false, true]) {
 
       assert.deepEqual(errors, []);
       await context.close();
+    } finally {
+      await chrome.close();
+    }
+  });
+}
+
+for (const [layout, options] of Object.entries(LAYOUTS)) {
+  const press = pressFor(options);
+
+  test(`a song of the upload report can be found, seen and heard (${layout})`, async () => {
+    const chrome = await browser({ webgpu: false });
+    try {
+      const { page, errors } = await open(chrome, server.url, options);
+      await page.getByTestId('upload-files').setInputFiles(FIXTURE_SONGS);
+      const report = page.getByTestId('corpus-report');
+      await report.waitFor({ timeout: 60_000 });
+      const accepted = Number(await report.getAttribute('data-accepted'));
+      assert.equal(await page.getByTestId('song').count(), Math.min(accepted, 50));
+
+      await page.getByTestId('song-filter').fill('made-up');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=song]').length === 1);
+      await press(page.getByTestId('song'));
+      const shown = page.getByTestId('corpus-song');
+      await shown.locator('[data-testid=staff][data-drawn=true]').waitFor({ timeout: 30_000 });
+      // T0001: G major, 3/4 with a pickup, then 2/4; a note tied over a bar line.
+      const caption = await page.getByTestId('corpus-song-title').textContent();
+      for (const part of ['A Made-Up Tune', 'T0001', 'G major', '3/4, 2/4']) {
+        assert.ok(caption.includes(part), `${part} not in ${caption}`);
+      }
+      const staff = shown.getByTestId('staff');
+      assert.equal(await staff.getAttribute('data-fifths'), '1');
+      const drawn = await staff.evaluate((e) => ({
+        written: e.querySelectorAll('.abcjs-note, .abcjs-rest').length,
+        meters: e.querySelectorAll('.abcjs-time-signature').length,
+        ties: e.querySelectorAll('[data-name=tie]').length,
+      }));
+      assert.equal(drawn.written, Number(await staff.getAttribute('data-written')));
+      assert.ok(drawn.meters >= 2, `${drawn.meters} time signatures drawn: the change to 2/4 is shown`);
+      assert.ok(drawn.ties >= 1, 'the tie over the bar line is drawn');
+
+      await press(page.getByTestId('corpus-play'));
+      await page.locator('[data-testid=audio-state][data-running=true]').waitFor({ state: 'attached', timeout: 10_000 });
+      await shown.locator('[data-testid=staff]:not([data-highlight="-1"])').waitFor({ timeout: 10_000 });
+      await press(page.getByTestId('corpus-stop'));
+      assert.deepEqual(errors, []);
     } finally {
       await chrome.close();
     }
