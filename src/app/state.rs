@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use burn::tensor::Device;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
 
 use super::browser::now_ms;
 use super::history::{self, SavedTune};
@@ -91,7 +93,12 @@ pub struct AppState {
     pub history_error: RwSignal<Option<String>>,
     /// Whether the staff shows each note's letter name under it (persisted).
     pub note_letters: RwSignal<bool>,
+    /// Where the stored models' changes are announced to other tabs.
+    models_channel: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
 }
+
+/// The BroadcastChannel on which tabs say that the stored models changed.
+const MODELS_CHANNEL: &str = "melodeon.models";
 
 /// The id under which the shipped pretrained model is selected.
 pub const PRETRAINED: &str = "pretrained";
@@ -115,12 +122,60 @@ impl AppState {
             unsaved: StoredValue::new_local(Vec::new()),
             history_error: RwSignal::new(None),
             note_letters: RwSignal::new(settings::note_letters()),
+            models_channel: StoredValue::new_local(None),
         };
-        Effect::new(move |_| {
-            let outcome = state.tunes.with(|tunes| history::save(tunes));
-            state.history_error.set(outcome.err());
-        });
+        state.follow_other_tabs();
         state
+    }
+
+    /// Applies the tune changes other tabs make (the browser's `storage` event) and rereads
+    /// the models when another tab stores or deletes one ([`MODELS_CHANNEL`]).
+    fn follow_other_tabs(&self) {
+        let state = *self;
+        let on_storage = Closure::<dyn FnMut(web_sys::StorageEvent)>::new(
+            move |event: web_sys::StorageEvent| {
+                let change = history::changed(event.key().as_deref(), event.new_value().as_deref());
+                state.tunes.update(|tunes| match change {
+                    Some(history::Change::Put(tune)) => {
+                        tunes.retain(|t| t.id != tune.id);
+                        let at = tunes.partition_point(|t| t.id > tune.id);
+                        tunes.insert(at, *tune);
+                    }
+                    Some(history::Change::Removed(id)) => tunes.retain(|t| t.id != id),
+                    Some(history::Change::Cleared) => *tunes = history::load(),
+                    None => {}
+                });
+            },
+        );
+        if let Some(window) = web_sys::window() {
+            let _ = window
+                .add_event_listener_with_callback("storage", on_storage.as_ref().unchecked_ref());
+        }
+        on_storage.forget();
+        if let Ok(channel) = web_sys::BroadcastChannel::new(MODELS_CHANNEL) {
+            let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| {
+                leptos::task::spawn_local(async move { state.refresh_models().await });
+            });
+            channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            on_message.forget();
+            self.models_channel.set_value(Some(channel));
+        }
+    }
+
+    /// Stores one tune; when the browser refuses, it stays on the page and the list says so.
+    fn keep(&self, tune: &SavedTune) {
+        if let Err(why) = history::put(tune) {
+            self.history_error.set(Some(why));
+        }
+    }
+
+    /// Tells the other tabs that the stored models changed.
+    fn announce_models(&self) {
+        self.models_channel.with_value(|channel| {
+            if let Some(channel) = channel {
+                let _ = channel.post_message(&wasm_bindgen::JsValue::TRUE);
+            }
+        });
     }
 
     /// The loaded model, if ready.
@@ -131,33 +186,44 @@ impl AppState {
         })
     }
 
-    /// Adds a tune to the front of the history under a new, unique id.
+    /// Adds a tune to the front of the history under a new id, unique on this page and in
+    /// the storage other tabs share, and stores it.
     pub fn add_tune(&self, title: String, tune: Tune, presentation: Presentation) {
-        self.tunes.update(|tunes| {
-            let base = now_ms() as u64;
-            let id = (base..)
-                .find(|id| tunes.iter().all(|t| t.id != *id))
-                .unwrap_or(base);
-            tunes.insert(
-                0,
-                SavedTune {
-                    id,
-                    title,
-                    starred: false,
-                    tune,
-                    presentation,
-                },
-            );
+        let base = now_ms() as u64;
+        let id = self.tunes.with_untracked(|tunes| {
+            (base..)
+                .find(|id| tunes.iter().all(|t| t.id != *id) && !history::exists(*id))
+                .unwrap_or(base)
         });
+        let saved = SavedTune {
+            id,
+            title,
+            starred: false,
+            tune,
+            presentation,
+        };
+        self.keep(&saved);
+        self.tunes.update(|tunes| tunes.insert(0, saved));
     }
 
-    /// Applies `edit` to the saved tune `id`.
+    /// Applies `edit` to the saved tune `id` and stores it.
     pub fn edit_tune(&self, id: u64, edit: impl FnOnce(&mut SavedTune)) {
+        let mut edited = None;
         self.tunes.update(|tunes| {
             if let Some(tune) = tunes.iter_mut().find(|t| t.id == id) {
                 edit(tune);
+                edited = Some(tune.clone());
             }
         });
+        if let Some(tune) = edited {
+            self.keep(&tune);
+        }
+    }
+
+    /// Deletes the saved tune `id`, here and in the storage.
+    pub fn delete_tune(&self, id: u64) {
+        self.tunes.update(|tunes| tunes.retain(|t| t.id != id));
+        history::remove(id);
     }
 
     /// The file of model `id` ([`PRETRAINED`] or a stored id), if known.
@@ -222,8 +288,9 @@ impl AppState {
         };
         self.refresh_models().await;
         // After the refresh, whose own message about the storage this one replaces.
-        if let Some(message) = refused {
-            self.notice.set(Some(message));
+        match refused {
+            Some(message) => self.notice.set(Some(message)),
+            None => self.announce_models(),
         }
     }
 
@@ -237,6 +304,9 @@ impl AppState {
             model_store::delete(id).await
         };
         self.refresh_models().await;
+        if !kept && outcome.is_ok() {
+            self.announce_models();
+        }
         outcome
     }
 

@@ -334,7 +334,7 @@ fn TuneCard(id: u64) -> impl IntoView {
                         <button type="button" title="Use the first two bars as opening notes" on:click=use_opening>"Use opening"</button>
                         <button type="button" class="danger" data-testid="delete" on:click=move |_| {
                             state.player.update_value(|p| if state.position.get_untracked().is_some_and(|pos| pos.tune == id) { p.stop() });
-                            state.tunes.update(|tunes| tunes.retain(|t| t.id != id));
+                            state.delete_tune(id);
                         }>"Delete"</button>
                     </div>
                     {move || share.get().map(|url| view! {
