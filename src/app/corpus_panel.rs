@@ -14,6 +14,10 @@ use super::files;
 use super::training::{CorpusState, Training};
 use crate::corpus::report::{CorpusReport, SongStatus};
 
+/// Rows a list of the report shows at once (songs, problems); its search finds the others.
+/// Thousands of rows would hold the page for seconds.
+pub(super) const LISTED: usize = 100;
+
 /// One problem line of the report.
 #[derive(Clone, Debug, PartialEq)]
 struct Problem {
@@ -41,7 +45,7 @@ pub fn CorpusPanel() -> impl IntoView {
         let _ = input.set_attribute("webkitdirectory", "");
     });
     let dragging = RwSignal::new(false);
-    let upload = move |files: Vec<(String, web_sys::File)>| {
+    let upload = move |files: files::Chosen| {
         spawn_local(async move { training.upload(app, files).await });
     };
     let on_input = move |ev: leptos::ev::Event| {
@@ -183,6 +187,7 @@ fn ProblemTable(problems: Vec<Problem>) -> impl IntoView {
         return view! { <p data-testid="no-problems">"Every file and song was read."</p> }
             .into_any();
     }
+    let total = problems.len();
     let filter = RwSignal::new(String::new());
     let sort = RwSignal::new((Column::File, true));
     let rows = Memo::new(move |_| {
@@ -207,7 +212,9 @@ fn ProblemTable(problems: Vec<Problem>) -> impl IntoView {
             let order = key(a).cmp(&key(b));
             if ascending { order } else { order.reverse() }
         });
-        rows
+        let count = rows.len();
+        rows.truncate(LISTED);
+        (rows, count)
     });
     let header = move |column: Column, label: &'static str| {
         let state = move || {
@@ -234,8 +241,12 @@ fn ProblemTable(problems: Vec<Problem>) -> impl IntoView {
             prop:value=move || filter.get() on:input=move |ev| filter.set(event_target_value(&ev)) /></label>
         <table class="problems" data-testid="problems">
             <thead><tr>{header(Column::File, "File")}{header(Column::Song, "Song")}{header(Column::Reason, "Reason")}</tr></thead>
+            <caption class="muted" data-testid="problem-count">{move || {
+                let (listed, count) = rows.get();
+                format!("{count} of {total} problems match; {} listed.", listed.len())
+            }}</caption>
             <tbody>
-                <For each=move || rows.get() key=|p| (p.file.clone(), p.song.clone(), p.reason.clone(), p.detail.clone()) let:p>
+                <For each=move || rows.get().0 key=|p| (p.file.clone(), p.song.clone(), p.reason.clone(), p.detail.clone()) let:p>
                     <tr data-testid="problem"><td>{p.file}</td><td>{p.song}</td><td><strong>{p.reason}</strong>" " <span class="muted">{p.detail}</span></td></tr>
                 </For>
             </tbody>

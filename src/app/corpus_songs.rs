@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use super::corpus_panel::LISTED;
 use super::player::{Clock, PlayState};
 use super::staff::Staff;
 use super::state::AppState;
@@ -14,8 +15,6 @@ use crate::corpus::report::{CorpusReport, SongStatus};
 use crate::song::Song;
 use crate::tune::Presentation;
 
-/// Songs listed at once; the search finds the others.
-const LISTED: usize = 50;
 /// The player's id for the corpus song shown (tunes use their creation times).
 const PLAYER_ID: u64 = u64::MAX;
 

@@ -43,39 +43,84 @@ export async function file_bytes(file) {
   return new Uint8Array(await file.arrayBuffer());
 }
 
-export async function files_bytes(files) {
-  // Unreadable files become empty ones: the report names them.
-  return Promise.all(files.map((file) => file.arrayBuffer().then((b) => new Uint8Array(b), () => new Uint8Array(0))));
+export function total_size(list) {
+  return list.reduce((sum, { file }) => sum + file.size, 0);
+}
+
+export async function read_packed(list, chunk, progress) {
+  // A chunk at a time, concurrently within it; unreadable files become empty ones (the
+  // report names them). Then one buffer for all, so the worker gets a single transfer.
+  const parts = [];
+  for (let i = 0; i < list.length; i += chunk) {
+    progress(i);
+    const slice = list.slice(i, i + chunk);
+    parts.push(...(await Promise.all(slice.map(({ file }) =>
+      file.arrayBuffer().then((b) => new Uint8Array(b), () => new Uint8Array(0))))));
+    // Let the page paint the progress between chunks.
+    await new Promise((ok) => setTimeout(ok, 0));
+  }
+  const ends = new Uint32Array(parts.length);
+  let total = 0;
+  parts.forEach((part, i) => { total += part.length; ends[i] = total; });
+  const bytes = new Uint8Array(total);
+  parts.forEach((part, i) => bytes.set(part, ends[i] - part.length));
+  return { names: list.map(({ name }) => name), bytes, ends };
 }
 "#)]
 extern "C" {
     #[wasm_bindgen(catch)]
     async fn dropped_files(transfer: &web_sys::DataTransfer) -> Result<JsValue, JsValue>;
-    fn input_files(input: &web_sys::HtmlInputElement) -> JsValue;
+    fn input_files(input: &web_sys::HtmlInputElement) -> js_sys::Array;
     #[wasm_bindgen(catch)]
     async fn file_bytes(file: &web_sys::File) -> Result<JsValue, JsValue>;
-    async fn files_bytes(files: js_sys::Array) -> JsValue;
+    fn total_size(list: &js_sys::Array) -> f64;
+    async fn read_packed(list: &js_sys::Array, chunk: u32, progress: &js_sys::Function) -> JsValue;
 }
 
-/// Files read from disk at once (concurrently) by [`read_all`].
-const READ_CHUNK: usize = 256;
+/// Files read from disk at once (concurrently) by [`Chosen::read`].
+const READ_CHUNK: u32 = 256;
 
-/// Reads every file's bytes, a chunk at a time, calling `progress(files read)` before each
-/// chunk; unreadable files come back empty (the corpus report names them).
-pub async fn read_all(
-    files: &[(String, web_sys::File)],
-    progress: impl Fn(usize),
-) -> Vec<(String, js_sys::Uint8Array)> {
-    let mut read = Vec::with_capacity(files.len());
-    for chunk in files.chunks(READ_CHUNK) {
-        progress(read.len());
-        let list: js_sys::Array = chunk.iter().map(|(_, file)| JsValue::from(file)).collect();
-        let bytes: js_sys::Array = files_bytes(list).await.unchecked_into();
-        for ((name, _), bytes) in chunk.iter().zip(bytes.iter()) {
-            read.push((name.clone(), bytes.unchecked_into()));
-        }
+/// Files the user chose or dropped: one JavaScript array of `{ name, file }`. Thousands of
+/// files stay one value on the Rust side, as a wasm-bindgen reference per file costs time
+/// that grows with the number held (10,000 files took 18 s that way).
+#[derive(Clone)]
+pub struct Chosen(js_sys::Array);
+
+impl Chosen {
+    /// How many files.
+    pub fn len(&self) -> usize {
+        self.0.length() as usize
     }
-    read
+
+    /// Whether none were chosen.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Their sizes added up, in bytes.
+    pub fn total_bytes(&self) -> f64 {
+        total_size(&self.0)
+    }
+
+    /// Names and files, one by one (for a few files, such as model files).
+    pub fn files(&self) -> Vec<(String, web_sys::File)> {
+        self.0
+            .iter()
+            .filter_map(|item| {
+                let name = browser::property(&item, "name").as_string()?;
+                let file = browser::property(&item, "file").dyn_into().ok()?;
+                Some((name, file))
+            })
+            .collect()
+    }
+
+    /// Reads every file, calling `progress(files read)` between chunks, and packs them for
+    /// the worker: `{ names, bytes, ends }`, all bytes in one buffer and where each file ends
+    /// ([`super::protocol::Message::with_packed_files`]).
+    pub async fn read(&self, progress: impl Fn(usize) + 'static) -> JsValue {
+        let progress = Closure::<dyn Fn(u32)>::new(move |done: u32| progress(done as usize));
+        read_packed(&self.0, READ_CHUNK, progress.as_ref().unchecked_ref()).await
+    }
 }
 
 /// The bytes of a file the user chose.
@@ -84,23 +129,18 @@ pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
     Ok(bytes.unchecked_into::<js_sys::Uint8Array>().to_vec())
 }
 
-/// The files of a drop (folders walked), as name and `File` pairs.
-pub async fn files_of_drop(transfer: &web_sys::DataTransfer) -> Vec<(String, web_sys::File)> {
-    pairs(dropped_files(transfer).await.unwrap_or_default())
+/// The files of a drop (folders walked).
+pub async fn files_of_drop(transfer: &web_sys::DataTransfer) -> Chosen {
+    Chosen(
+        dropped_files(transfer)
+            .await
+            .ok()
+            .and_then(|list| list.dyn_into().ok())
+            .unwrap_or_default(),
+    )
 }
 
 /// The files chosen in a file or folder input.
-pub fn files_of_input(input: &web_sys::HtmlInputElement) -> Vec<(String, web_sys::File)> {
-    pairs(input_files(input))
-}
-
-fn pairs(list: JsValue) -> Vec<(String, web_sys::File)> {
-    let list: js_sys::Array = list.dyn_into().unwrap_or_default();
-    list.iter()
-        .filter_map(|item| {
-            let name = browser::property(&item, "name").as_string()?;
-            let file = browser::property(&item, "file").dyn_into().ok()?;
-            Some((name, file))
-        })
-        .collect()
+pub fn files_of_input(input: &web_sys::HtmlInputElement) -> Chosen {
+    Chosen(input_files(input))
 }

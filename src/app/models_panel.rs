@@ -21,7 +21,7 @@ pub fn ModelsPanel() -> impl IntoView {
         let files = super::files::files_of_input(&input);
         input.set_value("");
         spawn_local(async move {
-            for (name, file) in files {
+            for (name, file) in files.files() {
                 load_error.set(add_file(app, &name, &file).await.err());
             }
         });

@@ -20,7 +20,8 @@ use crate::train::{JobSizes, JobSpec, Metrics, Progress, Skipped, SongMetrics};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Request {
-    /// Read the files in `files` (`{ name, bytes }` objects) as the corpus to train on.
+    /// Read the files in `files` (packed: [`Message::with_packed_files`]) as the corpus to
+    /// train on.
     Ingest,
     /// Time a few steps of `spec` on this device (`model`: the model to fine-tune, if any).
     Calibrate {
@@ -156,17 +157,13 @@ impl Message {
         self
     }
 
-    /// Adds files as `{ name, bytes }` objects under `files`.
-    pub fn with_files(self, files: Vec<(String, Uint8Array)>) -> Message {
-        let list = Array::new();
-        for (name, bytes) in files {
-            let file = Object::new();
-            set(&file, "name", &name.into());
+    /// Adds files packed as `{ names, bytes, ends }` under `files` (see
+    /// [`super::files::Chosen::read`]), transferring their one buffer.
+    pub fn with_packed_files(self, packed: &JsValue) -> Message {
+        if let Ok(bytes) = get(packed, "bytes").dyn_into::<Uint8Array>() {
             self.transfer.push(&bytes.buffer());
-            set(&file, "bytes", &bytes);
-            list.push(&file);
         }
-        set(&self.object, "files", &list);
+        set(&self.object, "files", packed);
         self
     }
 }
@@ -187,9 +184,30 @@ pub fn bytes(data: &JsValue, field: &str) -> Option<Vec<u8>> {
         .map(|a| a.to_vec())
 }
 
-/// The files of an [`Request::Ingest`] message.
+/// The files of an [`Request::Ingest`] message (packed by [`Message::with_packed_files`]);
+/// a malformed message reads as no files.
 pub fn files(data: &JsValue) -> Vec<InputFile> {
-    input_files(&get(data, "files"))
+    let packed = get(data, "files");
+    let names: Array = get(&packed, "names").dyn_into().unwrap_or_default();
+    let bytes = get(&packed, "bytes")
+        .dyn_into::<Uint8Array>()
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
+    let ends = get(&packed, "ends")
+        .dyn_into::<js_sys::Uint32Array>()
+        .map(|e| e.to_vec())
+        .unwrap_or_default();
+    let mut start = 0;
+    names
+        .iter()
+        .zip(ends)
+        .map(|(name, end)| {
+            let end = (end as usize).clamp(start, bytes.len());
+            let file = InputFile::new(name.as_string().unwrap_or_default(), bytes[start..end].to_vec());
+            start = end;
+            file
+        })
+        .collect()
 }
 
 /// An array of `{ name, bytes }` objects as input files (anything else reads as none).

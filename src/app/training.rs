@@ -204,12 +204,12 @@ impl Training {
         )
     }
 
-    /// Reads `files` (name and `File` pairs) and sends them to the worker to parse.
-    pub async fn upload(&self, app: AppState, files: Vec<(String, web_sys::File)>) {
+    /// Reads `files` and sends them to the worker to parse.
+    pub async fn upload(&self, app: AppState, files: files::Chosen) {
         if files.is_empty() {
             return;
         }
-        let total_bytes: f64 = files.iter().map(|(_, f)| f.size()).sum();
+        let total_bytes = files.total_bytes();
         if total_bytes > MAX_UPLOAD_BYTES {
             self.corpus.set(CorpusState::Failed(format!(
                 "These files hold {:.0} MB; Melodeon reads at most {:.0} MB at once in the page, \
@@ -220,13 +220,13 @@ impl Training {
             return;
         }
         let total = files.len();
-        let read = files::read_all(&files, |done| {
-            self.corpus.set(CorpusState::Reading { done, total })
-        })
-        .await;
+        let corpus = self.corpus;
+        let read = files
+            .read(move |done| corpus.set(CorpusState::Reading { done, total }))
+            .await;
         self.corpus.set(CorpusState::Parsing { done: 0, total });
         self.shown.set(None);
-        self.send(app, Message::new(&Request::Ingest).with_files(read));
+        self.send(app, Message::new(&Request::Ingest).with_packed_files(&read));
     }
 
     /// Asks the worker for accepted song `index` of the corpus, to show it.

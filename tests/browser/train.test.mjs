@@ -200,7 +200,7 @@ for (const [layout, options] of Object.entries(LAYOUTS)) {
       const report = page.getByTestId('corpus-report');
       await report.waitFor({ timeout: 60_000 });
       const accepted = Number(await report.getAttribute('data-accepted'));
-      assert.equal(await page.getByTestId('song').count(), Math.min(accepted, 50));
+      assert.equal(await page.getByTestId('song').count(), Math.min(accepted, 100));
 
       await page.getByTestId('song-filter').fill('made-up');
       await page.waitForFunction(() => document.querySelectorAll('[data-testid=song]').length === 1);
