@@ -19,14 +19,21 @@ pub fn clock_ms() -> f64 {
         .unwrap_or_default()
 }
 
-/// Lets the browser render and handle input before going on.
-pub async fn yield_now() {
+/// Waits `ms` milliseconds, letting the event loop run (in the page or in a worker).
+pub async fn sleep(ms: i32) {
     let promise = Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        let set_timeout: Result<js_sys::Function, _> =
+            property(&js_sys::global(), "setTimeout").dyn_into();
+        if let Ok(set_timeout) = set_timeout {
+            let _ = set_timeout.call2(&JsValue::NULL, &resolve, &JsValue::from(ms));
         }
     });
     let _ = JsFuture::from(promise).await;
+}
+
+/// Lets the browser render and handle input before going on.
+pub async fn yield_now() {
+    sleep(0).await;
 }
 
 /// Offers `bytes` to the user as a file called `name`.

@@ -55,7 +55,18 @@ fn App() -> impl IntoView {
     open_shared_link(state);
     keyboard_shortcuts(state);
     spawn_local(load_models(state));
-    spawn_local(check_device(state));
+    spawn_local(async move {
+        // Starting WebGPU and compiling the check's kernels holds this thread for a while:
+        // the check waits until the model is ready (and the user can write a first tune).
+        while matches!(
+            state.model.get_untracked(),
+            ModelState::Waiting | ModelState::Loading(..)
+        ) {
+            browser::sleep(100).await;
+        }
+        browser::sleep(CHECK_AFTER_MODEL_MS).await;
+        check_device(state).await;
+    });
     // The playhead follows the AudioContext clock; this only refreshes the screen.
     let audio = RwSignal::new(false);
     let _ = set_interval_with_handle(
@@ -113,6 +124,9 @@ fn App() -> impl IntoView {
         </footer>
     }
 }
+
+/// Milliseconds between the model being ready and the device check starting.
+const CHECK_AFTER_MODEL_MS: i32 = 1000;
 
 /// Starts the device and runs the start-up check, for the status bar. Generation runs on
 /// the CPU and never waits for this (WebGPU can take seconds to start): see [`load_models`].

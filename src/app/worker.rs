@@ -7,10 +7,9 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::{JsFuture, spawn_local};
+use wasm_bindgen_futures::spawn_local;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::engine::{self, Engine};
@@ -157,7 +156,7 @@ async fn run(
     let mut stopped = false;
     while !job.is_finished() {
         while state.paused.get() && !state.stop.get() {
-            sleep(100).await;
+            super::browser::sleep(100).await;
         }
         if state.stop.get() {
             stopped = true;
@@ -185,7 +184,7 @@ async fn run(
             );
         }
         // Lets pause and stop messages in.
-        sleep(0).await;
+        super::browser::sleep(0).await;
     }
     let (bytes, test, _) = job.finish().await?;
     post(
@@ -251,10 +250,3 @@ fn memory_bytes() -> f64 {
     f64::from(buffer.byte_length())
 }
 
-/// Waits `ms` milliseconds, letting the worker's event loop run.
-async fn sleep(ms: i32) {
-    let promise = Promise::new(&mut |resolve, _| {
-        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-    });
-    let _ = JsFuture::from(promise).await;
-}

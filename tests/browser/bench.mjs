@@ -1,7 +1,9 @@
 // Browser benchmark (not a test): speed of the seed's training step and of generation in
 // headless Chromium on each CPU backend, page load times on both backends, and journey two on
 // the Erk corpus (training speed in the worker, main-thread stalls, memory).
-// Run with `./dev bench`. Prints one JSON object; every figure is the median of RUNS runs.
+// Run with `./dev bench` (QUICK=1: journey two on the CPU only; LONG_RUN=20: memory over a
+// 20-epoch whole-song run on Erk). Prints one JSON object; every figure is the median of
+// RUNS runs.
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
@@ -129,7 +131,65 @@ async function erkToTarget({ target, limit }) {
   return { target_nll: target, seconds_to_target: reached, validation_curve_s_nll: curve };
 }
 
+/**
+ * Issue 14's long run: a whole-song run on Erk with the page's defaults for `epochs` epochs
+ * on the CPU. After each epoch: the worker's WebAssembly memory, the page's JavaScript heap
+ * (after a garbage collection) and the renderer's resident memory, in MB.
+ */
+async function longRun({ epochs }) {
+  const root = '../shared/corpus/erk-kern';
+  if (!existsSync(root)) return 'skipped: ../shared/corpus is absent';
+  const chrome = await browser({ webgpu: false });
+  const { page } = await open(chrome, server.url);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const pageHeapMb = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    return metrics.find((m) => m.name === 'JSHeapUsedSize').value / 1e6;
+  };
+  await page.getByTestId('model-ready').waitFor({ timeout: 600_000 });
+  await page.getByTestId('upload-files').setInputFiles(readdirSync(root).map((n) => join(root, n)), { timeout: 600_000 });
+  await page.getByTestId('corpus-report').waitFor({ timeout: 600_000 });
+  await page.getByTestId('train-on').selectOption('cpu');
+  await page.getByTestId('epochs').fill(String(epochs));
+  await page.getByTestId('epochs').dispatchEvent('change');
+  const t0 = Date.now();
+  await page.getByTestId('train').click();
+  const rows = [];
+  const chart = page.getByTestId('loss-chart');
+  while (rows.length < epochs) {
+    await page.waitForTimeout(500);
+    const points = Number(await chart.getAttribute('data-valid-points').catch(() => 0));
+    if (points > rows.length) {
+      rows.push({
+        epoch: points,
+        seconds: Math.round((Date.now() - t0) / 1000),
+        worker_wasm_mb: Number(await page.getByTestId('train-progress').getAttribute('data-memory')) / 1e6,
+        page_js_heap_mb: Math.round((await pageHeapMb()) * 10) / 10,
+        renderer_rss_mb: Math.round(rendererMb()),
+      });
+      console.error(JSON.stringify(rows.at(-1)));
+    }
+  }
+  await chrome.close();
+  const growth = (key) => Math.round((rows.at(-1)[key] / rows[0][key] - 1) * 1000) / 10;
+  return {
+    epochs: rows,
+    growth_percent_epoch_1_to_last: {
+      worker_wasm: growth('worker_wasm_mb'),
+      page_js_heap: growth('page_js_heap_mb'),
+      renderer_rss: growth('renderer_rss_mb'),
+    },
+  };
+}
+
 const server = await serve();
+if (process.env.LONG_RUN) {
+  console.log(JSON.stringify(await longRun({ epochs: Number(process.env.LONG_RUN) }), null, 2));
+  await server.close();
+  process.exit(0);
+}
 if (process.env.TARGET_NLL) {
   console.log(JSON.stringify(await erkToTarget({ target: Number(process.env.TARGET_NLL), limit: Number(process.env.LIMIT_S ?? 300) }), null, 2));
   await server.close();
@@ -163,7 +223,10 @@ for (const webgpu of process.env.ONLY_TRAINING ? [] : [false, true]) {
     generate_click_to_shown_ms: median(genMs),
   };
 }
-results.training = {
+// QUICK=1 measures journey two on the CPU only, for 30 s.
+results.training = process.env.QUICK ? {
+  cpu_erk: await trainOnErk({ webgpu: false, copies: 1, seconds: 30 }),
+} : {
   cpu_erk: await trainOnErk({ webgpu: false, copies: 1, seconds: 60 }),
   cpu_erk_times_10: await trainOnErk({ webgpu: false, copies: 10, seconds: 30 }),
   webgpu_erk: await trainOnErk({ webgpu: true, copies: 1, seconds: 240 }),
