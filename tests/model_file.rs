@@ -25,6 +25,7 @@ fn header(vocab: Vocab) -> ModelHeader {
             valid: None,
             test: None,
             test_songs: None,
+            reference: None,
             training_seconds: 1.5,
             created_unix_s: 1_700_000_000,
         },

@@ -2,7 +2,10 @@
 //! and without a pickup, the MGEval comparison and near copies.
 
 use melodeon::encoding::grid::Token;
-use melodeon::stats::{Feature, Melody, NearCopy, compare, divergence, near_copies};
+use melodeon::stats::{
+    Feature, Melody, NearCopy, Profile, REFERENCE_DIGITS, Reference, compare, compare_tunes,
+    compare_with, divergence, near_copies,
+};
 
 /// A melody on the tonic C from grid text; `|` marks bar lines for the reader and is skipped.
 fn melody(text: &str, bar_steps: usize, pickup_steps: usize) -> Melody {
@@ -322,4 +325,32 @@ fn near_copies_of_three_bars_or_more() {
     assert_eq!(full.copies, report);
     assert_eq!(near_copies(&[], &training), Default::default());
     assert!(near_copies(&generated, &[]).copies.is_empty());
+}
+
+#[test]
+fn the_panel_compares_with_statistics_alone_and_names_the_copied_songs() {
+    let (generated, training) = copies_fixture();
+    let generated: Vec<Melody> = generated.into_iter().filter(|m| m.bar_steps > 0).collect();
+    // Statistics in full give the same report as the songs themselves.
+    let full = Reference::new(&training, None);
+    assert_eq!(
+        compare_with(&generated, &full, &training, 5),
+        compare(&generated, &training, &training, 5)
+    );
+    // Rounded to what a model file keeps, the overlaps barely move.
+    let kept = Reference::new(&training, Some(REFERENCE_DIGITS));
+    let (a, b) = (
+        compare_with(&generated, &kept, &[], 5),
+        compare_with(&generated, &full, &[], 5),
+    );
+    for (x, y) in a.features.iter().zip(&b.features) {
+        assert!((x.overlap - y.overlap).abs() < 0.01, "{}: {} vs {}", x.name, x.overlap, y.overlap);
+    }
+    // Near copies name the songs they copy; without a corpus none are looked for.
+    let names: Vec<String> = ["first", "second", "third"].map(String::from).to_vec();
+    let panel = compare_tunes(&generated, &kept, Some((&training, &names)), 5);
+    assert_eq!(panel.copied, Some(vec!["first".into(), "first".into(), "second".into()]));
+    assert_eq!(panel.generated, Profile::of(&generated));
+    assert_eq!(panel.reference, kept.profile);
+    assert_eq!(compare_tunes(&generated, &kept, None, 5).copied, None);
 }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::browser::{clock_ms, now_ms, yield_now};
+use super::compare_panel::ComparePanel;
 use super::state::{AppState, ModelState};
 use crate::encoding::primer;
 use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
@@ -180,6 +181,9 @@ pub fn GeneratePanel() -> impl IntoView {
             <span class="muted" data-testid="generation-ms" data-ms=move || last_ms.get().map(|ms| format!("{ms:.1}"))>
                 {move || last_ms.get().map(|ms| format!(" last run took {ms:.0} ms"))}
             </span>
+            <ComparePanel temperature=temperature.into() max_len=max_len.into()
+                meter=Signal::derive(move || Meter::parse(&meter.get()))
+                mode=Signal::derive(move || Some(if minor.get() { Mode::Minor } else { Mode::Major })) />
         </section>
     }
 }

@@ -2,6 +2,7 @@
 //! the browser's storage, audio and the choice of device, and nothing of parsing or modelling.
 
 mod browser;
+mod compare_panel;
 mod corpus_panel;
 mod corpus_songs;
 mod engine;

@@ -13,7 +13,8 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::corpus::InputFile;
 use crate::corpus::report::CorpusReport;
-use crate::song::Song;
+use crate::song::{Meter, Mode, Song};
+use crate::stats::Comparison;
 use crate::train::{JobSizes, JobSpec, Metrics, Progress, Skipped, SongMetrics};
 
 /// What the page asks of the worker.
@@ -43,6 +44,20 @@ pub enum Request {
     Resume,
     /// End training after the current step and keep the best weights so far.
     Stop,
+    /// Write tunes with the model in `model` and compare them with its held-out songs (the
+    /// statistics its file carries), and with the uploaded corpus for near copies.
+    Compare {
+        /// Tunes to write.
+        count: u64,
+        /// Sampling temperature.
+        temperature: f32,
+        /// Longest tune in grid steps.
+        max_len: usize,
+        /// Meter asked for (conditioned models).
+        meter: Option<Meter>,
+        /// Mode asked for (conditioned models).
+        mode: Option<Mode>,
+    },
     /// Send accepted song number `index` of the corpus (in the report's order).
     Song {
         /// Index among the accepted songs.
@@ -112,6 +127,23 @@ pub enum Event {
         stopped: bool,
         /// Seconds of training (pauses excluded).
         seconds: f64,
+    },
+    /// Tunes written so far for a comparison.
+    Comparing {
+        /// Tunes written.
+        done: usize,
+        /// Tunes to write.
+        total: usize,
+    },
+    /// A comparison is ready.
+    Compared {
+        /// What the panel shows.
+        comparison: Box<Comparison>,
+    },
+    /// A comparison could not be made.
+    NotCompared {
+        /// Why, for the user.
+        message: String,
     },
     /// An accepted song of the corpus, as asked for by [`Request::Song`].
     Song {

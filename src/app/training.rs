@@ -18,6 +18,7 @@ use super::protocol::{self, Event, Message, Request};
 use super::state::AppState;
 use crate::backend::CpuBackend;
 use crate::corpus::report::CorpusReport;
+use crate::stats::Comparison;
 use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
 use crate::model::file;
 use crate::train::{JobSizes, JobSpec, Progress, Skipped, SongMetrics};
@@ -68,6 +69,25 @@ pub enum CorpusState {
     /// Parsed: the report.
     Ready(Rc<CorpusReport>),
     /// Refused or failed, with the reason.
+    Failed(String),
+}
+
+/// A comparison of written tunes with the held-out songs.
+#[derive(Clone, Debug, Default)]
+pub enum CompareState {
+    /// None asked for.
+    #[default]
+    Idle,
+    /// Writing the tunes.
+    Writing {
+        /// Tunes written.
+        done: usize,
+        /// Tunes to write.
+        total: usize,
+    },
+    /// Ready.
+    Ready(std::sync::Arc<Comparison>),
+    /// Why there is none.
     Failed(String),
 }
 
@@ -165,6 +185,8 @@ pub struct Training {
     pub samples: RwSignal<Vec<Sample>>,
     /// The last run's outcome.
     pub outcome: RwSignal<Option<Outcome>>,
+    /// The comparison panel's state.
+    pub comparison: RwSignal<CompareState>,
     /// The corpus song shown in the upload report: its index among the accepted songs and
     /// the song, once the worker has sent it.
     pub shown: RwSignal<Option<(usize, crate::song::Song)>>,
@@ -190,6 +212,7 @@ impl Training {
             samples: RwSignal::new(Vec::new()),
             outcome: RwSignal::new(None),
             shown: RwSignal::new(None),
+            comparison: RwSignal::new(CompareState::Idle),
             longest_stall_ms: RwSignal::new(0.0),
         };
         training.watch_stalls();
@@ -227,6 +250,13 @@ impl Training {
         self.corpus.set(CorpusState::Parsing { done: 0, total });
         self.shown.set(None);
         self.send(app, Message::new(&Request::Ingest).with_packed_files(&read));
+    }
+
+    /// Asks the worker to write tunes with the model file `model` and compare them with its
+    /// held-out songs (`request`: a [`Request::Compare`]).
+    pub fn compare(&self, app: AppState, model: &[u8], request: Request) {
+        self.comparison.set(CompareState::Writing { done: 0, total: 0 });
+        self.send(app, Message::new(&request).with_bytes("model", model));
     }
 
     /// Asks the worker for accepted song `index` of the corpus, to show it.
@@ -365,6 +395,13 @@ impl Training {
             Event::Reading { done, total } => self.corpus.set(CorpusState::Parsing { done, total }),
             Event::Report { report } => self.corpus.set(CorpusState::Ready(Rc::new(report))),
             Event::Song { index, song } => self.shown.set(Some((index, song))),
+            Event::Comparing { done, total } => {
+                self.comparison.set(CompareState::Writing { done, total })
+            }
+            Event::Compared { comparison } => self
+                .comparison
+                .set(CompareState::Ready(std::sync::Arc::new(*comparison))),
+            Event::NotCompared { message } => self.comparison.set(CompareState::Failed(message)),
             Event::Started {
                 backend,
                 sizes,

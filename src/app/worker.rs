@@ -14,7 +14,11 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::engine::{self, Engine};
 use super::protocol::{self, Event, Message, Request};
+use crate::backend::CpuBackend;
 use crate::corpus::{self, Corpus};
+use crate::generate::{GenerateConfig, SamplerConfig, write_set};
+use crate::song::Meter;
+use crate::stats::{Comparison, Melody, compare_tunes};
 use crate::model::file;
 use crate::train::{Job, JobSpec};
 
@@ -63,6 +67,40 @@ fn handle(state: &Rc<WorkerState>, data: JsValue) {
         Request::Stop => {
             state.stop.set(true);
             state.paused.set(false);
+        }
+        Request::Compare {
+            count,
+            temperature,
+            max_len,
+            meter,
+            mode,
+        } => {
+            if state.busy.replace(true) {
+                let message = "wait until training has ended".to_string();
+                return post(Message::new(&Event::NotCompared { message }));
+            }
+            let model = protocol::bytes(&data, "model").unwrap_or_default();
+            let config = GenerateConfig {
+                sampler: SamplerConfig {
+                    temperature,
+                    top_k: None,
+                    seed: 1,
+                },
+                max_len,
+                meter,
+                mode,
+            };
+            let state = state.clone();
+            spawn_local(async move {
+                let outcome = compare(&state, &model, &config, count).await;
+                state.busy.set(false);
+                post(Message::new(&match outcome {
+                    Ok(comparison) => Event::Compared {
+                        comparison: Box::new(comparison),
+                    },
+                    Err(message) => Event::NotCompared { message },
+                }));
+            });
         }
         Request::Song { index } => {
             let song = state
@@ -114,6 +152,62 @@ fn ingest(state: &WorkerState, files: Vec<corpus::InputFile>) {
     let report = corpus.report.clone();
     *state.corpus.borrow_mut() = Some(Rc::new(corpus));
     post(Message::new(&Event::Report { report }));
+}
+
+/// Writes `count` tunes with the model file `model` and compares them with the held-out
+/// songs its file describes, and with the uploaded corpus (if any) for near copies.
+async fn compare(
+    state: &WorkerState,
+    model: &[u8],
+    config: &GenerateConfig,
+    count: u64,
+) -> Result<Comparison, String> {
+    let device = CpuBackend::default().device();
+    let (header, network) = file::load(model, &device).map_err(|e| e.to_string())?;
+    let reference = header.training.reference.clone().ok_or(
+        "this model file does not describe its held-out songs (files saved before Melodeon \
+         carried them); `melodeon stats --reference-into` adds them",
+    )?;
+    let total = count as usize;
+    let mut last = 0.0;
+    let tunes = write_set(&network, &device, &header, config, count, |done| {
+        let now = js_sys::Date::now();
+        if now - last > PROGRESS_EVERY_MS || done == total {
+            last = now;
+            post(Message::new(&Event::Comparing { done, total }));
+        }
+    })
+    .await?;
+    let step = header.grid.step;
+    let fallback = config.meter.unwrap_or(Meter {
+        numerator: 4,
+        denominator: 4,
+    });
+    let generated: Vec<Melody> = tunes
+        .iter()
+        .map(|t| Melody::from_written(t, fallback, step))
+        .collect();
+    let corpus = state.corpus.borrow().clone();
+    let songs: Option<(Vec<Melody>, Vec<String>)> = corpus.map(|corpus| {
+        corpus
+            .songs
+            .iter()
+            .map(|s| {
+                let name = s
+                    .song
+                    .title
+                    .as_ref()
+                    .map_or(s.song.id.clone(), |t| format!("{t} ({})", s.song.id));
+                (Melody::from_song(&s.song, &s.tokens, step), name)
+            })
+            .unzip()
+    });
+    Ok(compare_tunes(
+        &generated,
+        &reference,
+        songs.as_ref().map(|(m, n)| (m.as_slice(), n.as_slice())),
+        config.sampler.seed,
+    ))
 }
 
 async fn run(

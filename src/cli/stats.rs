@@ -4,15 +4,16 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use clap::Args;
 
 use super::{load_model, read_corpus_for};
 use crate::data::split_songs;
-use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
+use crate::generate::{GenerateConfig, SamplerConfig, write_set};
+use crate::model::file;
 use crate::recipe::DEFAULT_MAX_LEN;
 use crate::song::{Meter, Mode};
-use crate::stats::{Melody, compare};
+use crate::stats::{Melody, REFERENCE_DIGITS, REFERENCE_SONGS, Reference, compare};
 
 /// Options of `melodeon stats`.
 #[derive(Args, Debug)]
@@ -48,6 +49,10 @@ pub struct StatsArgs {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    /// Also write the model file again to this path, with the held-out songs' statistics in
+    /// its header (for models saved before files carried them; the page compares with them).
+    #[arg(long)]
+    reference_into: Option<PathBuf>,
 }
 
 /// Runs `melodeon stats`.
@@ -75,23 +80,29 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
         numerator: 4,
         denominator: 4,
     });
-    let mut generated = Vec::new();
-    let mut ended = 0;
-    for seed in args.seed..args.seed + args.count {
-        let config = GenerateConfig {
-            sampler: SamplerConfig {
-                temperature: args.temperature,
-                top_k: None,
-                seed,
-            },
-            max_len: args.max_len,
-            meter: args.meter,
-            mode: args.mode,
-        };
-        let tune = pollster::block_on(write_tune(&model, &device, &header, &[], &config))
-            .map_err(anyhow::Error::msg)?;
-        ended += usize::from(tune.tokens.len() < args.max_len);
-        generated.push(Melody::from_written(&tune, fallback, step));
+    let config = GenerateConfig {
+        sampler: SamplerConfig {
+            temperature: args.temperature,
+            top_k: None,
+            seed: args.seed,
+        },
+        max_len: args.max_len,
+        meter: args.meter,
+        mode: args.mode,
+    };
+    let tunes = pollster::block_on(write_set(&model, &device, &header, &config, args.count, |_| {}))
+        .map_err(anyhow::Error::msg)?;
+    let ended = tunes.iter().filter(|t| t.tokens.len() < args.max_len).count();
+    let generated: Vec<Melody> = tunes
+        .iter()
+        .map(|t| Melody::from_written(t, fallback, step))
+        .collect();
+    if let Some(out) = &args.reference_into {
+        let mut header = header.clone();
+        let kept = &reference[..reference.len().min(REFERENCE_SONGS)];
+        header.training.reference = Some(Reference::new(kept, Some(REFERENCE_DIGITS)));
+        let bytes = file::save(&header, &model)?;
+        std::fs::write(out, bytes).with_context(|| format!("{}: could not write", out.display()))?;
     }
     let report = compare(&generated, &reference, &training, args.seed);
     let ended_share = ended as f64 / generated.len().max(1) as f64;

@@ -209,3 +209,24 @@ pub async fn write_tune(
         pickup: clock.map_or(0, |c| c.pickup),
     })
 }
+
+/// Writes `count` tunes with `config`, the first with its seed and each next one with the
+/// next seed, calling `progress(tunes written)` after each: the generated side of a
+/// comparison with the held-out songs.
+pub async fn write_set(
+    model: &MelodyModel,
+    device: &Device,
+    header: &ModelHeader,
+    config: &GenerateConfig,
+    count: u64,
+    mut progress: impl FnMut(usize),
+) -> Result<Vec<Written>, String> {
+    let mut tunes = Vec::new();
+    for offset in 0..count {
+        let mut one = config.clone();
+        one.sampler.seed = config.sampler.seed.wrapping_add(offset);
+        tunes.push(write_tune(model, device, header, &[], &one).await?);
+        progress(tunes.len());
+    }
+    Ok(tunes)
+}

@@ -19,6 +19,8 @@ use burn::module::Module;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
+
+use crate::stats::Reference;
 use thiserror::Error;
 
 use super::{MelodyModel, ModelConfig};
@@ -76,6 +78,10 @@ pub struct TrainingInfo {
     /// Whole-song test metrics on the held-out songs.
     #[serde(default)]
     pub test_songs: Option<SongMetrics>,
+    /// Statistics of the held-out songs (no notes), for comparing tunes with them without
+    /// the corpus (the page's comparison panel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
     /// Seconds spent training.
     pub training_seconds: f64,
     /// When the model was saved (seconds since 1970).

@@ -15,6 +15,13 @@ use serde::{Deserialize, Serialize};
 use super::Melody;
 use super::copies::{CopyReport, near_copies};
 use super::features::{Feature, mean, share};
+use super::profile::Profile;
+
+/// Held-out songs whose statistics a model file carries ([`Reference`]).
+pub const REFERENCE_SONGS: usize = 200;
+
+/// Decimals a model file keeps of each statistic.
+pub const REFERENCE_DIGITS: i32 = 4;
 
 /// At most this many melody pairs make each distance sample (drawn with the seed when more).
 pub const MAX_PAIRS: usize = 20_000;
@@ -101,6 +108,40 @@ pub struct Report {
     pub copies: CopyReport,
 }
 
+/// The held-out songs as the comparison needs them: every feature of every song, their
+/// rates and their distributions. Statistics only, no notes: it can ship with a model whose
+/// corpus does not ([`crate::model::file::ModelHeader`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reference {
+    /// `[song][feature in Feature::ALL order]` values.
+    pub table: Vec<Vec<Vec<f64>>>,
+    /// Tonic endings, whole bars and median length.
+    pub rates: SetRates,
+    /// The distributions the panel draws.
+    pub profile: Profile,
+}
+
+impl Reference {
+    /// The statistics of `songs`; values rounded to `digits` decimals (what a file needs to
+    /// keep; the comparison barely moves) when given.
+    pub fn new(songs: &[Melody], digits: Option<i32>) -> Reference {
+        let mut table = table(songs);
+        if let Some(digits) = digits {
+            let scale = 10f64.powi(digits);
+            table
+                .iter_mut()
+                .flatten()
+                .flatten()
+                .for_each(|x| *x = (*x * scale).round() / scale);
+        }
+        Reference {
+            table,
+            rates: SetRates::of(songs),
+            profile: Profile::of(songs),
+        }
+    }
+}
+
 /// Compares `generated` with `reference` feature by feature and looks for near copies of
 /// `training` songs. `seed` drives the pair subsampling and the split into halves, so the
 /// report is the same for the same inputs. When both sets are the same, `between` uses the
@@ -111,16 +152,27 @@ pub fn compare(
     training: &[Melody],
     seed: u64,
 ) -> Report {
+    compare_with(generated, &Reference::new(reference, None), training, seed)
+}
+
+/// [`compare`] against the statistics of the held-out songs.
+pub fn compare_with(
+    generated: &[Melody],
+    reference: &Reference,
+    training: &[Melody],
+    seed: u64,
+) -> Report {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let same = generated == reference;
-    let pairs = Pairs::new(generated.len(), reference.len(), same, &mut rng);
-    let ceiling = Ceiling::new(reference.len(), &mut rng);
-    let (gen_table, ref_table) = (table(generated), table(reference));
+    let gen_table = table(generated);
+    let ref_table = &reference.table;
+    let same = gen_table == *ref_table;
+    let pairs = Pairs::new(gen_table.len(), ref_table.len(), same, &mut rng);
+    let ceiling = Ceiling::new(ref_table.len(), &mut rng);
     let features = Feature::ALL
         .iter()
         .enumerate()
         .map(|(f, feature)| {
-            let (gen_values, ref_values) = (column(&gen_table, f), column(&ref_table, f));
+            let (gen_values, ref_values) = (column(&gen_table, f), column(ref_table, f));
             let main = pairs.divergence(&gen_values, &ref_values);
             let top = ceiling.divergence(&ref_values);
             FeatureReport {
@@ -137,7 +189,7 @@ pub fn compare(
     Report {
         features,
         generated: SetRates::of(generated),
-        reference: SetRates::of(reference),
+        reference: reference.rates,
         copies: near_copies(generated, training),
     }
 }

@@ -12,7 +12,7 @@ use crate::encoding::grid::Token;
 pub const LENGTH_CLASSES: [usize; 8] = [1, 2, 3, 4, 6, 8, 12, 16];
 
 /// Number of note-length classes: [`LENGTH_CLASSES`] and "other".
-const LENGTH_BINS: usize = LENGTH_CLASSES.len() + 1;
+pub const LENGTH_BINS: usize = LENGTH_CLASSES.len() + 1;
 
 /// One feature of a melody.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -113,22 +113,23 @@ impl Feature {
 }
 
 /// A note (with its pitch) or a rest, and how many steps it lasts.
+/// A note or a rest of a melody, with its length in steps.
 #[derive(Clone, Copy)]
-struct Event {
+pub(super) struct Event {
     pitch: Option<u8>,
     steps: usize,
 }
 
 impl Event {
     /// Pitch and length when the event is a note.
-    fn note(self) -> Option<(u8, usize)> {
+    pub(super) fn note(self) -> Option<(u8, usize)> {
         self.pitch.map(|p| (p, self.steps))
     }
 }
 
 /// The melody's notes and rests in order. Holds before the first onset belong to nothing and
 /// are skipped; a terminator ends the melody.
-fn events(tokens: &[Token]) -> Vec<Event> {
+pub(super) fn events(tokens: &[Token]) -> Vec<Event> {
     let mut out: Vec<Event> = Vec::new();
     for &t in tokens {
         match t {
@@ -152,7 +153,7 @@ fn events(tokens: &[Token]) -> Vec<Event> {
 }
 
 /// Index of a note length's class: its place in [`LENGTH_CLASSES`], or the last bin.
-fn length_class(steps: usize) -> usize {
+pub(super) fn length_class(steps: usize) -> usize {
     LENGTH_CLASSES
         .iter()
         .position(|&c| c == steps)
@@ -160,7 +161,7 @@ fn length_class(steps: usize) -> usize {
 }
 
 /// Counts scaled to sum 1 (left as zeros when there are none).
-fn normalised(mut counts: Vec<f64>) -> Vec<f64> {
+pub(super) fn normalised(mut counts: Vec<f64>) -> Vec<f64> {
     let total: f64 = counts.iter().sum();
     if total > 0.0 {
         counts.iter_mut().for_each(|c| *c /= total);

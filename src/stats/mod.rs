@@ -7,14 +7,23 @@
 //! into densities, and their overlap area and KL divergence say how alike the sets are. Two
 //! random halves of the reference set give the ceiling to read them against. [`copies`] finds
 //! generated tunes that repeat three or more bars of a training song note for note.
+//! [`profile`] sums a set's distributions for drawing, and [`panel`] puts it all together for
+//! the page, against the statistics a model file carries ([`Reference`]).
 
 pub mod compare;
 pub mod copies;
 pub mod features;
+pub mod panel;
+pub mod profile;
 
-pub use compare::{Divergence, FeatureReport, Report, SetRates, compare, divergence};
+pub use compare::{
+    Divergence, FeatureReport, REFERENCE_DIGITS, REFERENCE_SONGS, Reference, Report, SetRates,
+    compare, compare_with, divergence,
+};
 pub use copies::{CopyReport, NearCopy, near_copies};
 pub use features::Feature;
+pub use panel::{Comparison, PANEL_TUNES, compare_tunes};
+pub use profile::Profile;
 
 use crate::encoding::grid::Token;
 

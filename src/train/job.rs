@@ -16,6 +16,7 @@ use crate::eval::{SongMetrics, evaluate, evaluate_songs};
 use crate::model::file::{self, ModelHeader, TrainingInfo};
 use crate::model::{MelodyModel, transfer};
 use crate::recipe::{Context, Shape};
+use crate::stats::{Melody, REFERENCE_DIGITS, REFERENCE_SONGS, Reference};
 
 /// What to train and how.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -209,6 +210,7 @@ impl Job {
                 valid: None,
                 test: None,
                 test_songs: None,
+                reference: Some(reference_of(&kept, &parts, spec.grid.step)),
                 training_seconds: 0.0,
                 created_unix_s: 0,
             },
@@ -369,4 +371,21 @@ fn unknown_tokens(vocab: &Vocab, tokens: &[Token]) -> String {
         "has tokens the starting model does not know: {}",
         unknown.join(", ")
     )
+}
+
+/// The statistics of the held-out songs (test songs first, then validation songs, at most
+/// [`REFERENCE_SONGS`]) that the model file carries for comparisons.
+fn reference_of(
+    kept: &[(&EncodedSong, Vec<u32>)],
+    parts: &SongSplit,
+    step: crate::encoding::grid::Step,
+) -> Reference {
+    let songs: Vec<Melody> = parts
+        .test
+        .iter()
+        .chain(&parts.valid)
+        .take(REFERENCE_SONGS)
+        .map(|&i| Melody::from_song(&kept[i].0.song, &kept[i].0.tokens, step))
+        .collect();
+    Reference::new(&songs, Some(REFERENCE_DIGITS))
 }
