@@ -48,6 +48,15 @@ impl Song {
     }
 }
 
+impl Song {
+    /// How lists name the song: "Title (id)", or the id alone.
+    pub fn display_name(&self) -> String {
+        self.title
+            .as_ref()
+            .map_or_else(|| self.id.clone(), |t| format!("{t} ({})", self.id))
+    }
+}
+
 /// The origin of a song: file name and, for files holding several records, which one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {

@@ -3,8 +3,8 @@
 
 use melodeon::encoding::grid::Token;
 use melodeon::stats::{
-    Feature, Melody, NearCopy, Profile, REFERENCE_DIGITS, Reference, compare, compare_tunes,
-    compare_with, divergence, near_copies,
+    CopyIndex, Feature, Melody, NearCopy, Profile, REFERENCE_DIGITS, Reference, compare,
+    compare_tunes, compare_with, divergence, near_copies,
 };
 
 /// A melody on the tonic C from grid text; `|` marks bar lines for the reader and is skipped.
@@ -333,22 +333,26 @@ fn the_panel_compares_with_statistics_alone_and_names_the_copied_songs() {
     let generated: Vec<Melody> = generated.into_iter().filter(|m| m.bar_steps > 0).collect();
     // Statistics in full give the same report as the songs themselves.
     let full = Reference::new(&training, None);
+    let index = CopyIndex::new(&training, Vec::new());
     assert_eq!(
-        compare_with(&generated, &full, &training, 5),
+        compare_with(&generated, &full, &index, 5),
         compare(&generated, &training, &training, 5)
     );
     // Rounded to what a model file keeps, the overlaps barely move.
     let kept = Reference::new(&training, Some(REFERENCE_DIGITS));
     let (a, b) = (
-        compare_with(&generated, &kept, &[], 5),
-        compare_with(&generated, &full, &[], 5),
+        compare_with(&generated, &kept, &CopyIndex::default(), 5),
+        compare_with(&generated, &full, &CopyIndex::default(), 5),
     );
     for (x, y) in a.features.iter().zip(&b.features) {
         assert!((x.overlap - y.overlap).abs() < 0.01, "{}: {} vs {}", x.name, x.overlap, y.overlap);
     }
-    // Near copies name the songs they copy; without a corpus none are looked for.
+    // Near copies name the songs they copy, also from an index that went through a file;
+    // without an index none are looked for.
     let names: Vec<String> = ["first", "second", "third"].map(String::from).to_vec();
-    let panel = compare_tunes(&generated, &kept, Some((&training, &names)), 5);
+    let named = CopyIndex::new(&training, names);
+    let read: CopyIndex = serde_json::from_str(&serde_json::to_string(&named).unwrap()).unwrap();
+    let panel = compare_tunes(&generated, &kept, Some(&read), 5);
     assert_eq!(panel.copied, Some(vec!["first".into(), "first".into(), "second".into()]));
     assert_eq!(panel.generated, Profile::of(&generated));
     assert_eq!(panel.reference, kept.profile);

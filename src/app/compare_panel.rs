@@ -7,7 +7,8 @@ use leptos::prelude::*;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::state::AppState;
+use super::browser;
+use super::state::{AppState, PRETRAINED};
 use super::training::{CompareState, Training};
 use crate::stats::features::LENGTH_CLASSES;
 use crate::stats::profile::{INTERVAL_REACH, LENGTH_BIN_STEPS};
@@ -30,23 +31,38 @@ pub fn ComparePanel(
     let app = expect_context::<AppState>();
     let training = expect_context::<Training>();
     let run = move |_| {
-        let Some(bytes) = app.model_bytes(&app.selected.get_untracked()) else {
+        let selected = app.selected.get_untracked();
+        let Some(bytes) = app.model_bytes(&selected) else {
             training.comparison.set(CompareState::Failed(
                 "no model is ready yet".to_string(),
             ));
             return;
         };
-        training.compare(
-            app,
-            &bytes,
-            super::protocol::Request::Compare {
-                count: PANEL_TUNES,
-                temperature: temperature.get_untracked(),
-                max_len: max_len.get_untracked(),
-                meter: meter.get_untracked(),
-                mode: mode.get_untracked(),
-            },
-        );
+        let request = super::protocol::Request::Compare {
+            count: PANEL_TUNES,
+            temperature: temperature.get_untracked(),
+            max_len: max_len.get_untracked(),
+            meter: meter.get_untracked(),
+            mode: mode.get_untracked(),
+        };
+        training.comparison.set(CompareState::Writing { done: 0, total: 0 });
+        leptos::task::spawn_local(async move {
+            // The shipped model's training songs are not in the page: their index is.
+            let copies = if selected == PRETRAINED {
+                match browser::fetch_bytes(super::PRETRAINED_COPIES_URL, |_, _| {}).await {
+                    Ok(bytes) => Some(bytes),
+                    Err(message) => {
+                        web_sys::console::warn_1(
+                            &format!("no index of the training songs: {message}").into(),
+                        );
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            training.compare(app, &bytes, copies.as_deref(), request);
+        });
     };
     let writing = move || matches!(training.comparison.get(), CompareState::Writing { .. });
     view! {
@@ -55,7 +71,8 @@ pub fn ComparePanel(
             <p class="muted">{format!(
                 "Writes {PANEL_TUNES} tunes with the settings above (seeds 1 to {PANEL_TUNES}) and measures them \
                  against the songs the model never saw in training (its held-out songs), feature by feature. \
-                 Near copies are looked for in the songs you uploaded, if any."
+                 Near copies are looked for in the songs you uploaded, or else in the training songs of the \
+                 shipped model."
             )}</p>
             <button type="button" data-testid="compare-run" disabled=writing on:click=run>
                 {format!("Compare {PANEL_TUNES} tunes")}
@@ -136,7 +153,7 @@ fn Copies(comparison: Comparison) -> impl IntoView {
     let Some(names) = comparison.copied else {
         return view! {
             <p data-testid="compare-copies" data-checked="false">
-                "Upload the songs the model learnt from (journey two) to look for tunes that copy them."
+                "Upload songs (journey two) to look for tunes that copy them."
             </p>
         }
         .into_any();
@@ -145,14 +162,14 @@ fn Copies(comparison: Comparison) -> impl IntoView {
     if copies.is_empty() {
         return view! {
             <p data-testid="compare-copies" data-checked="true">
-                "No tune repeats three or more bars of an uploaded song."
+                "No tune repeats three or more bars of a song looked in."
             </p>
         }
         .into_any();
     }
     view! {
         <div data-testid="compare-copies" data-checked="true">
-            <p>{format!("{} of {} tunes ({:.1} %) repeat three or more bars of an uploaded song:",
+            <p>{format!("{} of {} tunes ({:.1} %) repeat three or more bars of a song:",
                 copies.len(), comparison.report.generated.tunes, 100.0 * comparison.report.copies.near_copies)}</p>
             <ul>
                 {copies.iter().zip(names).map(|(c, name)| view! {

@@ -39,6 +39,9 @@ use crate::model::check;
 
 /// Where the shipped pretrained model is served from.
 const PRETRAINED_URL: &str = "models/german.mdl";
+/// The index of the shipped model's training songs (hashes and names, no notes), for the
+/// comparison panel's near copies; fetched only when a comparison needs it.
+pub(crate) const PRETRAINED_COPIES_URL: &str = "models/german.copies.json";
 
 /// Entry point of the page: installs the panic hook and mounts the app on `<body>`.
 pub fn start() {

@@ -45,7 +45,8 @@ pub enum Request {
     /// End training after the current step and keep the best weights so far.
     Stop,
     /// Write tunes with the model in `model` and compare them with its held-out songs (the
-    /// statistics its file carries), and with the uploaded corpus for near copies.
+    /// statistics its file carries); near copies are looked for in the uploaded corpus, else
+    /// in `copies` (the index shipped beside the model), if given.
     Compare {
         /// Tunes to write.
         count: u64,

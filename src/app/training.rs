@@ -253,10 +253,16 @@ impl Training {
     }
 
     /// Asks the worker to write tunes with the model file `model` and compare them with its
-    /// held-out songs (`request`: a [`Request::Compare`]).
-    pub fn compare(&self, app: AppState, model: &[u8], request: Request) {
+    /// held-out songs (`request`: a [`Request::Compare`]); `copies` is the index of its
+    /// training songs when it ships with one.
+    pub fn compare(&self, app: AppState, model: &[u8], copies: Option<&[u8]>, request: Request) {
         self.comparison.set(CompareState::Writing { done: 0, total: 0 });
-        self.send(app, Message::new(&request).with_bytes("model", model));
+        let message = Message::new(&request).with_bytes("model", model);
+        let message = match copies {
+            Some(copies) => message.with_bytes("copies", copies),
+            None => message,
+        };
+        self.send(app, message);
     }
 
     /// Asks the worker for accepted song `index` of the corpus, to show it.

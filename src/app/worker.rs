@@ -18,7 +18,7 @@ use crate::backend::CpuBackend;
 use crate::corpus::{self, Corpus};
 use crate::generate::{GenerateConfig, SamplerConfig, write_set};
 use crate::song::Meter;
-use crate::stats::{Comparison, Melody, compare_tunes};
+use crate::stats::{Comparison, CopyIndex, Melody, compare_tunes};
 use crate::model::file;
 use crate::train::{Job, JobSpec};
 
@@ -80,6 +80,7 @@ fn handle(state: &Rc<WorkerState>, data: JsValue) {
                 return post(Message::new(&Event::NotCompared { message }));
             }
             let model = protocol::bytes(&data, "model").unwrap_or_default();
+            let copies = protocol::bytes(&data, "copies");
             let config = GenerateConfig {
                 sampler: SamplerConfig {
                     temperature,
@@ -92,7 +93,7 @@ fn handle(state: &Rc<WorkerState>, data: JsValue) {
             };
             let state = state.clone();
             spawn_local(async move {
-                let outcome = compare(&state, &model, &config, count).await;
+                let outcome = compare(&state, &model, copies, &config, count).await;
                 state.busy.set(false);
                 post(Message::new(&match outcome {
                     Ok(comparison) => Event::Compared {
@@ -155,10 +156,12 @@ fn ingest(state: &WorkerState, files: Vec<corpus::InputFile>) {
 }
 
 /// Writes `count` tunes with the model file `model` and compares them with the held-out
-/// songs its file describes, and with the uploaded corpus (if any) for near copies.
+/// songs its file describes; near copies are looked for in the uploaded corpus, else in the
+/// index of training songs shipped beside the model (`shipped_copies`), if any.
 async fn compare(
     state: &WorkerState,
     model: &[u8],
+    shipped_copies: Option<Vec<u8>>,
     config: &GenerateConfig,
     count: u64,
 ) -> Result<Comparison, String> {
@@ -187,25 +190,27 @@ async fn compare(
         .iter()
         .map(|t| Melody::from_written(t, fallback, step))
         .collect();
+    // Near copies: of the uploaded songs if any, else of the songs the shipped index names.
     let corpus = state.corpus.borrow().clone();
-    let songs: Option<(Vec<Melody>, Vec<String>)> = corpus.map(|corpus| {
-        corpus
-            .songs
-            .iter()
-            .map(|s| {
-                let name = s
-                    .song
-                    .title
-                    .as_ref()
-                    .map_or(s.song.id.clone(), |t| format!("{t} ({})", s.song.id));
-                (Melody::from_song(&s.song, &s.tokens, step), name)
-            })
-            .unzip()
-    });
+    let copies = match (corpus, shipped_copies) {
+        (Some(corpus), _) => {
+            let (songs, names): (Vec<Melody>, Vec<String>) = corpus
+                .songs
+                .iter()
+                .map(|s| (Melody::from_song(&s.song, &s.tokens, step), s.song.display_name()))
+                .unzip();
+            Some(CopyIndex::new(&songs, names))
+        }
+        (None, Some(bytes)) => Some(
+            serde_json::from_slice(&bytes)
+                .map_err(|e| format!("the model's index of its training songs is unreadable: {e}"))?,
+        ),
+        (None, None) => None,
+    };
     Ok(compare_tunes(
         &generated,
         &reference,
-        songs.as_ref().map(|(m, n)| (m.as_slice(), n.as_slice())),
+        copies.as_ref(),
         config.sampler.seed,
     ))
 }

@@ -13,7 +13,7 @@ use crate::generate::{GenerateConfig, SamplerConfig, write_set};
 use crate::model::file;
 use crate::recipe::DEFAULT_MAX_LEN;
 use crate::song::{Meter, Mode};
-use crate::stats::{Melody, REFERENCE_DIGITS, REFERENCE_SONGS, Reference, compare};
+use crate::stats::{CopyIndex, Melody, REFERENCE_DIGITS, REFERENCE_SONGS, Reference, compare};
 
 /// Options of `melodeon stats`.
 #[derive(Args, Debug)]
@@ -53,6 +53,10 @@ pub struct StatsArgs {
     /// its header (for models saved before files carried them; the page compares with them).
     #[arg(long)]
     reference_into: Option<PathBuf>,
+    /// Also write the index of the training songs (hashes of their runs of bars, and names:
+    /// no notes) to this path as JSON, for the page's near copies of a shipped model.
+    #[arg(long)]
+    copies_into: Option<PathBuf>,
 }
 
 /// Runs `melodeon stats`.
@@ -97,6 +101,15 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
         .iter()
         .map(|t| Melody::from_written(t, fallback, step))
         .collect();
+    if let Some(out) = &args.copies_into {
+        let names = parts
+            .train
+            .iter()
+            .map(|&i| corpus.songs[i].song.display_name())
+            .collect();
+        let json = serde_json::to_vec(&CopyIndex::new(&training, names))?;
+        std::fs::write(out, json).with_context(|| format!("{}: could not write", out.display()))?;
+    }
     if let Some(out) = &args.reference_into {
         let mut header = header.clone();
         let kept = &reference[..reference.len().min(REFERENCE_SONGS)];

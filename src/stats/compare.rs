@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::Melody;
-use super::copies::{CopyReport, near_copies};
+use super::copies::{CopyIndex, CopyReport};
 use super::features::{Feature, mean, share};
 use super::profile::Profile;
 
@@ -152,14 +152,16 @@ pub fn compare(
     training: &[Melody],
     seed: u64,
 ) -> Report {
-    compare_with(generated, &Reference::new(reference, None), training, seed)
+    let copies = CopyIndex::new(training, Vec::new());
+    compare_with(generated, &Reference::new(reference, None), &copies, seed)
 }
 
-/// [`compare`] against the statistics of the held-out songs.
+/// [`compare`] against the statistics of the held-out songs and an index of the training
+/// songs.
 pub fn compare_with(
     generated: &[Melody],
     reference: &Reference,
-    training: &[Melody],
+    copies: &CopyIndex,
     seed: u64,
 ) -> Report {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -190,7 +192,7 @@ pub fn compare_with(
         features,
         generated: SetRates::of(generated),
         reference: reference.rates,
-        copies: near_copies(generated, training),
+        copies: copies.find(generated),
     }
 }
 

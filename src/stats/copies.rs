@@ -1,12 +1,14 @@
 //! Near copies: generated tunes that repeat whole bars of a training song note for note.
 //!
 //! A generated tune copies a training song when [`MIN_COPY_BARS`] or more of its consecutive
-//! full bars (the pickup and a short last bar left out) occur as one contiguous run of tokens
-//! anywhere in the song, at any offset. The training songs' token runs of that many bars are
-//! indexed once per bar length, and each match is extended bar by bar.
+//! full bars (the pickup and a short last bar left out) are, token for token, consecutive full
+//! bars of the song (on the song's own bar lines, in the same bar length). Every run of that
+//! many bars of every training song is indexed by a 64-bit FNV-1a hash ([`CopyIndex`]); a
+//! tune's runs are looked up and each match is extended bar by bar. The index holds hashes and
+//! names only, so it can ship beside a model whose songs cannot.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -42,101 +44,122 @@ pub struct CopyReport {
 /// Finds the generated tunes that copy [`MIN_COPY_BARS`] or more bars of a training song.
 /// Tunes with an unknown bar length are never copies.
 pub fn near_copies(generated: &[Melody], training: &[Melody]) -> CopyReport {
-    let bar_lengths: BTreeSet<usize> = generated
-        .iter()
-        .map(|m| m.bar_steps)
-        .filter(|&b| b > 0)
-        .collect();
-    let indexes: HashMap<usize, Index> = bar_lengths
-        .into_iter()
-        .map(|b| (b, Index::new(training, MIN_COPY_BARS * b)))
-        .collect();
-    let copies: Vec<NearCopy> = generated
-        .iter()
-        .enumerate()
-        .filter_map(|(g, m)| {
-            let (training, bars) = longest_copy(m, indexes.get(&m.bar_steps)?, training)?;
-            Some(NearCopy {
-                generated: g,
-                training,
-                bars,
-            })
-        })
-        .collect();
-    CopyReport {
-        near_copies: share(copies.len(), generated.len()),
-        longest_copy_bars: copies.iter().map(|c| c.bars).max().unwrap_or(0),
-        copies,
-    }
+    CopyIndex::new(training, Vec::new()).find(generated)
 }
 
-/// Where a token run occurs in a training song.
-struct Place {
-    /// Index of the training song.
-    song: usize,
-    /// Step where the run starts.
-    offset: usize,
-    /// The run's previous place in [`Index::places`], if any.
-    previous: Option<usize>,
+/// The training songs' runs of [`MIN_COPY_BARS`] bars, hashed, and their names.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CopyIndex {
+    /// Each song's name (may be empty).
+    pub names: Vec<String>,
+    /// Each song's runs: the hash of the run starting at each full bar, in order.
+    pub runs: Vec<Vec<u64>>,
+    /// Where each hash occurs: (song, first bar), built on first use.
+    #[serde(skip)]
+    places: std::sync::OnceLock<HashMap<u64, Vec<(u32, u32)>>>,
 }
 
-/// Every place of every token run of one length in the training songs.
-struct Index<'a> {
-    /// Each run's last place in `places`.
-    last: HashMap<&'a [Token], usize>,
-    /// All places, chained per run through [`Place::previous`].
-    places: Vec<Place>,
-}
-
-impl<'a> Index<'a> {
-    /// Indexes every run of `len` tokens of the training songs.
-    fn new(training: &'a [Melody], len: usize) -> Index<'a> {
-        let mut index = Index {
-            last: HashMap::new(),
-            places: Vec::new(),
-        };
-        for (song, m) in training.iter().enumerate() {
-            for (offset, run) in m.tokens.windows(len).enumerate() {
-                let previous = index.last.insert(run, index.places.len());
-                index.places.push(Place {
-                    song,
-                    offset,
-                    previous,
-                });
-            }
+impl CopyIndex {
+    /// Indexes `training`, named by `names` (matched by position; missing names are empty).
+    pub fn new(training: &[Melody], names: Vec<String>) -> CopyIndex {
+        CopyIndex {
+            names,
+            runs: training.iter().map(runs).collect(),
+            places: std::sync::OnceLock::new(),
         }
-        index
     }
 
-    /// The places where `run` occurs.
-    fn find(&self, run: &[Token]) -> impl Iterator<Item = &Place> {
-        let first = self.last.get(run).map(|&i| &self.places[i]);
-        std::iter::successors(first, |p| p.previous.map(|i| &self.places[i]))
+    /// The name of training song `song` (empty when not known).
+    pub fn name(&self, song: usize) -> &str {
+        self.names.get(song).map_or("", String::as_str)
+    }
+
+    fn places(&self) -> &HashMap<u64, Vec<(u32, u32)>> {
+        self.places.get_or_init(|| {
+            let mut places: HashMap<u64, Vec<(u32, u32)>> = HashMap::new();
+            for (song, runs) in self.runs.iter().enumerate() {
+                for (bar, &hash) in runs.iter().enumerate() {
+                    places
+                        .entry(hash)
+                        .or_default()
+                        .push((song as u32, bar as u32));
+                }
+            }
+            places
+        })
+    }
+
+    /// The generated tunes that copy an indexed song, each with its longest copy.
+    pub fn find(&self, generated: &[Melody]) -> CopyReport {
+        let copies: Vec<NearCopy> = generated
+            .iter()
+            .enumerate()
+            .filter_map(|(g, m)| {
+                let (training, bars) = self.longest_copy(&runs(m))?;
+                Some(NearCopy {
+                    generated: g,
+                    training,
+                    bars,
+                })
+            })
+            .collect();
+        CopyReport {
+            near_copies: share(copies.len(), generated.len()),
+            longest_copy_bars: copies.iter().map(|c| c.bars).max().unwrap_or(0),
+            copies,
+        }
+    }
+
+    /// The longest copy among a tune's runs: (training song, length in bars), or `None`.
+    /// Ties go to the first training song.
+    fn longest_copy(&self, tune: &[u64]) -> Option<(usize, usize)> {
+        let places = self.places();
+        (0..tune.len())
+            .flat_map(|start| {
+                let found = places.get(&tune[start]).map_or(&[][..], Vec::as_slice);
+                found.iter().map(move |&(song, bar)| {
+                    let song_runs = &self.runs[song as usize][bar as usize..];
+                    let matching = tune[start..]
+                        .iter()
+                        .zip(song_runs)
+                        .take_while(|(a, b)| a == b)
+                        .count();
+                    (song as usize, matching + MIN_COPY_BARS - 1)
+                })
+            })
+            .max_by_key(|&(song, bars)| (bars, Reverse(song)))
     }
 }
 
-/// The longest copy in a tune: (training song, run length in bars), or `None` when it has no
-/// run of [`MIN_COPY_BARS`] bars in any training song. Ties go to the first training song.
-fn longest_copy(m: &Melody, index: &Index, training: &[Melody]) -> Option<(usize, usize)> {
+/// The hashes of a melody's runs of [`MIN_COPY_BARS`] full bars, one per starting bar (none
+/// when the bar length is unknown).
+fn runs(m: &Melody) -> Vec<u64> {
     let b = m.bar_steps;
+    if b == 0 {
+        return Vec::new();
+    }
     let body = &m.tokens[m.pickup_len()..];
     let full = &body[..body.len() / b * b];
-    let starts = (full.len() / b + 1).saturating_sub(MIN_COPY_BARS);
-    (0..starts)
-        .flat_map(|start| {
-            let tail = &full[start * b..];
-            index.find(&tail[..MIN_COPY_BARS * b]).map(move |place| {
-                let source = &training[place.song].tokens[place.offset..];
-                (place.song, shared_bars(tail, source, b))
-            })
-        })
-        .max_by_key(|&(song, bars)| (bars, Reverse(song)))
+    full.windows(MIN_COPY_BARS * b)
+        .step_by(b)
+        .map(|run| fnv1a(b, run))
+        .collect()
 }
 
-/// How many of the leading bars (of `b` steps) of `bars` `source` starts with.
-fn shared_bars(bars: &[Token], source: &[Token], b: usize) -> usize {
-    bars.chunks_exact(b)
-        .zip(source.chunks(b))
-        .take_while(|(x, y)| x == y)
-        .count()
+/// 64-bit FNV-1a of the bar length and the tokens: a hash whose definition is fixed, so an
+/// index written by one build is read by any other.
+fn fnv1a(bar_steps: usize, tokens: &[Token]) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let code = |t: &Token| match *t {
+        Token::Note(p) => p,
+        Token::Rest => 253,
+        Token::Hold => 254,
+        Token::End => 255,
+    };
+    (bar_steps as u64)
+        .to_le_bytes()
+        .into_iter()
+        .chain(tokens.iter().map(code))
+        .fold(OFFSET, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(PRIME))
 }

@@ -20,7 +20,7 @@ pub use compare::{
     Divergence, FeatureReport, REFERENCE_DIGITS, REFERENCE_SONGS, Reference, Report, SetRates,
     compare, compare_with, divergence,
 };
-pub use copies::{CopyReport, NearCopy, near_copies};
+pub use copies::{CopyIndex, CopyReport, NearCopy, near_copies};
 pub use features::Feature;
 pub use panel::{Comparison, PANEL_TUNES, compare_tunes};
 pub use profile::Profile;

@@ -1,10 +1,11 @@
 //! The comparison a user asks for in the page: tunes written with the current settings
 //! against the held-out songs of the model's split ([`Reference`], carried by the model file),
-//! with near copies of the songs of an uploaded corpus when there is one.
+//! with near copies of the songs of an uploaded corpus, or of the training songs of a model
+//! shipped with their [`CopyIndex`].
 
 use serde::{Deserialize, Serialize};
 
-use super::{Melody, Profile, Reference, Report, compare_with};
+use super::{CopyIndex, Melody, Profile, Reference, Report, compare_with};
 
 /// Tunes the page writes for one comparison.
 pub const PANEL_TUNES: u64 = 200;
@@ -23,22 +24,23 @@ pub struct Comparison {
     pub copied: Option<Vec<String>>,
 }
 
-/// Compares `generated` with `reference`, looking for near copies of `corpus` songs (their
-/// melodies and names) when given; `seed` as in [`compare_with`].
+/// Compares `generated` with `reference`, looking for near copies in `copies` (the songs
+/// of an uploaded corpus, or the index shipped beside a model) when given; `seed` as in
+/// [`compare_with`].
 pub fn compare_tunes(
     generated: &[Melody],
     reference: &Reference,
-    corpus: Option<(&[Melody], &[String])>,
+    copies: Option<&CopyIndex>,
     seed: u64,
 ) -> Comparison {
-    let songs = corpus.map_or(&[][..], |(songs, _)| songs);
-    let report = compare_with(generated, reference, songs, seed);
-    let copied = corpus.map(|(_, names)| {
+    let none = CopyIndex::default();
+    let report = compare_with(generated, reference, copies.unwrap_or(&none), seed);
+    let copied = copies.map(|index| {
         report
             .copies
             .copies
             .iter()
-            .map(|c| names.get(c.training).cloned().unwrap_or_default())
+            .map(|c| index.name(c.training).to_string())
             .collect()
     });
     Comparison {

@@ -1,7 +1,7 @@
 // Browser benchmark (not a test): speed of the seed's training step and of generation in
 // headless Chromium on each CPU backend, page load times on both backends, and journey two on
 // the Erk corpus (training speed in the worker, main-thread stalls, memory).
-// Run with `./dev bench` (QUICK=1: journey two on the CPU only; LONG_RUN=20: memory over a
+// Run with `./dev bench` (QUICK=1 / QUICK=webgpu: journey two on one backend only; LONG_RUN=20: memory over a
 // 20-epoch whole-song run on Erk). Prints one JSON object; every figure is the median of
 // RUNS runs.
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -197,7 +197,7 @@ if (process.env.TARGET_NLL) {
 }
 const results = { runs: RUNS, backends: {}, load: {} };
 // ONLY_TRAINING=1 skips to journey two's figures.
-for (const webgpu of process.env.ONLY_TRAINING ? [] : [false, true]) {
+for (const webgpu of process.env.ONLY_TRAINING || process.env.QUICK === 'webgpu' ? [] : [false, true]) {
   const name = webgpu ? 'webgpu' : 'cpu';
   const ready = [], firstTune = [], genMs = [];
   for (let run = 0; run < RUNS; run++) {
@@ -223,10 +223,12 @@ for (const webgpu of process.env.ONLY_TRAINING ? [] : [false, true]) {
     generate_click_to_shown_ms: median(genMs),
   };
 }
-// QUICK=1 measures journey two on the CPU only, for 30 s.
-results.training = process.env.QUICK ? {
-  cpu_erk: await trainOnErk({ webgpu: false, copies: 1, seconds: 30 }),
-} : {
+// QUICK=1 measures journey two on the CPU only, for 30 s; QUICK=webgpu on WebGPU, for 60 s.
+const quick = {
+  1: async () => ({ cpu_erk: await trainOnErk({ webgpu: false, copies: 1, seconds: 30 }) }),
+  webgpu: async () => ({ webgpu_erk: await trainOnErk({ webgpu: true, copies: 1, seconds: 60 }) }),
+}[process.env.QUICK];
+results.training = quick ? await quick() : {
   cpu_erk: await trainOnErk({ webgpu: false, copies: 1, seconds: 60 }),
   cpu_erk_times_10: await trainOnErk({ webgpu: false, copies: 10, seconds: 30 }),
   webgpu_erk: await trainOnErk({ webgpu: true, copies: 1, seconds: 240 }),
