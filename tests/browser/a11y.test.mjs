@@ -28,6 +28,12 @@ for (const [name, options] of Object.entries(LAYOUTS)) {
       await page.locator('[data-testid=staff][data-drawn=true]').first().waitFor({ timeout: 60_000 });
       await page.getByTestId('upload-files').setInputFiles([new URL('./fixtures/songs.zip', import.meta.url).pathname]);
       await page.getByTestId('corpus-report').waitFor({ timeout: 60_000 });
+      // An uploaded song shown, and a comparison with its tables and charts.
+      await page.getByTestId('song').first().click();
+      await page.locator('[data-testid=corpus-song] [data-testid=staff][data-drawn=true]').waitFor({ timeout: 30_000 });
+      await page.getByTestId('compare-panel').locator('summary').click();
+      await page.getByTestId('compare-run').click();
+      await page.getByTestId('comparison').waitFor({ timeout: 120_000 });
       assert.deepEqual(await violations(page), []);
       assert.deepEqual(errors, []);
     } finally {
