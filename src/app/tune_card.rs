@@ -269,7 +269,17 @@ fn TuneCard(id: u64) -> impl IntoView {
                     <p class="notes" aria-label="Notes" tabindex="0">{labels.join(" · ")}</p>
                     <div class="row controls">
                         <button type="button" class="primary" data-testid="play" on:click=play>
-                            {move || if playing() { "⏸ Pause" } else { "▶ Play" }}
+                            {move || if playing() {
+                                // Drawn, not a character: U+23F8 is missing from many fonts.
+                                view! {
+                                    <svg class="icon" aria-hidden="true" viewBox="0 0 10 10">
+                                        <rect x="1.5" y="1" width="2.5" height="8" /><rect x="6" y="1" width="2.5" height="8" />
+                                    </svg>
+                                    " Pause"
+                                }.into_any()
+                            } else {
+                                "▶ Play".into_any()
+                            }}
                         </button>
                         <button type="button" data-testid="stop" on:click=stop>"■ Stop"</button>
                         <label class="setting"><input type="checkbox" data-testid="loop"

@@ -71,6 +71,7 @@ async function trainOnErk({ webgpu, copies, seconds }) {
   await report.waitFor({ timeout: 600_000 });
   const parseMs = Date.now() - t0;
   const accepted = Number(await report.getAttribute('data-accepted'));
+  await page.getByTestId('train-on').selectOption(webgpu ? 'gpu' : 'cpu');
   await page.getByTestId('train').click();
   await page.getByTestId('train-progress').waitFor({ timeout: 600_000 });
   await page.waitForTimeout(seconds * 1000);

@@ -43,8 +43,9 @@ async function setNumber(page, id, value) {
 }
 
 /** Trains a tiny model named `name`; returns what the page showed. */
-async function train(page, name, { recipe, stride, timeout }) {
+async function train(page, name, { recipe, stride, timeout, on = 'cpu' }) {
   await page.getByTestId('model-name').fill(name);
+  await page.getByTestId('train-on').selectOption(on);
   await page.getByTestId('recipe').selectOption(recipe);
   await setNumber(page, 'hidden', 16);
   await setNumber(page, 'epochs', 2);
@@ -117,7 +118,7 @@ for (const webgpu of [false, true]) {
       // CPU backend and a whole song is up to 256 sequential steps there: the seed's windows
       // at stride 16 keep that run short.
       const run = await train(page, name, webgpu
-        ? { recipe: 'seed', stride: 16, timeout: 600_000 }
+        ? { recipe: 'seed', stride: 16, timeout: 600_000, on: 'gpu' }
         : { recipe: 'whole-song', timeout: 120_000 });
       console.log(`# ${device}: ${JSON.stringify(run)}`);
       assert.match(run.backend, webgpu ? /^WebGPU/ : /^CPU/);
