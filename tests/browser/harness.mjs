@@ -68,8 +68,9 @@ export async function browser({ webgpu }) {
  * Opens the page in a fresh context (`options` as Playwright's `newContext`), collecting as
  * errors: console errors, uncaught exceptions, Content-Security-Policy violations and any
  * request outside the page's own origin (the page, its worker and everything they load).
+ * `initScript` (a function) runs in the page before its own scripts.
  */
-export async function open(browserInstance, url, options = {}) {
+export async function open(browserInstance, url, options = {}, initScript = null) {
   const context = await browserInstance.newContext(options);
   const page = await context.newPage();
   const errors = [];
@@ -88,6 +89,7 @@ export async function open(browserInstance, url, options = {}) {
       window.__cspViolation(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
     });
   });
+  if (initScript) await page.addInitScript(initScript);
   await page.goto(url);
   return { context, page, errors };
 }
