@@ -70,7 +70,15 @@ pub fn spell(midi: u8, key: &Key) -> Spelled {
         .or(raised)
         .or_else(|| LETTERS.iter().map(|&l| (l, 0)).find(|&(l, a)| at(l, a)))
         .unwrap_or_else(|| {
-            let alter = if key.fifths() < 0 { -1 } else { 1 };
+            // A chromatic note between two letters: flat for the lowered degrees musicians
+            // write as flats (♭2, ♭3, ♭6 and ♭7 in major, ♭2 in minor), sharp otherwise
+            // (♯4; in minor the major third).
+            let above_tonic = (pc - i32::from(key.pitch_class())).rem_euclid(12);
+            let flats: &[i32] = match key.mode {
+                Mode::Major => &[1, 3, 8, 10],
+                Mode::Minor => &[1],
+            };
+            let alter = if flats.contains(&above_tonic) { -1 } else { 1 };
             let letter = LETTERS
                 .iter()
                 .copied()
@@ -129,9 +137,14 @@ mod tests {
     }
 
     #[test]
-    fn chromatic_notes_take_the_keys_direction() {
+    fn chromatic_notes_are_spelled_by_degree() {
         let g = key('G', 0, Mode::Major);
-        assert_eq!(names(&[61, 65], &g), ["C#4", "F4"]);
+        // The raised fourth is a sharp, the lowered seventh a natural, the minor third a flat.
+        assert_eq!(names(&[61, 65, 70], &g), ["C#4", "F4", "Bb4"]);
+        let d = key('D', 0, Mode::Major);
+        assert_eq!(names(&[70, 68], &d), ["Bb4", "G#4"]);
+        let a_minor = key('A', 0, Mode::Minor);
+        assert_eq!(names(&[61, 70], &a_minor), ["C#4", "Bb4"]);
         let bb = key('B', -1, Mode::Major);
         assert_eq!(names(&[66, 71], &bb), ["Gb4", "B4"]);
         // B sharp and C flat keep their octave by letter.
