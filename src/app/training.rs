@@ -29,7 +29,7 @@ export function spawn_worker() {
   // The page's own module and wasm, as Trunk linked them into index.html, handed to the
   // static worker script (the Content-Security-Policy allows workers from 'self' only).
   const glue = document.querySelector('link[rel="modulepreload"]').href;
-  const wasm = document.querySelector('link[rel="preload"][as="fetch"]').href;
+  const wasm = document.querySelector('link[rel="preload"][type="application/wasm"]').href;
   const url = new URL("worker.js", document.baseURI);
   url.searchParams.set("glue", glue);
   url.searchParams.set("wasm", wasm);
