@@ -167,5 +167,14 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
         100.0 * report.copies.near_copies,
         report.copies.longest_copy_bars
     )?;
+    for copy in &report.copies.copies {
+        let song = &corpus.songs[parts.train[copy.training]].song;
+        outln!(
+            "  seed {}: {} bars of {}",
+            args.seed + copy.generated as u64,
+            copy.bars,
+            song.display_name()
+        )?;
+    }
     Ok(())
 }
