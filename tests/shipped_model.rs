@@ -1,0 +1,55 @@
+//! The files shipped with the pretrained model agree with it. Its header describes 200
+//! held-out songs for the comparison panel. `german.copies.json` is exactly the index of its
+//! training songs, recomputed here from `../shared/corpus` when present, so a change to the
+//! hash, the split or the encoding cannot leave a stale index in the page.
+
+use std::path::PathBuf;
+
+use melodeon::corpus::{self, EncodeOptions, archive};
+use melodeon::data::split_songs;
+use melodeon::model::file;
+use melodeon::stats::{CopyIndex, Melody, REFERENCE_SONGS};
+
+fn shipped(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public/models").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn the_shipped_model_describes_its_held_out_songs_and_its_index_matches_its_training_songs() {
+    let header = file::read_header(&shipped("german.mdl")).expect("the shipped model reads");
+    let reference = header.training.reference.as_ref().expect("held-out statistics");
+    assert_eq!(reference.table.len(), REFERENCE_SONGS);
+    assert_eq!(reference.rates.tunes, REFERENCE_SONGS);
+    let index: CopyIndex =
+        serde_json::from_slice(&shipped("german.copies.json")).expect("the index reads");
+    assert_eq!(index.names.len(), index.runs.len());
+
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if !root.is_dir() {
+        eprintln!("skipped the recomputation: {} is absent", root.display());
+        return;
+    }
+    let options = EncodeOptions {
+        grid: header.grid,
+        ..Default::default()
+    };
+    let paths = [root.join("erk-kern"), root.join("deutschl")];
+    let corpus = corpus::ingest(archive::read_paths(&paths, options.max_file_bytes), &options);
+    assert_eq!(corpus.songs.len(), header.training.songs, "the corpus the model learnt from");
+    let parts = split_songs(&corpus.openings(), &header.training.split);
+    let (songs, names): (Vec<Melody>, Vec<String>) = parts
+        .train
+        .iter()
+        .map(|&i| {
+            let s = &corpus.songs[i];
+            (
+                Melody::from_song(&s.song, &s.tokens, header.grid.step),
+                s.song.display_name(),
+            )
+        })
+        .unzip();
+    let fresh = CopyIndex::new(&songs, names);
+    assert_eq!(fresh.names, index.names);
+    assert!(fresh.runs == index.runs, "the shipped index is stale: run `melodeon stats --copies-into`");
+}
