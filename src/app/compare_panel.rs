@@ -108,6 +108,8 @@ fn Result(comparison: Comparison) -> impl IntoView {
             .map_or(0.0, |f| f.overlap)
     };
     let charts = charts(&comparison.generated, &comparison.reference);
+    let json = serde_json::to_vec_pretty(&comparison).unwrap_or_default();
+    let app = expect_context::<AppState>();
     view! {
         <div class="comparison" data-testid="comparison"
             data-tunes=mine.tunes data-reference=theirs.tunes
@@ -143,7 +145,17 @@ fn Result(comparison: Comparison) -> impl IntoView {
                 }).collect_view()}
             </div>
             <Copies comparison=comparison.clone() />
+            <button type="button" data-testid="compare-download" on:click=move |_| download_figures(app, &json)>
+                "Download the figures (JSON)"
+            </button>
         </div>
+    }
+}
+
+/// Offers the comparison, every figure of it, as a JSON file.
+fn download_figures(app: AppState, json: &[u8]) {
+    if let Err(message) = browser::download(json, "melodeon-comparison.json", "application/json") {
+        app.notice.set(Some(format!("Download failed: {message}")));
     }
 }
 

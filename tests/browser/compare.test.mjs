@@ -5,6 +5,7 @@
 // it, or of the uploaded songs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { serve, browser, open, FIXTURE_SONGS, trainTiny } from './harness.mjs';
 
 let server;
@@ -48,6 +49,13 @@ test('the comparison panel for the shipped model and for a model trained in the 
       assert.match(chart.alternative, /most common for your tunes .+, for the held-out songs .+\./);
     }
     assert.equal(shipped.copiesChecked, 'true', 'the shipped index of training songs is searched');
+    // Every figure downloads as JSON, for those who want to work with them.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('compare-download').click()]);
+    assert.equal(download.suggestedFilename(), 'melodeon-comparison.json');
+    const figures = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert.equal(figures.report.features.length, 13);
+    assert.equal(figures.generated.melodies, 200);
+    assert.ok(Array.isArray(figures.copied));
 
     // A model trained in the page carries its own held-out songs; the upload is searched.
     await page.getByTestId('upload-files').setInputFiles(FIXTURE_SONGS);
