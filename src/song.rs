@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 /// A duration or an onset, in quarter notes, as an exact fraction.
 pub type Quarters = Ratio<u32>;
 
+/// `q` as a float, for timing (playback, the playhead).
+pub fn quarters_f64(q: Quarters) -> f64 {
+    f64::from(*q.numer()) / f64::from(*q.denom())
+}
+
 /// One monophonic melody with its metadata (serialisable, so that the training worker can
 /// hand a corpus song to the page).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,12 +54,15 @@ impl Song {
 }
 
 impl Song {
-    /// How lists name the song: "Title (id)", or the id alone.
+    /// How lists name the song ([`display_name`]).
     pub fn display_name(&self) -> String {
-        self.title
-            .as_ref()
-            .map_or_else(|| self.id.clone(), |t| format!("{t} ({})", self.id))
+        display_name(&self.id, self.title.as_deref())
     }
+}
+
+/// How lists name a song: "Title (id)", or the id alone.
+pub fn display_name(id: &str, title: Option<&str>) -> String {
+    title.map_or_else(|| id.to_owned(), |t| format!("{t} ({id})"))
 }
 
 /// The origin of a song: file name and, for files holding several records, which one.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use melodeon::corpus::{self, EncodeOptions, archive};
 use melodeon::data::split_songs;
 use melodeon::model::file;
-use melodeon::stats::{CopyIndex, Melody, REFERENCE_SONGS};
+use melodeon::stats::{CopyIndex, REFERENCE_SONGS};
 
 fn shipped(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public/models").join(name);
@@ -38,18 +38,7 @@ fn the_shipped_model_describes_its_held_out_songs_and_its_index_matches_its_trai
     let corpus = corpus::ingest(archive::read_paths(&paths, options.max_file_bytes), &options);
     assert_eq!(corpus.songs.len(), header.training.songs, "the corpus the model learnt from");
     let parts = split_songs(&corpus.openings(), &header.training.split);
-    let (songs, names): (Vec<Melody>, Vec<String>) = parts
-        .train
-        .iter()
-        .map(|&i| {
-            let s = &corpus.songs[i];
-            (
-                Melody::from_song(&s.song, &s.tokens, header.grid.step),
-                s.song.display_name(),
-            )
-        })
-        .unzip();
-    let fresh = CopyIndex::new(&songs, names);
+    let fresh = CopyIndex::of_songs(parts.train.iter().map(|&i| &corpus.songs[i]), header.grid.step);
     assert_eq!(fresh.names, index.names);
     assert!(fresh.runs == index.runs, "the shipped index is stale: run `melodeon stats --copies-into`");
 }

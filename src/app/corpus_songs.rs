@@ -6,7 +6,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use super::corpus_panel::LISTED;
-use super::player::{Clock, PlayState};
+use super::player::Clock;
 use super::staff::Staff;
 use super::state::AppState;
 use super::training::Training;
@@ -52,8 +52,7 @@ pub fn SongList(report: Rc<CorpusReport>) -> impl IntoView {
     });
     let show = move |index: usize| {
         if app.position.get_untracked().is_some_and(|p| p.tune == PLAYER_ID) {
-            app.player.update_value(|p| p.stop());
-            app.position.set(None);
+            app.stop_playing();
         }
         training.show_song(app, index);
     };
@@ -92,10 +91,7 @@ fn entries(report: &CorpusReport) -> Vec<Entry> {
         .enumerate()
         .map(|(index, (file, song, tokens))| Entry {
             index,
-            label: song
-                .title
-                .as_ref()
-                .map_or(song.id.clone(), |t| format!("{t} ({})", song.id)),
+            label: crate::song::display_name(&song.id, song.title.as_deref()),
             detail: format!(
                 "{}, {tokens} sixteenths, {}",
                 song.key.as_deref().unwrap_or("key unknown"),
@@ -115,15 +111,15 @@ fn CorpusSong(index: usize, song: Song) -> impl IntoView {
         .first()
         .copied()
         .unwrap_or(Presentation::default().meter);
-    let pickup: f64 = song
-        .events
-        .iter()
-        .filter(|e| e.bar == 0)
-        .map(|e| f64::from(*e.duration.numer()) / f64::from(*e.duration.denom()))
-        .sum();
+    let score = crate::notation::layout(&song);
+    // The pickup as laid out: bar 0, when there is one.
+    let pickup = score
+        .spans()
+        .first()
+        .filter(|bar| bar.0 == 0)
+        .map_or(0.0, |bar| bar.2);
     let (notes, total) = play_notes(&song);
     let notes = StoredValue::new(notes);
-    let score = crate::notation::layout(&song);
     let meters: Vec<String> = song.meters.iter().map(ToString::to_string).collect();
     let caption = format!(
         "{} ({}), {}, {}",
@@ -132,43 +128,15 @@ fn CorpusSong(index: usize, song: Song) -> impl IntoView {
         song.key,
         meters.join(", ")
     );
-    let playing = move || {
-        app.position
-            .get()
-            .is_some_and(|p| p.tune == PLAYER_ID && p.state == PlayState::Playing)
-    };
-    let beat = Signal::derive(move || {
-        app.position
-            .get()
-            .filter(|p| p.tune == PLAYER_ID)
-            .map(|p| p.beat)
-    });
+    let playing = move || app.playing(PLAYER_ID);
+    let beat = Signal::derive(move || app.beat(PLAYER_ID));
     let play = move |_| {
-        if playing() {
-            app.player.update_value(|p| p.pause());
-        } else {
-            let mut result = Ok(());
-            app.player.update_value(|p| {
-                result = p.play(
-                    PLAYER_ID,
-                    notes.get_value(),
-                    total,
-                    tempo,
-                    None,
-                    Clock::new(meter, pickup),
-                )
-            });
-            if let Err(message) = result {
-                app.notice.set(Some(format!("Playback failed: {message}")));
-            }
-        }
-        app.position
-            .set(app.player.try_update_value(|p| p.position()).flatten());
+        app.play_or_pause(PLAYER_ID, |player| {
+            let clock = Clock::new(meter, pickup);
+            player.play(PLAYER_ID, notes.get_value(), total, tempo, None, clock)
+        });
     };
-    let stop = move |_| {
-        app.player.update_value(|p| p.stop());
-        app.position.set(None);
-    };
+    let stop = move |_| app.stop_playing();
     view! {
         <figure class="corpus-song" data-testid="corpus-song" data-index=index.to_string()
             data-events=song.events.len().to_string()>

@@ -58,16 +58,11 @@ fn App() -> impl IntoView {
     provide_context(Training::new());
     open_shared_link(state);
     keyboard_shortcuts(state);
-    spawn_local(load_models(state));
     spawn_local(async move {
+        load_models(state).await;
         // Starting WebGPU and compiling the check's kernels holds this thread for a while:
-        // the check waits until the model is ready (and the user can write a first tune).
-        while matches!(
-            state.model.get_untracked(),
-            ModelState::Waiting | ModelState::Loading(..)
-        ) {
-            browser::sleep(100).await;
-        }
+        // the check comes after the model is ready (or failed), once a first tune could be
+        // written.
         browser::sleep(CHECK_AFTER_MODEL_MS).await;
         check_device(state).await;
     });
@@ -75,10 +70,7 @@ fn App() -> impl IntoView {
     let audio = RwSignal::new(false);
     let _ = set_interval_with_handle(
         move || {
-            let position = state.player.try_update_value(|p| p.position()).flatten();
-            if state.position.get_untracked() != position {
-                state.position.set(position);
-            }
+            state.refresh_position();
             let running = state.player.with_value(|p| p.audio_running());
             if audio.get_untracked() != running {
                 audio.set(running);
@@ -227,9 +219,7 @@ fn keyboard_shortcuts(state: AppState) {
                 event.prevent_default();
                 let step = if key == "ArrowLeft" { -bar } else { bar };
                 state.player.update_value(|p| p.move_by(step));
-                state
-                    .position
-                    .set(state.player.try_update_value(|p| p.position()).flatten());
+                state.refresh_position();
             }
             _ => {}
         }

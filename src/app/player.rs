@@ -63,11 +63,10 @@ pub struct Clock {
 impl Clock {
     /// The clock of `meter` with a pickup of `pickup` quarter notes.
     pub fn new(meter: crate::song::Meter, pickup: f64) -> Clock {
-        let quarters = |r: crate::song::Quarters| f64::from(*r.numer()) / f64::from(*r.denom());
         let unit = 4.0 / f64::from(meter.denominator.max(1));
         let compound = meter.denominator == 8 && meter.numerator % 3 == 0 && meter.numerator > 3;
         Clock {
-            bar: quarters(meter.bar_length()),
+            bar: crate::song::quarters_f64(meter.bar_length()),
             beat: if compound { 3.0 * unit } else { unit },
             pickup,
         }

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::Closure;
 use super::browser::now_ms;
 use super::history::{self, SavedTune};
 use super::model_store::{self, StoredModel};
-use super::player::{Player, Position};
+use super::player::{PlayState, Player, Position};
 use super::settings;
 use crate::backend::{BackendInfo, CpuBackend};
 use crate::model::MelodyModel;
@@ -176,6 +176,58 @@ impl AppState {
                 let _ = channel.post_message(&wasm_bindgen::JsValue::TRUE);
             }
         });
+    }
+
+    /// Whether tune `id` (a player id) is playing now (tracked).
+    pub fn playing(&self, id: u64) -> bool {
+        self.position
+            .get()
+            .is_some_and(|p| p.tune == id && p.state == PlayState::Playing)
+    }
+
+    /// Where the playhead of tune `id` is, in quarter notes, while it plays or is paused
+    /// (tracked).
+    pub fn beat(&self, id: u64) -> Option<f64> {
+        self.position
+            .get()
+            .filter(|p| p.tune == id)
+            .map(|p| p.beat)
+    }
+
+    /// Starts playback with `start` (call it from a user gesture: it may create the
+    /// AudioContext); a failure is shown in the notice.
+    pub fn play(&self, start: impl FnOnce(&mut Player) -> Result<(), String>) {
+        let mut result = Ok(());
+        self.player.update_value(|p| result = start(p));
+        if let Err(message) = result {
+            self.notice
+                .set(Some(format!("Playback failed: {message}")));
+        }
+        self.refresh_position();
+    }
+
+    /// Pauses tune `id` when it is playing, else starts it with `start` ([`AppState::play`]).
+    pub fn play_or_pause(&self, id: u64, start: impl FnOnce(&mut Player) -> Result<(), String>) {
+        if self.playing(id) {
+            self.player.update_value(|p| p.pause());
+            self.refresh_position();
+        } else {
+            self.play(start);
+        }
+    }
+
+    /// Stops playback and forgets its position.
+    pub fn stop_playing(&self) {
+        self.player.update_value(|p| p.stop());
+        self.position.set(None);
+    }
+
+    /// Rereads where the player is, for the screen.
+    pub fn refresh_position(&self) {
+        let position = self.player.try_update_value(|p| p.position()).flatten();
+        if self.position.get_untracked() != position {
+            self.position.set(position);
+        }
     }
 
     /// The loaded model, if ready.

@@ -265,20 +265,10 @@ fn Samples() -> impl IntoView {
         };
         let (notes, total) = play_notes(&song);
         let id = sample.epoch as u64 + 1;
-        let mut result = Ok(());
-        app.player.update_value(|p| {
-            result = p.play(
-                id,
-                notes,
-                total,
-                presentation.tempo_bpm,
-                None,
-                Clock::new(presentation.meter, 0.0),
-            )
+        app.play(|player| {
+            let clock = Clock::new(presentation.meter, 0.0);
+            player.play(id, notes, total, presentation.tempo_bpm, None, clock)
         });
-        if let Err(message) = result {
-            app.notice.set(Some(format!("Playback failed: {message}")));
-        }
     };
     view! {
         <Show when=move || training.samples.with(|s| !s.is_empty())>

@@ -5,14 +5,14 @@ use leptos::prelude::*;
 
 use super::browser::{copy_to_clipboard, download};
 use super::history::SavedTune;
-use super::player::{Clock, PlayNote, PlayState, render_wav};
+use super::player::{Clock, PlayNote, render_wav};
 use super::staff::Staff;
 use super::state::AppState;
 use crate::encoding::grid::{self, Step};
 use crate::export::link::{self, SharedTune};
 use crate::export::{Format, midi};
 use crate::notation::Score;
-use crate::song::{Meter, Pitch, Song};
+use crate::song::{Meter, Pitch, Song, quarters_f64};
 use crate::tune::{Instrument, KEYS, event_label, meter_choices};
 
 /// Every saved tune, newest first; starred ones first when asked.
@@ -82,7 +82,7 @@ pub(super) fn play_notes(song: &Song) -> (Vec<PlayNote>, f64) {
         })
         .collect();
     let total: num_rational::Ratio<u32> = song.events.iter().map(|e| e.duration).sum();
-    (notes, *total.numer() as f64 / *total.denom() as f64)
+    (notes, quarters_f64(total))
 }
 
 /// The download name of a tune's file with `extension`.
@@ -131,55 +131,30 @@ fn TuneCard(id: u64) -> impl IntoView {
         let span = section();
         state.player.update_value(|p| p.set_looping(id, span));
     };
-    let playing = move || {
-        state
-            .position
-            .get()
-            .is_some_and(|p| p.tune == id && p.state == PlayState::Playing)
-    };
-    let beat = Signal::derive(move || {
-        state
-            .position
-            .get()
-            .filter(|p| p.tune == id)
-            .map(|p| p.beat)
-    });
+    let playing = move || state.playing(id);
+    let beat = Signal::derive(move || state.beat(id));
 
     let play = move |_| {
-        if playing() {
-            state.player.update_value(|p| p.pause());
-        } else if let (Some(tune), Some(song)) = (tune.get_untracked(), song.get_untracked()) {
+        state.play_or_pause(id, |player| {
+            let (Some(tune), Some(song)) = (tune.get_untracked(), song.get_untracked()) else {
+                return Ok(());
+            };
             let (notes, total) = play_notes(&song);
-            let looping = section();
             let step = STEP.quarters();
             let pickup =
-                tune.tune.pickup as f64 * f64::from(*step.numer()) / f64::from(*step.denom());
+                tune.tune.pickup as f64 * quarters_f64(step);
             let clock = Clock::new(tune.presentation.meter, pickup);
-            let mut result = Ok(());
-            state.player.update_value(|p| {
-                result = p.play(
-                    id,
-                    notes,
-                    total,
-                    tune.presentation.tempo_bpm,
-                    looping,
-                    clock,
-                )
-            });
-            if let Err(message) = result {
-                state
-                    .notice
-                    .set(Some(format!("Playback failed: {message}")));
-            }
-        }
-        state
-            .position
-            .set(state.player.try_update_value(|p| p.position()).flatten());
+            player.play(
+                id,
+                notes,
+                total,
+                tune.presentation.tempo_bpm,
+                section(),
+                clock,
+            )
+        });
     };
-    let stop = move |_| {
-        state.player.update_value(|p| p.stop());
-        state.position.set(None);
-    };
+    let stop = move |_| state.stop_playing();
     let download_as = move |format: Format| {
         let (Some(tune), Some(song)) = (tune.get_untracked(), song.get_untracked()) else {
             return;
@@ -403,10 +378,10 @@ fn PianoRoll(song: Song, beat: Signal<Option<f64>>) -> impl IntoView {
         .saturating_add(2);
     let width = (total * PX_PER_QUARTER).max(PX_PER_QUARTER);
     let height = f64::from(high - low + 1) * ROW;
-    let bar = song.meters.first().map_or(4.0, |m| {
-        let b = m.bar_length();
-        *b.numer() as f64 / *b.denom() as f64
-    });
+    let bar = song
+        .meters
+        .first()
+        .map_or(4.0, |m| quarters_f64(m.bar_length()));
     let bars: Vec<f64> = (0..)
         .map(|i| i as f64 * bar)
         .take_while(|x| *x <= total)

@@ -193,14 +193,7 @@ async fn compare(
     // Near copies: of the uploaded songs if any, else of the songs the shipped index names.
     let corpus = state.corpus.borrow().clone();
     let copies = match (corpus, shipped_copies) {
-        (Some(corpus), _) => {
-            let (songs, names): (Vec<Melody>, Vec<String>) = corpus
-                .songs
-                .iter()
-                .map(|s| (Melody::from_song(&s.song, &s.tokens, step), s.song.display_name()))
-                .unzip();
-            Some(CopyIndex::new(&songs, names))
-        }
+        (Some(corpus), _) => Some(CopyIndex::of_songs(&corpus.songs, step)),
         (None, Some(bytes)) => Some(
             serde_json::from_slice(&bytes)
                 .map_err(|e| format!("the model's index of its training songs is unreadable: {e}"))?,

@@ -13,7 +13,9 @@ use crate::generate::{GenerateConfig, SamplerConfig, write_set};
 use crate::model::file;
 use crate::recipe::DEFAULT_MAX_LEN;
 use crate::song::{Meter, Mode};
-use crate::stats::{CopyIndex, Melody, REFERENCE_DIGITS, REFERENCE_SONGS, Reference, compare};
+use crate::stats::{
+    CopyIndex, Melody, REFERENCE_DIGITS, REFERENCE_SONGS, Reference, compare_with,
+};
 
 /// Options of `melodeon stats`.
 #[derive(Args, Debug)]
@@ -76,7 +78,7 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
         .take(args.reference)
         .map(melody)
         .collect();
-    let training: Vec<Melody> = parts.train.iter().map(melody).collect();
+    let copies = CopyIndex::of_songs(parts.train.iter().map(|&i| &corpus.songs[i]), step);
     if reference.len() < 2 {
         bail!("the corpus has fewer than two held-out songs for this model's split");
     }
@@ -102,12 +104,7 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
         .map(|t| Melody::from_written(t, fallback, step))
         .collect();
     if let Some(out) = &args.copies_into {
-        let names = parts
-            .train
-            .iter()
-            .map(|&i| corpus.songs[i].song.display_name())
-            .collect();
-        let json = serde_json::to_vec(&CopyIndex::new(&training, names))?;
+        let json = serde_json::to_vec(&copies)?;
         std::fs::write(out, json).with_context(|| format!("{}: could not write", out.display()))?;
     }
     if let Some(out) = &args.reference_into {
@@ -117,7 +114,12 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
         let bytes = file::save(&header, &model)?;
         std::fs::write(out, bytes).with_context(|| format!("{}: could not write", out.display()))?;
     }
-    let report = compare(&generated, &reference, &training, args.seed);
+    let report = compare_with(
+        &generated,
+        &Reference::new(&reference, None),
+        &copies,
+        args.seed,
+    );
     let ended_share = ended as f64 / generated.len().max(1) as f64;
     if args.json {
         outln!(
@@ -130,7 +132,7 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
         "{} tunes against {} held-out songs ({} training songs searched for copies)",
         generated.len(),
         reference.len(),
-        training.len()
+        copies.runs.len()
     )?;
     outln!(
         "{:<26} {:>8} {:>8} {:>9} {:>8}",
@@ -168,12 +170,11 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
         report.copies.longest_copy_bars
     )?;
     for copy in &report.copies.copies {
-        let song = &corpus.songs[parts.train[copy.training]].song;
         outln!(
             "  seed {}: {} bars of {}",
             args.seed + copy.generated as u64,
             copy.bars,
-            song.display_name()
+            copies.name(copy.training)
         )?;
     }
     Ok(())

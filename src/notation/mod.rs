@@ -8,7 +8,7 @@ pub use spell::{Spelled, spell};
 
 use num_rational::Ratio;
 
-use crate::song::{Key, Meter, Pitch, Quarters, Song};
+use crate::song::{Key, Meter, Pitch, Quarters, Song, quarters_f64};
 
 /// One written note or rest.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,7 +67,7 @@ impl Score {
             .iter()
             .map(|bar| {
                 let start = clock;
-                clock += *bar.length.numer() as f64 / *bar.length.denom() as f64;
+                clock += quarters_f64(bar.length);
                 (bar.number, start, clock)
             })
             .collect()
@@ -83,7 +83,7 @@ impl Score {
                 break;
             }
             found = Some(i);
-            clock += *note.duration.numer() as f64 / *note.duration.denom() as f64;
+            clock += quarters_f64(note.duration);
         }
         found
     }

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Melody;
 use super::features::share;
-use crate::encoding::grid::Token;
+use crate::corpus::EncodedSong;
+use crate::encoding::grid::{Step, Token};
 
 /// The fewest consecutive bars that make a copy.
 pub const MIN_COPY_BARS: usize = 3;
@@ -67,6 +68,21 @@ impl CopyIndex {
             runs: training.iter().map(runs).collect(),
             places: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Indexes songs as a corpus read and encoded them, each named by
+    /// [`crate::song::Song::display_name`].
+    pub fn of_songs<'a>(songs: impl IntoIterator<Item = &'a EncodedSong>, step: Step) -> CopyIndex {
+        let (melodies, names): (Vec<Melody>, Vec<String>) = songs
+            .into_iter()
+            .map(|s| {
+                (
+                    Melody::from_song(&s.song, &s.tokens, step),
+                    s.song.display_name(),
+                )
+            })
+            .unzip();
+        CopyIndex::new(&melodies, names)
     }
 
     /// The name of training song `song` (empty when not known).
