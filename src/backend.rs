@@ -3,7 +3,10 @@
 //! burn 0.22 dispatches tensors at run time, so the model code is written once and the
 //! device decides where it runs. The page prefers WebGPU and falls back to the CPU
 //! (see `app::engine` for the browser probe); natively Melodeon always runs on the CPU.
+//! The names and the report are plain data (the page shows them without burn); the devices
+//! come with the `training` feature.
 
+#[cfg(feature = "training")]
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +21,7 @@ pub enum CpuBackend {
     NdArray,
 }
 
+#[cfg(feature = "training")]
 impl CpuBackend {
     /// The burn device for this backend, without autodiff.
     #[allow(deprecated)] // `Device::ndarray` is deprecated upstream; it stays for comparison.
@@ -27,7 +31,9 @@ impl CpuBackend {
             CpuBackend::NdArray => Device::ndarray(),
         }
     }
+}
 
+impl CpuBackend {
     /// Short name as shown to the user: `flex` or `ndarray`.
     pub fn name(self) -> &'static str {
         match self {
@@ -76,6 +82,7 @@ impl BackendInfo {
 
 /// The backend the native command line uses: the default CPU backend (there is no
 /// WebGPU outside a browser).
+#[cfg(feature = "training")]
 pub fn native() -> (BackendInfo, Device) {
     let backend = CpuBackend::default();
     let info = BackendInfo::Cpu {

@@ -5,8 +5,14 @@
 //! files → songs → tokens (and conditioning inputs) → batches of songs → model → tokens →
 //! tune → notation (bars, ties, spelling) → MIDI, ABC, MusicXML / audio, with statistics of
 //! tunes against held-out songs.
+//!
+//! The `training` feature (on by default) adds burn: the network as tensors, training,
+//! evaluation and the device check. Without it the core still reads model files and
+//! generates, through the plain CPU kernel; the page is built that way, so its first download
+//! holds no burn (the worker, which trains, is built with it).
 
 pub mod backend;
+#[cfg(feature = "training")]
 pub mod bench;
 pub mod corpus;
 pub mod data;
@@ -16,6 +22,7 @@ pub mod export;
 pub mod generate;
 pub mod model;
 pub mod notation;
+#[cfg(feature = "training")]
 pub mod readback;
 pub mod recipe;
 pub mod song;
@@ -26,5 +33,5 @@ pub mod tune;
 #[cfg(target_arch = "wasm32")]
 pub mod app;
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(not(target_arch = "wasm32"), feature = "training"))]
 pub mod cli;

@@ -16,14 +16,17 @@ const GRAMMAR: Grammar = Grammar {
     hold: Some(HOLD),
 };
 
-fn model(device: &Device) -> MelodyModel {
-    device.seed(5);
+fn config() -> ModelConfig {
     ModelConfig {
         layers: 2,
         hidden: 24,
         ..ModelConfig::seed(10)
     }
-    .init(device)
+}
+
+fn model(device: &Device) -> MelodyModel {
+    device.seed(5);
+    config().init(device)
 }
 
 fn context(primer: &[u32]) -> Vec<u32> {
@@ -40,8 +43,7 @@ fn softmax(logits: &[f32]) -> Vec<f64> {
 }
 
 /// A network with meter, mode and bar-clock inputs (two meters known) and a look-back head.
-fn conditioned_model(device: &Device) -> MelodyModel {
-    device.seed(6);
+fn conditioned_config() -> ModelConfig {
     let prior = |numerator| MeterPrior {
         meter: Meter {
             numerator,
@@ -61,7 +63,11 @@ fn conditioned_model(device: &Device) -> MelodyModel {
         look_back: 8,
         ..ModelConfig::seed(10)
     }
-    .init(device)
+}
+
+fn conditioned_model(device: &Device) -> MelodyModel {
+    device.seed(6);
+    conditioned_config().init(device)
 }
 
 /// The 3/4 clock in minor with a pickup of 4 steps.
@@ -118,7 +124,8 @@ fn the_cpu_kernel_decoder_gives_the_same_distribution_at_every_step() {
     let device = Device::flex();
     let model = model(&device);
     let context = context(&[5, HOLD, 2]);
-    let mut kernel = KernelDecoder::new(&model, &context, &[]).expect("a CPU model");
+    let weights = model.weights(&config()).expect("a CPU model");
+    let mut kernel = KernelDecoder::new(&weights, &context, &[]);
     assert_same_distributions(
         &mut CarriedState::new(&model, &device, &context, &[]),
         &mut kernel,
@@ -135,7 +142,8 @@ fn conditioned_decoders_agree_and_the_inputs_change_the_distribution() {
     let context = [END, 3, 4];
     let inputs: Vec<u32> = (0..3).flat_map(|s| CLOCK.inputs(s)).collect();
     assert_eq!(inputs.len(), 3 * INPUTS_PER_STEP);
-    let mut kernel = KernelDecoder::new(&model, &context, &inputs).expect("a CPU model");
+    let weights = model.weights(&conditioned_config()).expect("a CPU model");
+    let mut kernel = KernelDecoder::new(&weights, &context, &inputs);
     assert_same_distributions(
         &mut CarriedState::new(&model, &device, &context, &inputs),
         &mut kernel,
@@ -152,8 +160,8 @@ fn conditioned_decoders_agree_and_the_inputs_change_the_distribution() {
     let other: Vec<u32> = (0..3)
         .flat_map(|s| Clock { meter: 2, ..CLOCK }.inputs(s))
         .collect();
-    let mut a = KernelDecoder::new(&model, &context, &inputs).unwrap();
-    let mut b = KernelDecoder::new(&model, &context, &other).unwrap();
+    let mut a = KernelDecoder::new(&weights, &context, &inputs);
+    let mut b = KernelDecoder::new(&weights, &context, &other);
     let p = pollster::block_on(a.next_logits(None)).unwrap();
     let q = pollster::block_on(b.next_logits(None)).unwrap();
     assert!(p.iter().zip(&q).any(|(x, y)| (x - y).abs() > 1e-4));

@@ -67,14 +67,25 @@ fn a_saved_model_loads_back_with_the_same_outputs() {
     a.assert_approx_eq::<f32>(&b, Default::default());
 }
 
+/// Why `bytes` are refused: reading them as a burn network and as plain arrays (the page's
+/// way) must refuse them alike.
+fn refusal(bytes: &[u8]) -> ModelFileError {
+    let loaded = file::load(bytes, &Device::flex())
+        .err()
+        .expect("refused as a network");
+    let read = file::read(bytes).err().expect("refused as plain arrays");
+    assert_eq!(
+        std::mem::discriminant(&loaded),
+        std::mem::discriminant(&read),
+        "{loaded} / {read}"
+    );
+    loaded
+}
+
 #[test]
 fn not_a_model_file() {
-    let device = Device::flex();
     for bytes in [&b""[..], b"hello world, this is not a model", &[0u8; 100]] {
-        assert_eq!(
-            file::load(bytes, &device).err(),
-            Some(ModelFileError::NotAModel)
-        );
+        assert_eq!(refusal(bytes), ModelFileError::NotAModel);
     }
 }
 
@@ -82,7 +93,7 @@ fn not_a_model_file() {
 fn a_newer_format_is_refused_with_its_version() {
     let (_, mut bytes) = saved();
     bytes[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
-    let err = file::load(&bytes, &Device::flex()).err().unwrap();
+    let err = refusal(&bytes);
     assert_eq!(err, ModelFileError::NewerVersion(FORMAT_VERSION + 1));
     assert!(err.to_string().contains("newer Melodeon"));
 }
@@ -90,25 +101,17 @@ fn a_newer_format_is_refused_with_its_version() {
 #[test]
 fn truncation_and_corruption_are_detected() {
     let (_, bytes) = saved();
-    let err = file::load(&bytes[..bytes.len() - 10], &Device::flex())
-        .err()
-        .unwrap();
+    let err = refusal(&bytes[..bytes.len() - 10]);
     assert!(
         matches!(err, ModelFileError::Truncated { found, .. } if found == bytes.len() as u64 - 10)
     );
     let mut flipped = bytes.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x40;
-    assert_eq!(
-        file::load(&flipped, &Device::flex()).err(),
-        Some(ModelFileError::Corrupted)
-    );
+    assert_eq!(refusal(&flipped), ModelFileError::Corrupted);
     let mut longer = bytes;
     longer.push(0);
-    assert_eq!(
-        file::load(&longer, &Device::flex()).err(),
-        Some(ModelFileError::Corrupted)
-    );
+    assert_eq!(refusal(&longer), ModelFileError::Corrupted);
 }
 
 /// Rewrites the header of a valid file (and fixes lengths and checksum), keeping the weights.
@@ -146,9 +149,8 @@ fn crc32fast_hash(bytes: &[u8]) -> u32 {
 
 #[test]
 fn a_header_that_does_not_fit_is_refused() {
-    let device = Device::flex();
     let bad_vocab = with_header(|json| json["vocab"] = serde_json::json!([".", "60", "62", "_"]));
-    let err = file::load(&bad_vocab, &device).err().unwrap();
+    let err = refusal(&bad_vocab);
     assert!(
         err.to_string()
             .contains("vocabulary has 4 tokens but the network predicts 5"),
@@ -158,40 +160,30 @@ fn a_header_that_does_not_fit_is_refused() {
     let no_end =
         with_header(|json| json["vocab"] = serde_json::json!(["60", "62", "64", "_", "r"]));
     assert!(
-        file::load(&no_end, &device)
-            .err()
-            .unwrap()
+        refusal(&no_end)
             .to_string()
             .contains("first token must be '.'")
     );
 
     let bad_token =
         with_header(|json| json["vocab"] = serde_json::json!([".", "60", "x", "_", "r"]));
-    assert!(matches!(
-        file::load(&bad_token, &device).err().unwrap(),
-        ModelFileError::BadHeader(_)
-    ));
+    assert!(matches!(refusal(&bad_token), ModelFileError::BadHeader(_)));
 
     let bad_config = with_header(|json| json["config"]["layers"] = serde_json::json!(0));
     assert!(
-        file::load(&bad_config, &device)
-            .err()
-            .unwrap()
+        refusal(&bad_config)
             .to_string()
             .contains("number of layers")
     );
 
     let not_json = with_header(|json| *json = serde_json::json!("just a string"));
-    assert!(matches!(
-        file::load(&not_json, &device).err().unwrap(),
-        ModelFileError::BadHeader(_)
-    ));
+    assert!(matches!(refusal(&not_json), ModelFileError::BadHeader(_)));
 }
 
 #[test]
 fn weights_of_another_shape_are_refused() {
     let bigger = with_header(|json| json["config"]["hidden"] = serde_json::json!(32));
-    let err = file::load(&bigger, &Device::flex()).err().unwrap();
+    let err = refusal(&bigger);
     assert!(matches!(err, ModelFileError::BadWeights(_)), "{err}");
 }
 
@@ -204,7 +196,7 @@ fn a_header_claiming_a_huge_network_is_refused_before_building_it() {
         json["config"]["layers"] = serde_json::json!(8);
     });
     let started = std::time::Instant::now();
-    let err = file::load(&forged, &Device::flex()).err().unwrap();
+    let err = refusal(&forged);
     assert!(err.to_string().contains("too few for"), "{err}");
     assert!(started.elapsed().as_secs() < 5, "refused at once");
 }

@@ -11,14 +11,20 @@ use melodeon::model::file;
 use melodeon::stats::{CopyIndex, REFERENCE_SONGS};
 
 fn shipped(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public/models").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("public/models")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]
 fn the_shipped_model_describes_its_held_out_songs_and_its_index_matches_its_training_songs() {
     let header = file::read_header(&shipped("german.mdl")).expect("the shipped model reads");
-    let reference = header.training.reference.as_ref().expect("held-out statistics");
+    let reference = header
+        .training
+        .reference
+        .as_ref()
+        .expect("held-out statistics");
     assert_eq!(reference.table.len(), REFERENCE_SONGS);
     assert_eq!(reference.rates.tunes, REFERENCE_SONGS);
     let index: CopyIndex =
@@ -35,10 +41,69 @@ fn the_shipped_model_describes_its_held_out_songs_and_its_index_matches_its_trai
         ..Default::default()
     };
     let paths = [root.join("erk-kern"), root.join("deutschl")];
-    let corpus = corpus::ingest(archive::read_paths(&paths, options.max_file_bytes), &options);
-    assert_eq!(corpus.songs.len(), header.training.songs, "the corpus the model learnt from");
+    let corpus = corpus::ingest(
+        archive::read_paths(&paths, options.max_file_bytes),
+        &options,
+    );
+    assert_eq!(
+        corpus.songs.len(),
+        header.training.songs,
+        "the corpus the model learnt from"
+    );
     let parts = split_songs(&corpus.openings(), &header.training.split);
-    let fresh = CopyIndex::of_songs(parts.train.iter().map(|&i| &corpus.songs[i]), header.grid.step);
+    let fresh = CopyIndex::of_songs(
+        parts.train.iter().map(|&i| &corpus.songs[i]),
+        header.grid.step,
+    );
     assert_eq!(fresh.names, index.names);
-    assert!(fresh.runs == index.runs, "the shipped index is stale: run `melodeon stats --copies-into`");
+    assert!(
+        fresh.runs == index.runs,
+        "the shipped index is stale: run `melodeon stats --copies-into`"
+    );
+}
+
+/// The page reads model files without burn: the shipped model (conditioned, with look-back)
+/// and a format-1 file give the same next-token logits that way as through burn.
+#[test]
+fn model_files_read_without_burn_give_burns_logits() {
+    use burn::tensor::Device;
+    use melodeon::generate::{CarriedState, Decoder, KernelDecoder};
+
+    let format_1 = include_bytes!("models/erk-format1.mdl");
+    for bytes in [shipped("german.mdl"), format_1.to_vec()] {
+        let device = Device::flex();
+        let (header, weights) = file::read(&bytes).expect("reads as plain arrays");
+        let (_, model) = file::load(&bytes, &device).expect("loads as a network");
+        let start = header.context().start_tokens();
+        let context = vec![0; start];
+        // One step of inputs per start token for a conditioned model (bar 0, step 0).
+        let inputs: Vec<u32> = header
+            .config
+            .conditioning
+            .as_ref()
+            .map_or_else(Vec::new, |_| {
+                vec![0; start * melodeon::data::INPUTS_PER_STEP]
+            });
+        let mut kernel = KernelDecoder::new(&weights, &context, &inputs);
+        let mut burn = CarriedState::new(&model, &device, &context, &inputs);
+        let mut token = None;
+        for step in 0..40u32 {
+            let a = pollster::block_on(kernel.next_logits(token)).unwrap();
+            let b = pollster::block_on(burn.next_logits(token)).unwrap();
+            let diff = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f32::max);
+            assert!(
+                diff < 1e-3,
+                "{}: step {step} differs by {diff}",
+                header.name
+            );
+            token = Some((
+                1 + step % (header.vocab.len() as u32 - 1),
+                &inputs[..inputs.len() / start.max(1)],
+            ));
+        }
+    }
 }

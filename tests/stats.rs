@@ -345,7 +345,13 @@ fn the_panel_compares_with_statistics_alone_and_names_the_copied_songs() {
         compare_with(&generated, &full, &CopyIndex::default(), 5),
     );
     for (x, y) in a.features.iter().zip(&b.features) {
-        assert!((x.overlap - y.overlap).abs() < 0.01, "{}: {} vs {}", x.name, x.overlap, y.overlap);
+        assert!(
+            (x.overlap - y.overlap).abs() < 0.01,
+            "{}: {} vs {}",
+            x.name,
+            x.overlap,
+            y.overlap
+        );
     }
     // Near copies name the songs they copy, also from an index that went through a file;
     // without an index none are looked for.
@@ -353,7 +359,10 @@ fn the_panel_compares_with_statistics_alone_and_names_the_copied_songs() {
     let named = CopyIndex::new(&training, names);
     let read: CopyIndex = serde_json::from_str(&serde_json::to_string(&named).unwrap()).unwrap();
     let panel = compare_tunes(&generated, &kept, Some(&read), 5);
-    assert_eq!(panel.copied, Some(vec!["first".into(), "first".into(), "second".into()]));
+    assert_eq!(
+        panel.copied,
+        Some(vec!["first".into(), "first".into(), "second".into()])
+    );
     assert_eq!(panel.generated, Profile::of(&generated));
     assert_eq!(panel.reference, kept.profile);
     assert_eq!(compare_tunes(&generated, &kept, None, 5).copied, None);

@@ -4,7 +4,7 @@
 
 use burn::tensor::{Device, Int, Tensor};
 use melodeon::corpus::{self, Corpus, InputFile};
-use melodeon::generate::{GenerateConfig, SamplerConfig, write_tune};
+use melodeon::generate::{GenerateConfig, OnDevice, SamplerConfig, write_tune};
 use melodeon::model::file;
 use melodeon::model::transfer;
 use melodeon::song::{Meter, Mode};
@@ -142,7 +142,8 @@ fn a_whole_song_run_trains_saves_and_writes_in_the_meter_asked_for() {
         meter: Some(three_four),
         mode: Some(Mode::Minor),
     };
-    let tune = pollster::block_on(write_tune(&model, &device, &header, &[], &config)).unwrap();
+    let network = OnDevice::new(&model, &header.config, &device).unwrap();
+    let tune = pollster::block_on(write_tune(&network, &header, &[], &config)).unwrap();
     assert_eq!(tune.meter, Some(three_four));
     assert_eq!(tune.mode, Some(Mode::Minor));
     assert!(!tune.tokens.is_empty() && tune.pickup < 12);

@@ -33,9 +33,9 @@ pub fn ComparePanel(
     let run = move |_| {
         let selected = app.selected.get_untracked();
         let Some(bytes) = app.model_bytes(&selected) else {
-            training.comparison.set(CompareState::Failed(
-                "no model is ready yet".to_string(),
-            ));
+            training
+                .comparison
+                .set(CompareState::Failed("no model is ready yet".to_string()));
             return;
         };
         let request = super::protocol::Request::Compare {
@@ -45,7 +45,9 @@ pub fn ComparePanel(
             meter: meter.get_untracked(),
             mode: mode.get_untracked(),
         };
-        training.comparison.set(CompareState::Writing { done: 0, total: 0 });
+        training
+            .comparison
+            .set(CompareState::Writing { done: 0, total: 0 });
         leptos::task::spawn_local(async move {
             // The shipped model's training songs are not in the page: their index is.
             let copies = if selected == PRETRAINED {
@@ -289,8 +291,8 @@ fn draw_bars<'a>(
         .light_line_style(RGBColor(240, 240, 240))
         .draw()?;
     // One label under each pair of bars (the axis' own labels fall where they like).
-    let style = TextStyle::from(("sans-serif", 10).into_font())
-        .pos(Pos::new(HPos::Center, VPos::Top));
+    let style =
+        TextStyle::from(("sans-serif", 10).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
     for (i, label) in labels.iter().enumerate() {
         let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
         root.draw(&Text::new(label.clone(), (x, y + 4), style.clone()))?;

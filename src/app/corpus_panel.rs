@@ -8,9 +8,9 @@ use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::state::AppState;
 use super::corpus_songs::SongList;
 use super::files;
+use super::state::AppState;
 use super::training::{CorpusState, Training};
 use crate::corpus::report::{CorpusReport, SongStatus};
 

@@ -47,11 +47,18 @@ pub fn SongList(report: Rc<CorpusReport>) -> impl IntoView {
                 })
                 .collect();
             let count = found.len();
-            (found.into_iter().take(LISTED).cloned().collect::<Vec<_>>(), count)
+            (
+                found.into_iter().take(LISTED).cloned().collect::<Vec<_>>(),
+                count,
+            )
         })
     });
     let show = move |index: usize| {
-        if app.position.get_untracked().is_some_and(|p| p.tune == PLAYER_ID) {
+        if app
+            .position
+            .get_untracked()
+            .is_some_and(|p| p.tune == PLAYER_ID)
+        {
             app.stop_playing();
         }
         training.show_song(app, index);

@@ -57,7 +57,9 @@ pub fn load() -> Vec<SavedTune> {
         .filter_map(|k| match LocalStorage::get::<SavedTune>(k) {
             Ok(tune) => Some(tune),
             Err(err) => {
-                web_sys::console::warn_1(&format!("saved tune {k} could not be read: {err}").into());
+                web_sys::console::warn_1(
+                    &format!("saved tune {k} could not be read: {err}").into(),
+                );
                 None
             }
         })

@@ -43,8 +43,26 @@ const PRETRAINED_URL: &str = "models/german.mdl";
 /// comparison panel's near copies; fetched only when a comparison needs it.
 pub(crate) const PRETRAINED_COPIES_URL: &str = "models/german.copies.json";
 
-/// Entry point of the page: installs the panic hook and mounts the app on `<body>`.
+unsafe extern "C" {
+    /// Runs the module's static constructors (CubeCL registers its kernels' parts with
+    /// `inventory`). When a module never calls it, wasm-ld wraps every export in a call to it,
+    /// and every call from JavaScript into Rust (each DOM node the page builds) ran all of
+    /// them again; one explicit call turns that wrapping off.
+    fn __wasm_call_ctors();
+}
+
+/// Readies the module before any other of its code runs: call once, first, from `main`.
+pub fn init_module() {
+    // SAFETY: called once, from `main`, before any other Rust code of the module runs.
+    unsafe {
+        __wasm_call_ctors();
+    }
+}
+
+/// Entry point of the page: readies the module, installs the panic hook and mounts the app
+/// on `<body>`.
 pub fn start() {
+    init_module();
     panic::install_hook();
     leptos::mount::mount_to_body(App);
     panic::trigger_if_asked();

@@ -236,7 +236,10 @@ pub fn files(data: &JsValue) -> Vec<InputFile> {
         .zip(ends)
         .map(|(name, end)| {
             let end = (end as usize).clamp(start, bytes.len());
-            let file = InputFile::new(name.as_string().unwrap_or_default(), bytes[start..end].to_vec());
+            let file = InputFile::new(
+                name.as_string().unwrap_or_default(),
+                bytes[start..end].to_vec(),
+            );
             start = end;
             file
         })

@@ -188,10 +188,7 @@ impl AppState {
     /// Where the playhead of tune `id` is, in quarter notes, while it plays or is paused
     /// (tracked).
     pub fn beat(&self, id: u64) -> Option<f64> {
-        self.position
-            .get()
-            .filter(|p| p.tune == id)
-            .map(|p| p.beat)
+        self.position.get().filter(|p| p.tune == id).map(|p| p.beat)
     }
 
     /// Starts playback with `start` (call it from a user gesture: it may create the
@@ -200,8 +197,7 @@ impl AppState {
         let mut result = Ok(());
         self.player.update_value(|p| result = start(p));
         if let Err(message) = result {
-            self.notice
-                .set(Some(format!("Playback failed: {message}")));
+            self.notice.set(Some(format!("Playback failed: {message}")));
         }
         self.refresh_position();
     }

@@ -18,9 +18,9 @@ use super::protocol::{self, Event, Message, Request};
 use super::state::AppState;
 use crate::backend::CpuBackend;
 use crate::corpus::report::CorpusReport;
-use crate::stats::Comparison;
 use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
 use crate::model::file;
+use crate::stats::Comparison;
 use crate::train::{JobSizes, JobSpec, Progress, Skipped, SongMetrics};
 use crate::tune::{Provenance, Tune};
 
@@ -45,7 +45,6 @@ extern "C" {
 /// Uploads larger than this are refused before reading: the page keeps the bytes, the parsed
 /// songs and the model within its memory budget (512 MB) up to this size.
 pub const MAX_UPLOAD_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
-
 
 /// The uploaded corpus.
 #[derive(Clone, Debug)]
@@ -256,7 +255,8 @@ impl Training {
     /// held-out songs (`request`: a [`Request::Compare`]); `copies` is the index of its
     /// training songs when it ships with one.
     pub fn compare(&self, app: AppState, model: &[u8], copies: Option<&[u8]>, request: Request) {
-        self.comparison.set(CompareState::Writing { done: 0, total: 0 });
+        self.comparison
+            .set(CompareState::Writing { done: 0, total: 0 });
         let message = Message::new(&request).with_bytes("model", model);
         let message = match copies {
             Some(copies) => message.with_bytes("copies", copies),

@@ -141,8 +141,7 @@ fn TuneCard(id: u64) -> impl IntoView {
             };
             let (notes, total) = play_notes(&song);
             let step = STEP.quarters();
-            let pickup =
-                tune.tune.pickup as f64 * quarters_f64(step);
+            let pickup = tune.tune.pickup as f64 * quarters_f64(step);
             let clock = Clock::new(tune.presentation.meter, pickup);
             player.play(
                 id,

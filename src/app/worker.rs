@@ -17,9 +17,9 @@ use super::protocol::{self, Event, Message, Request};
 use crate::backend::CpuBackend;
 use crate::corpus::{self, Corpus};
 use crate::generate::{GenerateConfig, SamplerConfig, write_set};
+use crate::model::file;
 use crate::song::Meter;
 use crate::stats::{Comparison, CopyIndex, Melody, compare_tunes};
-use crate::model::file;
 use crate::train::{Job, JobSpec};
 
 /// Steps timed by a calibration, after one warm-up step.
@@ -192,14 +192,14 @@ async fn compare(
         .collect();
     // Near copies: of the uploaded songs if any, else of the songs the shipped index names.
     let corpus = state.corpus.borrow().clone();
-    let copies = match (corpus, shipped_copies) {
-        (Some(corpus), _) => Some(CopyIndex::of_songs(&corpus.songs, step)),
-        (None, Some(bytes)) => Some(
-            serde_json::from_slice(&bytes)
-                .map_err(|e| format!("the model's index of its training songs is unreadable: {e}"))?,
-        ),
-        (None, None) => None,
-    };
+    let copies =
+        match (corpus, shipped_copies) {
+            (Some(corpus), _) => Some(CopyIndex::of_songs(&corpus.songs, step)),
+            (None, Some(bytes)) => Some(serde_json::from_slice(&bytes).map_err(|e| {
+                format!("the model's index of its training songs is unreadable: {e}")
+            })?),
+            (None, None) => None,
+        };
     Ok(compare_tunes(
         &generated,
         &reference,
@@ -341,4 +341,3 @@ fn memory_bytes() -> f64 {
     let buffer: js_sys::ArrayBuffer = memory.buffer().unchecked_into();
     f64::from(buffer.byte_length())
 }
-

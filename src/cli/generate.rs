@@ -9,7 +9,7 @@ use super::load_model;
 use crate::encoding::grid;
 use crate::encoding::primer;
 use crate::export::Format;
-use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
+use crate::generate::{GenerateConfig, OnDevice, SamplerConfig, write_tune};
 use crate::recipe::DEFAULT_MAX_LEN;
 use crate::song::{Key, Meter, Mode};
 
@@ -74,6 +74,7 @@ fn parse_mode(text: &str) -> Result<Mode, String> {
 /// Runs `melodeon generate`.
 pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     let (header, model, device) = load_model(&args.model)?;
+    let network = OnDevice::new(&model, &header.config, &device).map_err(anyhow::Error::msg)?;
     let primer_tokens = primer::parse(&args.primer, header.grid.step, 0).context("the primer")?;
     let primer_ids = header.vocab.encode(&primer_tokens).context("the primer")?;
     if let Some(dir) = &args.out {
@@ -90,7 +91,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
             meter: args.meter,
             mode: args.mode,
         };
-        let tune = pollster::block_on(write_tune(&model, &device, &header, &primer_ids, &config))
+        let tune = pollster::block_on(write_tune(&network, &header, &primer_ids, &config))
             .map_err(anyhow::Error::msg)?;
         let meter = tune.meter.or(args.meter).unwrap_or(Meter {
             numerator: 4,

@@ -9,13 +9,11 @@ use clap::Args;
 
 use super::{load_model, read_corpus_for};
 use crate::data::split_songs;
-use crate::generate::{GenerateConfig, SamplerConfig, write_set};
+use crate::generate::{GenerateConfig, OnDevice, SamplerConfig, write_set};
 use crate::model::file;
 use crate::recipe::DEFAULT_MAX_LEN;
 use crate::song::{Meter, Mode};
-use crate::stats::{
-    CopyIndex, Melody, REFERENCE_DIGITS, REFERENCE_SONGS, Reference, compare_with,
-};
+use crate::stats::{CopyIndex, Melody, REFERENCE_DIGITS, REFERENCE_SONGS, Reference, compare_with};
 
 /// Options of `melodeon stats`.
 #[derive(Args, Debug)]
@@ -64,6 +62,7 @@ pub struct StatsArgs {
 /// Runs `melodeon stats`.
 pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
     let (header, model, device) = load_model(&args.model)?;
+    let network = OnDevice::new(&model, &header.config, &device).map_err(anyhow::Error::msg)?;
     let step = header.grid.step;
     let corpus = read_corpus_for(&header, &args.corpus)?;
     let parts = split_songs(&corpus.openings(), &header.training.split);
@@ -96,9 +95,12 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
         meter: args.meter,
         mode: args.mode,
     };
-    let tunes = pollster::block_on(write_set(&model, &device, &header, &config, args.count, |_| {}))
+    let tunes = pollster::block_on(write_set(&network, &header, &config, args.count, |_| {}))
         .map_err(anyhow::Error::msg)?;
-    let ended = tunes.iter().filter(|t| t.tokens.len() < args.max_len).count();
+    let ended = tunes
+        .iter()
+        .filter(|t| t.tokens.len() < args.max_len)
+        .count();
     let generated: Vec<Melody> = tunes
         .iter()
         .map(|t| Melody::from_written(t, fallback, step))
@@ -112,7 +114,8 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
         let kept = &reference[..reference.len().min(REFERENCE_SONGS)];
         header.training.reference = Some(Reference::new(kept, Some(REFERENCE_DIGITS)));
         let bytes = file::save(&header, &model)?;
-        std::fs::write(out, bytes).with_context(|| format!("{}: could not write", out.display()))?;
+        std::fs::write(out, bytes)
+            .with_context(|| format!("{}: could not write", out.display()))?;
     }
     let report = compare_with(
         &generated,

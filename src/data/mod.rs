@@ -1,6 +1,7 @@
 //! Training data: whole songs with their conditioning inputs, windows over the songs' id
 //! sequences (the seed's recipe), and the split.
 
+#[cfg(feature = "training")]
 pub mod batch;
 pub mod condition;
 pub mod dataset;

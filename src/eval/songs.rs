@@ -9,8 +9,8 @@
 
 use burn::tensor::Device;
 use burn::tensor::activation::log_softmax;
-use serde::{Deserialize, Serialize};
 
+use super::SongMetrics;
 use crate::data::batch;
 use crate::data::songs::{self, SongSeq};
 use crate::encoding::grid::Token;
@@ -18,27 +18,6 @@ use crate::encoding::vocab::Vocab;
 use crate::model::{MelodyModel, State};
 use crate::readback;
 use crate::recipe::Context;
-
-/// Whole-song metrics over a set of songs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SongMetrics {
-    /// Mean NLL per token (terminator included), in nats.
-    pub nll: f64,
-    /// All bits of the songs ÷ their note onsets.
-    pub joint_bits_per_note: f64,
-    /// Pitch bits per note onset (softmax renormalised over the pitch tokens).
-    pub pitch_bits_per_note: f64,
-    /// Mean NLL over onset targets (anything but `_`), in bits.
-    pub onset_bits: f64,
-    /// Share of tokens where the most likely token is right.
-    pub accuracy: f64,
-    /// Songs evaluated.
-    pub songs: usize,
-    /// Tokens evaluated (terminators included).
-    pub tokens: usize,
-    /// Note onsets among them.
-    pub notes: usize,
-}
 
 /// Which ids are what, for the per-note units.
 struct Kinds {

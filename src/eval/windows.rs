@@ -3,48 +3,12 @@
 
 use burn::tensor::Device;
 use burn::tensor::activation::log_softmax;
-use serde::{Deserialize, Serialize};
 
+use super::Metrics;
 use crate::data::Windows;
 use crate::data::batch;
 use crate::model::MelodyModel;
 use crate::readback;
-
-/// Negative log-likelihood and accuracy over a set of windows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Metrics {
-    /// Mean NLL per target token, in nats.
-    pub nll: f64,
-    /// Mean NLL over onset targets only (targets other than the hold `_`), in nats.
-    pub onset_nll: f64,
-    /// Share of targets where the most likely token is right.
-    pub accuracy: f64,
-    /// Number of windows (targets) evaluated.
-    pub windows: usize,
-    /// Number of onset targets among them.
-    pub onsets: usize,
-}
-
-impl From<super::SongMetrics> for Metrics {
-    /// A whole-song result in the window metric's fields (for progress and validation):
-    /// `windows` counts tokens and `onsets` note onsets.
-    fn from(songs: super::SongMetrics) -> Self {
-        Self {
-            nll: songs.nll,
-            onset_nll: songs.onset_bits * std::f64::consts::LN_2,
-            accuracy: songs.accuracy,
-            windows: songs.tokens,
-            onsets: songs.notes,
-        }
-    }
-}
-
-impl Metrics {
-    /// Onset NLL in bits (as the seed's comparison figures are given).
-    pub fn onset_bits(&self) -> f64 {
-        self.onset_nll / std::f64::consts::LN_2
-    }
-}
 
 /// Sums that become [`Metrics`].
 #[derive(Default)]

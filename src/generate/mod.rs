@@ -10,12 +10,15 @@
 //! [`Grammar`]).
 
 mod decoder;
+#[cfg(feature = "training")]
+mod on_device;
 mod sampler;
 
-pub use decoder::{CarriedState, Decoder, KernelDecoder, Refeed, Stateful};
+pub use decoder::{Decoder, KernelDecoder};
+#[cfg(feature = "training")]
+pub use on_device::{CarriedState, OnDevice, Refeed, Stateful};
 pub use sampler::{Sampler, SamplerConfig};
 
-use burn::tensor::Device;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -24,7 +27,7 @@ use crate::data::Clock;
 use crate::data::condition::{Conditioning, bar_steps};
 use crate::encoding::grid::Token;
 use crate::encoding::vocab::{END_ID, Vocab};
-use crate::model::MelodyModel;
+use crate::model::Weights;
 use crate::model::file::ModelHeader;
 use crate::song::{Meter, Mode};
 
@@ -173,11 +176,30 @@ pub async fn generate<D: Decoder>(
     Ok(tune)
 }
 
-/// Writes one tune with `model` (on `device`, with carried state) from the model's start
-/// context followed by `primer` (ids of the model's vocabulary).
-pub async fn write_tune(
-    model: &MelodyModel,
-    device: &Device,
+/// A network that writes tunes: it starts a decoder from a context.
+pub trait Network {
+    /// The decoder it starts.
+    type Decoder<'a>: Decoder
+    where
+        Self: 'a;
+
+    /// A decoder that has read `context` with its conditioning `inputs`.
+    fn decoder(&self, context: &[u32], inputs: &[u32]) -> Self::Decoder<'_>;
+}
+
+/// Weights as plain arrays write through the CPU kernel.
+impl Network for Weights {
+    type Decoder<'a> = KernelDecoder<'a>;
+
+    fn decoder(&self, context: &[u32], inputs: &[u32]) -> KernelDecoder<'_> {
+        KernelDecoder::new(self, context, inputs)
+    }
+}
+
+/// Writes one tune with `network` (with carried state) from the model's start context
+/// followed by `primer` (ids of the model's vocabulary).
+pub async fn write_tune<N: Network>(
+    network: &N,
     header: &ModelHeader,
     primer: &[u32],
     config: &GenerateConfig,
@@ -196,10 +218,10 @@ pub async fn write_tune(
             .collect()
     });
     let mut decoder = if inputs.is_empty() {
-        Stateful::new(model, device, &context, &[])
+        network.decoder(&context, &[])
     } else {
         // Only whole-song models are conditioned: their context is one start token.
-        Stateful::new(model, device, &context[start - 1..], &inputs)
+        network.decoder(&context[start - 1..], &inputs)
     };
     let ids = generate(&mut decoder, grammar, primer, clock.as_ref(), config).await?;
     Ok(Written {
@@ -213,9 +235,8 @@ pub async fn write_tune(
 /// Writes `count` tunes with `config`, the first with its seed and each next one with the
 /// next seed, calling `progress(tunes written)` after each: the generated side of a
 /// comparison with the held-out songs.
-pub async fn write_set(
-    model: &MelodyModel,
-    device: &Device,
+pub async fn write_set<N: Network>(
+    network: &N,
     header: &ModelHeader,
     config: &GenerateConfig,
     count: u64,
@@ -225,7 +246,7 @@ pub async fn write_set(
     for offset in 0..count {
         let mut one = config.clone();
         one.sampler.seed = config.sampler.seed.wrapping_add(offset);
-        tunes.push(write_tune(model, device, header, &[], &one).await?);
+        tunes.push(write_tune(network, header, &[], &one).await?);
         progress(tunes.len());
     }
     Ok(tunes)

@@ -1,12 +1,7 @@
 //! The network's shape, stored in every model file.
 
-use burn::nn::{DropoutConfig, EmbeddingConfig, Initializer, LinearConfig};
-use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::look_back::LookBack;
-use super::lstm::FusedLstm;
-use super::network::MelodyModel;
 use crate::data::Conditioning;
 use crate::recipe::Recipe;
 
@@ -68,44 +63,6 @@ impl ModelConfig {
             return Err(format!("dropout must be in [0, 1), not {}", self.dropout));
         }
         Ok(())
-    }
-
-    /// A freshly initialised network on `device` (PyTorch's initialisation, see [`FusedLstm::new`]).
-    pub fn init(&self, device: &Device) -> MelodyModel {
-        let layers = (0..self.layers)
-            .map(|layer| {
-                let d_input = if layer == 0 {
-                    self.embedding_dim
-                } else {
-                    self.hidden
-                };
-                FusedLstm::new(d_input, self.hidden, device)
-            })
-            .collect();
-        // Each conditioning input adds one learnt row to the first layer's gates, initialised
-        // like the LSTM's own weights.
-        let bound = 1.0 / (self.hidden as f64).sqrt();
-        let inputs = self
-            .input_classes()
-            .into_iter()
-            .map(|classes| {
-                EmbeddingConfig::new(classes, 4 * self.hidden)
-                    .with_initializer(Initializer::Uniform {
-                        min: -bound,
-                        max: bound,
-                    })
-                    .init(device)
-            })
-            .collect();
-        MelodyModel {
-            embedding: EmbeddingConfig::new(self.vocab_size, self.embedding_dim).init(device),
-            inputs,
-            layers,
-            dropout: DropoutConfig::new(self.dropout).init(),
-            look_back: (self.look_back > 0)
-                .then(|| LookBack::new(self.hidden, self.look_back, device)),
-            output: LinearConfig::new(self.hidden + self.look_back, self.vocab_size).init(device),
-        }
     }
 
     /// Number of trainable parameters (92,362 for the seed's network on 38 tokens).

@@ -13,17 +13,17 @@
 //! | 24+H… | weights: burn's record format (burnpack), `W` bytes |
 //!
 //! Loading checks every part and fails with a [`ModelFileError`] naming the problem; it never
-//! panics. The same bytes load natively and in the page.
+//! panics. The same bytes load natively and in the page: [`read`] as plain arrays for the CPU
+//! kernel (no burn), and, with the `training` feature, [`load`] as a burn network and [`save`].
 
-use burn::module::Module;
-use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
 use crate::stats::Reference;
 use thiserror::Error;
 
-use super::{MelodyModel, ModelConfig};
+#[cfg(feature = "training")]
+use super::MelodyModel;
+use super::{ModelConfig, Weights};
 use crate::data::SplitConfig;
 use crate::encoding::grid::GridConfig;
 use crate::encoding::vocab::Vocab;
@@ -123,8 +123,10 @@ pub enum ModelFileError {
 
 /// Serialises `model` with `header`. The model's parameters must be readable synchronously
 /// (a CPU device); move a WebGPU model to the CPU first.
+#[cfg(feature = "training")]
 pub fn save(header: &ModelHeader, model: &MelodyModel) -> Result<Vec<u8>, ModelFileError> {
     let json = serde_json::to_vec(header).map_err(|e| ModelFileError::Write(e.to_string()))?;
+    use burn::module::Module;
     let weights = model
         .clone()
         .into_record()
@@ -150,8 +152,34 @@ pub fn read_header(bytes: &[u8]) -> Result<ModelHeader, ModelFileError> {
     split(bytes).and_then(|(header, _)| parse_header(header))
 }
 
+/// Reads a model file as plain arrays, for the CPU kernel.
+pub fn read(bytes: &[u8]) -> Result<(ModelHeader, Weights), ModelFileError> {
+    let (header, weights) = open(bytes)?;
+    let weights = Weights::read(weights, &header.config).map_err(ModelFileError::BadWeights)?;
+    Ok((header, weights))
+}
+
 /// Reads a model file onto `device`.
-pub fn load(bytes: &[u8], device: &Device) -> Result<(ModelHeader, MelodyModel), ModelFileError> {
+#[cfg(feature = "training")]
+pub fn load(
+    bytes: &[u8],
+    device: &burn::tensor::Device,
+) -> Result<(ModelHeader, MelodyModel), ModelFileError> {
+    use burn::module::Module;
+    use burn::store::ModuleRecord;
+    let (header, weights) = open(bytes)?;
+    let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(weights.to_vec()))
+        .map_err(|e| ModelFileError::BadWeights(e.to_string()))?;
+    let model = header
+        .config
+        .init(device)
+        .try_load_record(record)
+        .map_err(|e| ModelFileError::BadWeights(e.to_string()))?;
+    Ok((header, model))
+}
+
+/// Checks the file and its header; returns the header and the weights' bytes.
+fn open(bytes: &[u8]) -> Result<(ModelHeader, &[u8]), ModelFileError> {
     let (header, weights) = split(bytes)?;
     let header = parse_header(header)?;
     // Every parameter is an f32 in the record: a header that claims more than the weights can
@@ -164,14 +192,7 @@ pub fn load(bytes: &[u8], device: &Device) -> Result<(ModelHeader, MelodyModel),
             weights.len()
         )));
     }
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights.to_vec()))
-        .map_err(|e| ModelFileError::BadWeights(e.to_string()))?;
-    let model = header
-        .config
-        .init(device)
-        .try_load_record(record)
-        .map_err(|e| ModelFileError::BadWeights(e.to_string()))?;
-    Ok((header, model))
+    Ok((header, weights))
 }
 
 /// Checks magic, version, lengths and checksum; returns the header and weights bytes.

@@ -1,15 +1,27 @@
-//! The network (config, fused LSTM layer, full model) and the start-up check.
+//! The network: its shape ([`config`]), its file ([`file`]), its weights as plain arrays
+//! ([`weights`]) and the CPU kernel ([`kernel`]); with the `training` feature, the network as
+//! burn tensors (fused LSTM layer, look-back head, full model) and the start-up check.
 
+#[cfg(feature = "training")]
 pub mod check;
 pub mod config;
 pub mod file;
 pub mod kernel;
+#[cfg(feature = "training")]
 pub mod look_back;
+#[cfg(feature = "training")]
 pub mod lstm;
+#[cfg(feature = "training")]
 pub mod network;
+#[cfg(feature = "training")]
 pub mod sequence;
+#[cfg(feature = "training")]
 pub mod transfer;
+pub mod weights;
 
 pub use config::{LayerSummary, ModelConfig};
+#[cfg(feature = "training")]
 pub use lstm::{FusedLstm, LstmState};
+#[cfg(feature = "training")]
 pub use network::{MelodyModel, State};
+pub use weights::Weights;

@@ -2,12 +2,15 @@
 //! optional conditioning inputs and an optional look-back head.
 
 use burn::module::Module;
-use burn::nn::{Dropout, Embedding, Linear};
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig,
+};
 use burn::tensor::module::embedding;
 use burn::tensor::{Device, Int, Tensor};
 
 use super::look_back::{LookBack, Memory};
 use super::lstm::{FusedLstm, LstmState};
+use super::{ModelConfig, Weights};
 
 /// What a network carries from one call to the next: each layer's LSTM state and, with
 /// look-back, the keys and values of every step read so far.
@@ -173,5 +176,58 @@ impl MelodyModel {
                 let ids = inputs.clone().narrow(2, k, 1).reshape([batch, seq]);
                 gates + embedding(table.weight.val(), ids)
             })
+    }
+}
+
+impl ModelConfig {
+    /// A freshly initialised network on `device` (PyTorch's initialisation, see [`FusedLstm::new`]).
+    pub fn init(&self, device: &Device) -> MelodyModel {
+        let layers = (0..self.layers)
+            .map(|layer| {
+                let d_input = if layer == 0 {
+                    self.embedding_dim
+                } else {
+                    self.hidden
+                };
+                FusedLstm::new(d_input, self.hidden, device)
+            })
+            .collect();
+        // Each conditioning input adds one learnt row to the first layer's gates, initialised
+        // like the LSTM's own weights.
+        let bound = 1.0 / (self.hidden as f64).sqrt();
+        let inputs = self
+            .input_classes()
+            .into_iter()
+            .map(|classes| {
+                EmbeddingConfig::new(classes, 4 * self.hidden)
+                    .with_initializer(Initializer::Uniform {
+                        min: -bound,
+                        max: bound,
+                    })
+                    .init(device)
+            })
+            .collect();
+        MelodyModel {
+            embedding: EmbeddingConfig::new(self.vocab_size, self.embedding_dim).init(device),
+            inputs,
+            layers,
+            dropout: DropoutConfig::new(self.dropout).init(),
+            look_back: (self.look_back > 0)
+                .then(|| LookBack::new(self.hidden, self.look_back, device)),
+            output: LinearConfig::new(self.hidden + self.look_back, self.vocab_size).init(device),
+        }
+    }
+}
+
+impl MelodyModel {
+    /// This network's parameters as plain arrays, for the CPU kernel. The parameters must be
+    /// readable synchronously (a CPU device).
+    pub fn weights(&self, config: &ModelConfig) -> Result<Weights, String> {
+        let bytes = self
+            .clone()
+            .into_record()
+            .into_bytes()
+            .map_err(|e| e.to_string())?;
+        Weights::read(&bytes, config)
     }
 }

@@ -115,9 +115,7 @@ pub fn layout(song: &Song) -> Score {
     };
     let mut current = meter;
     let mut next_bar = move || {
-        let (length, meter) = plan
-            .next()
-            .unwrap_or((current.bar_length(), current));
+        let (length, meter) = plan.next().unwrap_or((current.bar_length(), current));
         current = meter;
         (length, meter)
     };

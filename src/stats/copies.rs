@@ -177,5 +177,7 @@ fn fnv1a(bar_steps: usize, tokens: &[Token]) -> u64 {
         .to_le_bytes()
         .into_iter()
         .chain(tokens.iter().map(code))
-        .fold(OFFSET, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(PRIME))
+        .fold(OFFSET, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+        })
 }

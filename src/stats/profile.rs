@@ -105,7 +105,12 @@ mod tests {
         assert_eq!(p.lengths[0], 1.0);
         // Degrees: A = 0, C = 3, B = 2, E = 7.
         assert_eq!(
-            [p.pitch_classes[0], p.pitch_classes[3], p.pitch_classes[2], p.pitch_classes[7]],
+            [
+                p.pitch_classes[0],
+                p.pitch_classes[3],
+                p.pitch_classes[2],
+                p.pitch_classes[7]
+            ],
             [0.25; 4]
         );
         // Intervals: +3, −1.

@@ -3,67 +3,19 @@
 //! the song split, the [`Trainer`], checkpoints as model files, and the final test metrics.
 
 use burn::tensor::Device;
-use serde::{Deserialize, Serialize};
 use web_time::{Instant, SystemTime, UNIX_EPOCH};
 
-use super::{Metrics, Progress, TrainConfig, TrainData, Trainer};
+use super::{JobSizes, JobSpec, Metrics, Progress, Skipped, TrainData, Trainer};
 use crate::backend::CpuBackend;
 use crate::corpus::{Corpus, EncodedSong};
-use crate::data::{Conditioning, SongSeq, SongSplit, SplitConfig, Windows, opening, split_songs};
-use crate::encoding::grid::{GridConfig, Token};
+use crate::data::{Conditioning, SongSeq, SongSplit, Windows, opening, split_songs};
+use crate::encoding::grid::Token;
 use crate::encoding::vocab::Vocab;
 use crate::eval::{SongMetrics, evaluate, evaluate_songs};
 use crate::model::file::{self, ModelHeader, TrainingInfo};
 use crate::model::{MelodyModel, transfer};
-use crate::recipe::{Context, Shape};
+use crate::recipe::Context;
 use crate::stats::{Melody, REFERENCE_DIGITS, REFERENCE_SONGS, Reference};
-
-/// What to train and how.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct JobSpec {
-    /// Name of the model to write.
-    pub name: String,
-    /// Name of the corpus, stored in the model file.
-    pub corpus_name: String,
-    /// Shape of a fresh network (ignored when fine-tuning: the starting model's is kept).
-    pub shape: Shape,
-    /// Training settings.
-    pub train: TrainConfig,
-    /// How the songs are split.
-    pub split: SplitConfig,
-    /// How the corpus was encoded.
-    pub grid: GridConfig,
-}
-
-/// A song left out of a fine-tuning run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Skipped {
-    /// The song's id.
-    pub song: String,
-    /// Why.
-    pub reason: String,
-}
-
-/// Sizes of the run, for the page and the terminal.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobSizes {
-    /// Songs trained, validated and tested on.
-    pub songs: usize,
-    /// Songs of each part: training.
-    pub train_songs: usize,
-    /// Validation songs.
-    pub valid_songs: usize,
-    /// Test songs.
-    pub test_songs: usize,
-    /// Training windows (the window recipe) or tokens (whole songs) per epoch.
-    pub train_units: usize,
-    /// What `train_units` counts: `"windows"` or `"tokens"`.
-    pub unit: String,
-    /// Optimizer steps per epoch.
-    pub steps_per_epoch: usize,
-    /// Parameters of the network.
-    pub params: usize,
-}
 
 /// A training run in progress.
 pub struct Job {

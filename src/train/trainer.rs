@@ -8,9 +8,9 @@ use burn::tensor::Device;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
+use super::Progress;
 use crate::data::Windows;
 use crate::data::batch;
 use crate::data::songs::{self, SongSeq};
@@ -19,33 +19,6 @@ use crate::eval::{Metrics, evaluate, evaluate_songs};
 use crate::model::{MelodyModel, ModelConfig, State};
 use crate::readback;
 use crate::recipe::{Context, LossMode, TrainConfig};
-
-/// What one step did, for progress bars and loss curves.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Progress {
-    /// Epoch of this step, from 1.
-    pub epoch: usize,
-    /// Number of epochs.
-    pub epochs: usize,
-    /// Step within the epoch, from 1.
-    pub step_in_epoch: usize,
-    /// Steps per epoch.
-    pub steps_per_epoch: usize,
-    /// Steps done in all.
-    pub step: usize,
-    /// Training loss of this batch (nats per target).
-    pub train_loss: f64,
-    /// Validation metrics, when this step evaluated.
-    pub valid: Option<Metrics>,
-    /// Training windows (window recipe) or tokens (whole songs) per second so far.
-    pub rate: f64,
-    /// What [`Progress::rate`] counts: `"windows"` or `"tokens"`.
-    pub rate_unit: String,
-    /// Estimated seconds left.
-    pub eta_s: f64,
-    /// Whether training has finished with this step.
-    pub finished: bool,
-}
 
 /// What a trainer reads: windows (the seed's recipe) or whole songs.
 #[derive(Clone, Copy, Debug)]
