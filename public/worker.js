@@ -1,5 +1,6 @@
-// The training worker's entry: loads the page's own module and wasm (their hashed URLs come
-// in the query, from `spawn_worker` in src/app/training.rs) and starts `melodeon_worker`.
+// The training worker's entry: loads the worker's module and wasm (`melodeon-worker`, with
+// burn; their hashed URLs come in the query, from `spawn_worker` in src/app/training.rs) and
+// starts `melodeon_worker`.
 // Only URLs of this origin are loaded.
 const query = new URL(self.location.href).searchParams;
 const own = (name) => {

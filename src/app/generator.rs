@@ -214,8 +214,7 @@ async fn generate_tunes(state: AppState, request: Request) -> Result<(), String>
             meter: Some(request.presentation.meter),
             mode: Some(request.mode),
         };
-        let written =
-            write_tune(&loaded.model, &loaded.device, header, &primer_ids, &config).await?;
+        let written = write_tune(&loaded.weights, header, &primer_ids, &config).await?;
         let provenance = Provenance {
             model: header.name.clone(),
             seed,

@@ -5,6 +5,7 @@ mod browser;
 mod compare_panel;
 mod corpus_panel;
 mod corpus_songs;
+#[cfg(feature = "training")]
 mod engine;
 mod files;
 mod generator;
@@ -24,18 +25,17 @@ mod status;
 mod train_panel;
 mod training;
 mod tune_card;
+#[cfg(feature = "training")]
 mod worker;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 pub use panic::show_banner;
-use state::{AppState, ModelState, PRETRAINED, Startup};
+use state::{AppState, ModelState, PRETRAINED};
 use training::Training;
 
-use crate::backend::CpuBackend;
 use crate::export::link;
-use crate::model::check;
 
 /// Where the shipped pretrained model is served from.
 const PRETRAINED_URL: &str = "models/german.mdl";
@@ -73,16 +73,16 @@ pub fn start() {
 fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
-    provide_context(Training::new());
+    let training = Training::new();
+    provide_context(training);
     open_shared_link(state);
     keyboard_shortcuts(state);
     spawn_local(async move {
         load_models(state).await;
-        // Starting WebGPU and compiling the check's kernels holds this thread for a while:
-        // the check comes after the model is ready (or failed), once a first tune could be
-        // written.
+        // The device and its check run in the worker, whose module (with burn) is downloaded
+        // only now: after the model is ready (or failed), once a first tune could be written.
         browser::sleep(CHECK_AFTER_MODEL_MS).await;
-        check_device(state).await;
+        training.check_device(state, settings::force_cpu());
     });
     // The playhead follows the AudioContext clock; this only refreshes the screen.
     let audio = RwSignal::new(false);
@@ -139,26 +139,9 @@ fn App() -> impl IntoView {
     }
 }
 
-/// Milliseconds between the model being ready and the device check starting.
+/// Milliseconds between the model being ready and the worker starting for the device check
+/// (generation runs on the CPU kernel and never waits for it).
 const CHECK_AFTER_MODEL_MS: i32 = 1000;
-
-/// Starts the device and runs the start-up check, for the status bar. Generation runs on
-/// the CPU and never waits for this (WebGPU can take seconds to start): see [`load_models`].
-async fn check_device(state: AppState) {
-    let engine = engine::start(settings::force_cpu()).await;
-    let outcome = check::startup_check(&engine.device).await;
-    state.startup.set(match outcome {
-        Ok(values) => Startup::Ready {
-            info: engine.info.clone(),
-            values,
-            millis: browser::clock_ms(),
-        },
-        Err(error) => Startup::Failed {
-            info: engine.info.clone(),
-            error,
-        },
-    });
-}
 
 /// Loads the pretrained model and the saved ones, and puts the chosen one to use.
 async fn load_models(state: AppState) {
@@ -268,47 +251,4 @@ fn open_shared_link(state: AppState) {
             .notice
             .set(Some(format!("{err}. Ask for the link again."))),
     }
-}
-
-/// Speed figures of this browser for `tests/browser/bench.mjs` (and the curious, from the
-/// console: `await wasmBindings.melodeon_bench(10)`): the seed's training step and 256-token
-/// generation on each CPU backend, as a JSON string.
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub async fn melodeon_bench(steps: usize) -> String {
-    use crate::bench::{Method, gen_speed, train_speed};
-    let mut figures = serde_json::Map::new();
-    for backend in [CpuBackend::Flex, CpuBackend::NdArray] {
-        let device = backend.device();
-        let train = train_speed(&device, steps).await;
-        let kernel = gen_speed(&device, Method::Kernel).await;
-        let burn = gen_speed(&device, Method::Burn).await;
-        let refeed = gen_speed(&device, Method::Refeed).await;
-        figures.insert(
-            backend.name().into(),
-            serde_json::json!({
-                "train_windows_per_s": train.ok(),
-                "gen_tokens_per_s": kernel.ok(),
-                "burn_carried_tokens_per_s": burn.ok(),
-                "refeed_tokens_per_s": refeed.ok(),
-            }),
-        );
-    }
-    serde_json::Value::Object(figures).to_string()
-}
-
-/// Parsing speed of this browser for `tests/browser/bench.mjs`: ingests `files` (an array of
-/// `{ name, bytes }`) as an upload would and returns the report's totals and the time taken,
-/// as a JSON string.
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn melodeon_corpus_bench(files: js_sys::Array) -> String {
-    let inputs = protocol::input_files(&files);
-    let started = web_time::Instant::now();
-    let corpus = crate::corpus::ingest(inputs, &Default::default());
-    let millis = started.elapsed().as_secs_f64() * 1000.0;
-    let totals = &corpus.report.totals;
-    serde_json::json!({
-        "files": totals.files, "songs": totals.songs, "accepted": totals.accepted,
-        "tokens": totals.tokens, "ms": millis,
-    })
-    .to_string()
 }

@@ -8,7 +8,6 @@ use leptos::task::spawn_local;
 use super::browser;
 use super::model_store::{self, StoredModel};
 use super::state::{AppState, PRETRAINED};
-use crate::backend::CpuBackend;
 use crate::model::file;
 
 /// The list of models.
@@ -156,17 +155,16 @@ async fn add_file(app: AppState, name: &str, file: &web_sys::File) -> Result<(),
     let bytes = super::files::read_file(file)
         .await
         .map_err(|e| format!("{name}: {e}"))?;
-    file::load(&bytes, &CpuBackend::default().device()).map_err(|e| format!("{name}: {e}"))?;
+    file::read(&bytes).map_err(|e| format!("{name}: {e}"))?;
     app.store_model(&model_store::new_id(), bytes, true).await;
     Ok(())
 }
 
 /// The model file with a new name in its header.
 fn renamed(bytes: &[u8], name: &str) -> Result<Vec<u8>, String> {
-    let (mut header, model) =
-        file::load(bytes, &CpuBackend::default().device()).map_err(|e| e.to_string())?;
+    let mut header = file::read_header(bytes).map_err(|e| e.to_string())?;
     header.name = name.trim().to_string();
-    file::save(&header, &model).map_err(|e| e.to_string())
+    file::with_header(bytes, &header).map_err(|e| e.to_string())
 }
 
 fn report(app: AppState, result: Result<(), String>) {

@@ -5,32 +5,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(inline_js = r#"
-let asked = false;
-
-export function register_offline(on_update) {
-  if (!("serviceWorker" in navigator)) return;
-  navigator.serviceWorker.addEventListener("controllerchange", () => {
-    // Only after the user took an update (the first install also takes control).
-    if (asked) location.reload();
-  });
-  navigator.serviceWorker.register("sw.js").then((registration) => {
-    const offer = () => {
-      if (registration.waiting && navigator.serviceWorker.controller) on_update();
-    };
-    offer();
-    registration.addEventListener("updatefound", () => {
-      const next = registration.installing;
-      next?.addEventListener("statechange", () => { if (next.state === "installed") offer(); });
-    });
-  }, (error) => console.warn("Offline use is not available here:", error));
-}
-
-export function take_update() {
-  asked = true;
-  navigator.serviceWorker.getRegistration().then((r) => r?.waiting?.postMessage("take-over"));
-}
-"#)]
+#[wasm_bindgen(module = "/src/app/js/offline.js")]
 extern "C" {
     fn register_offline(on_update: &Closure<dyn Fn()>);
     fn take_update();

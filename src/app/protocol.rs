@@ -11,7 +11,7 @@ use super::browser::property as get;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::corpus::InputFile;
+use crate::backend::BackendInfo;
 use crate::corpus::report::CorpusReport;
 use crate::song::{Meter, Mode, Song};
 use crate::stats::Comparison;
@@ -63,6 +63,11 @@ pub enum Request {
     Song {
         /// Index among the accepted songs.
         index: usize,
+    },
+    /// Start the device (WebGPU if available) and run the start-up check on it.
+    Check {
+        /// Use the CPU even where WebGPU is available.
+        force_cpu: bool,
     },
 }
 
@@ -153,6 +158,13 @@ pub enum Event {
         /// The song as read (its own key, meters and notes).
         song: Song,
     },
+    /// The device started for [`Request::Check`], and the check's logits or why it failed.
+    Checked {
+        /// Which backend runs.
+        info: BackendInfo,
+        /// The start-up check's logits, or what went wrong.
+        outcome: Result<Vec<f32>, String>,
+    },
     /// Something went wrong; the worker stays usable.
     Failed {
         /// What, for the user.
@@ -215,50 +227,6 @@ pub fn bytes(data: &JsValue, field: &str) -> Option<Vec<u8>> {
         .dyn_into::<Uint8Array>()
         .ok()
         .map(|a| a.to_vec())
-}
-
-/// The files of an [`Request::Ingest`] message (packed by [`Message::with_packed_files`]);
-/// a malformed message reads as no files.
-pub fn files(data: &JsValue) -> Vec<InputFile> {
-    let packed = get(data, "files");
-    let names: Array = get(&packed, "names").dyn_into().unwrap_or_default();
-    let bytes = get(&packed, "bytes")
-        .dyn_into::<Uint8Array>()
-        .map(|b| b.to_vec())
-        .unwrap_or_default();
-    let ends = get(&packed, "ends")
-        .dyn_into::<js_sys::Uint32Array>()
-        .map(|e| e.to_vec())
-        .unwrap_or_default();
-    let mut start = 0;
-    names
-        .iter()
-        .zip(ends)
-        .map(|(name, end)| {
-            let end = (end as usize).clamp(start, bytes.len());
-            let file = InputFile::new(
-                name.as_string().unwrap_or_default(),
-                bytes[start..end].to_vec(),
-            );
-            start = end;
-            file
-        })
-        .collect()
-}
-
-/// An array of `{ name, bytes }` objects as input files (anything else reads as none).
-pub fn input_files(list: &JsValue) -> Vec<InputFile> {
-    let list: Array = list.clone().dyn_into().unwrap_or_default();
-    list.iter()
-        .map(|file| {
-            let name = get(&file, "name").as_string().unwrap_or_default();
-            let bytes = get(&file, "bytes")
-                .dyn_into::<Uint8Array>()
-                .map(|b| b.to_vec())
-                .unwrap_or_default();
-            InputFile::new(name, bytes)
-        })
-        .collect()
 }
 
 fn set(target: &Object, key: &str, value: &JsValue) {

@@ -15,8 +15,8 @@ use super::browser::{self, clock_ms};
 use super::files;
 use super::model_store;
 use super::protocol::{self, Event, Message, Request};
-use super::state::AppState;
-use crate::backend::CpuBackend;
+use super::state::{AppState, Startup};
+use crate::backend::{BackendInfo, CpuBackend};
 use crate::corpus::report::CorpusReport;
 use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
 use crate::model::file;
@@ -24,19 +24,7 @@ use crate::stats::Comparison;
 use crate::train::{JobSizes, JobSpec, Progress, Skipped, SongMetrics};
 use crate::tune::{Provenance, Tune};
 
-#[wasm_bindgen(inline_js = r#"
-export function spawn_worker() {
-  // The page's own module and wasm, as Trunk linked them into index.html, handed to the
-  // static worker script (the Content-Security-Policy allows workers from 'self' only).
-  const glue = document.querySelector('link[rel="modulepreload"]').href;
-  const wasm = document.querySelector('link[rel="preload"][type="application/wasm"]').href;
-  const url = new URL("worker.js", document.baseURI);
-  url.searchParams.set("glue", glue);
-  url.searchParams.set("wasm", wasm);
-  return new Worker(url, { type: "module", name: "melodeon-training" });
-}
-
-"#)]
+#[wasm_bindgen(module = "/src/app/js/training.js")]
 extern "C" {
     #[wasm_bindgen(catch)]
     fn spawn_worker() -> Result<Worker, JsValue>;
@@ -265,6 +253,11 @@ impl Training {
         self.send(app, message);
     }
 
+    /// Starts the worker, its device and the start-up check, for the status bar.
+    pub fn check_device(&self, app: AppState, force_cpu: bool) {
+        self.send(app, Message::new(&Request::Check { force_cpu }));
+    }
+
     /// Asks the worker for accepted song `index` of the corpus, to show it.
     pub fn show_song(&self, app: AppState, index: usize) {
         self.send(app, Message::new(&Request::Song { index }));
@@ -360,10 +353,21 @@ impl Training {
             move |event: web_sys::ErrorEvent| {
                 training.worker.set_value(None);
                 training.ready.set(false);
-                training.fail(format!(
-                "the training worker stopped unexpectedly ({}); saved models and checkpoints are kept",
-                event.message()
-            ));
+                let message = format!(
+                    "the training worker stopped unexpectedly ({}); saved models and checkpoints are kept",
+                    event.message()
+                );
+                // The start-up check runs in the worker too: the status bar must not wait on.
+                if app.startup.get_untracked() == Startup::Starting {
+                    app.startup.set(Startup::Failed {
+                        info: BackendInfo::Cpu {
+                            backend: CpuBackend::default(),
+                            reason: "the worker did not start".into(),
+                        },
+                        error: message.clone(),
+                    });
+                }
+                training.fail(message);
             },
         );
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -401,6 +405,14 @@ impl Training {
             Event::Reading { done, total } => self.corpus.set(CorpusState::Parsing { done, total }),
             Event::Report { report } => self.corpus.set(CorpusState::Ready(Rc::new(report))),
             Event::Song { index, song } => self.shown.set(Some((index, song))),
+            Event::Checked { info, outcome } => app.startup.set(match outcome {
+                Ok(values) => Startup::Ready {
+                    info,
+                    values,
+                    millis: browser::clock_ms(),
+                },
+                Err(error) => Startup::Failed { info, error },
+            }),
             Event::Comparing { done, total } => {
                 self.comparison.set(CompareState::Writing { done, total })
             }
@@ -480,8 +492,7 @@ impl Training {
 
     /// Writes a short tune with the weights of epoch `epoch`, on the CPU.
     async fn add_sample(&self, epoch: usize, bytes: &[u8]) {
-        let device = CpuBackend::default().device();
-        let Ok((header, model)) = file::load(bytes, &device) else {
+        let Ok((header, weights)) = file::read(bytes) else {
             return;
         };
         let config = GenerateConfig {
@@ -494,7 +505,7 @@ impl Training {
             meter: None,
             mode: None,
         };
-        if let Ok(written) = write_tune(&model, &device, &header, &[], &config).await {
+        if let Ok(written) = write_tune(&weights, &header, &[], &config).await {
             let provenance = Provenance {
                 model: header.name.clone(),
                 seed: 1,

@@ -1,23 +1,26 @@
-//! The training worker: the same WebAssembly module, started in a dedicated Web Worker by
-//! [`super::training`], so that parsing and training never hold the page's main thread (burn's
-//! WebGPU path keeps its thread busy for long stretches between awaits). It owns the uploaded
-//! corpus and runs one calibration or training at a time, checking for pause and stop
-//! requests between steps.
+//! The training worker: its own WebAssembly module (`melodeon-worker`, with burn), started in
+//! a dedicated Web Worker by [`super::training`], so that parsing and training never hold the
+//! page's main thread (burn's WebGPU path keeps its thread busy for long stretches between
+//! awaits) and burn never weighs on the page's first download. It owns the uploaded corpus and
+//! the device (WebGPU or the CPU, with the start-up check), and runs one calibration or
+//! training at a time, checking for pause and stop requests between steps.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+use super::browser::property;
 use super::engine::{self, Engine};
 use super::protocol::{self, Event, Message, Request};
 use crate::backend::CpuBackend;
-use crate::corpus::{self, Corpus};
+use crate::corpus::{self, Corpus, InputFile};
 use crate::generate::{GenerateConfig, SamplerConfig, write_set};
-use crate::model::file;
+use crate::model::{check, file};
 use crate::song::Meter;
 use crate::stats::{Comparison, CopyIndex, Melody, compare_tunes};
 use crate::train::{Job, JobSpec};
@@ -58,7 +61,7 @@ fn handle(state: &Rc<WorkerState>, data: JsValue) {
     };
     let calibrate = matches!(request, Request::Calibrate { .. });
     match request {
-        Request::Ingest => ingest(state, protocol::files(&data)),
+        Request::Ingest => ingest(state, received_files(&data)),
         Request::Pause | Request::Resume => {
             let paused = matches!(request, Request::Pause);
             state.paused.set(paused);
@@ -116,6 +119,17 @@ fn handle(state: &Rc<WorkerState>, data: JsValue) {
                 },
             }));
         }
+        Request::Check { force_cpu } => {
+            let state = state.clone();
+            spawn_local(async move {
+                let engine = start_engine(&state, force_cpu).await;
+                let outcome = check::startup_check(&engine.device).await;
+                post(Message::new(&Event::Checked {
+                    info: engine.info,
+                    outcome,
+                }));
+            });
+        }
         Request::Calibrate { spec, force_cpu } | Request::Train { spec, force_cpu } => {
             if state.busy.replace(true) {
                 let message = "training is already running".to_string();
@@ -165,15 +179,14 @@ async fn compare(
     config: &GenerateConfig,
     count: u64,
 ) -> Result<Comparison, String> {
-    let device = CpuBackend::default().device();
-    let (header, network) = file::load(model, &device).map_err(|e| e.to_string())?;
+    let (header, weights) = file::read(model).map_err(|e| e.to_string())?;
     let reference = header.training.reference.clone().ok_or(
         "this model file does not describe its held-out songs (files saved before Melodeon \
          carried them); `melodeon stats --reference-into` adds them",
     )?;
     let total = count as usize;
     let mut last = 0.0;
-    let tunes = write_set(&network, &device, &header, config, count, |done| {
+    let tunes = write_set(&weights, &header, config, count, |done| {
         let now = js_sys::Date::now();
         if now - last > PROGRESS_EVERY_MS || done == total {
             last = now;
@@ -302,6 +315,50 @@ async fn start_engine(state: &WorkerState, force_cpu: bool) -> Engine {
     engine
 }
 
+/// The files of an [`Request::Ingest`] message (packed by [`Message::with_packed_files`]);
+/// a malformed message reads as no files.
+fn received_files(data: &JsValue) -> Vec<InputFile> {
+    let packed = property(data, "files");
+    let names: Array = property(&packed, "names").dyn_into().unwrap_or_default();
+    let bytes = property(&packed, "bytes")
+        .dyn_into::<Uint8Array>()
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
+    let ends = property(&packed, "ends")
+        .dyn_into::<js_sys::Uint32Array>()
+        .map(|e| e.to_vec())
+        .unwrap_or_default();
+    let mut start = 0;
+    names
+        .iter()
+        .zip(ends)
+        .map(|(name, end)| {
+            let end = (end as usize).clamp(start, bytes.len());
+            let file = InputFile::new(
+                name.as_string().unwrap_or_default(),
+                bytes[start..end].to_vec(),
+            );
+            start = end;
+            file
+        })
+        .collect()
+}
+
+/// An array of `{ name, bytes }` objects as input files (anything else reads as none).
+fn input_files(list: &JsValue) -> Vec<InputFile> {
+    let list: Array = list.clone().dyn_into().unwrap_or_default();
+    list.iter()
+        .map(|file| {
+            let name = property(&file, "name").as_string().unwrap_or_default();
+            let bytes = property(&file, "bytes")
+                .dyn_into::<Uint8Array>()
+                .map(|b| b.to_vec())
+                .unwrap_or_default();
+            InputFile::new(name, bytes)
+        })
+        .collect()
+}
+
 /// Times a warm-up step and then [`CALIBRATION_STEPS`] steps; validation is estimated from the
 /// songs it reads (a forward pass only, about a third of a training step's work).
 async fn calibrate_job(job: &mut Job) -> Result<(), String> {
@@ -340,4 +397,47 @@ fn memory_bytes() -> f64 {
     let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
     let buffer: js_sys::ArrayBuffer = memory.buffer().unchecked_into();
     f64::from(buffer.byte_length())
+}
+
+/// Speed figures of this browser for `tests/browser/bench.mjs` (which loads this module into
+/// the page for them): the seed's training step and 256-token
+/// generation on each CPU backend, as a JSON string.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub async fn melodeon_bench(steps: usize) -> String {
+    use crate::bench::{Method, gen_speed, train_speed};
+    let mut figures = serde_json::Map::new();
+    for backend in [CpuBackend::Flex, CpuBackend::NdArray] {
+        let device = backend.device();
+        let train = train_speed(&device, steps).await;
+        let kernel = gen_speed(&device, Method::Kernel).await;
+        let burn = gen_speed(&device, Method::Burn).await;
+        let refeed = gen_speed(&device, Method::Refeed).await;
+        figures.insert(
+            backend.name().into(),
+            serde_json::json!({
+                "train_windows_per_s": train.ok(),
+                "gen_tokens_per_s": kernel.ok(),
+                "burn_carried_tokens_per_s": burn.ok(),
+                "refeed_tokens_per_s": refeed.ok(),
+            }),
+        );
+    }
+    serde_json::Value::Object(figures).to_string()
+}
+
+/// Parsing speed of this browser for `tests/browser/bench.mjs`: ingests `files` (an array of
+/// `{ name, bytes }`) as an upload would and returns the report's totals and the time taken,
+/// as a JSON string.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn melodeon_corpus_bench(files: js_sys::Array) -> String {
+    let inputs = input_files(&files);
+    let started = web_time::Instant::now();
+    let corpus = crate::corpus::ingest(inputs, &Default::default());
+    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    let totals = &corpus.report.totals;
+    serde_json::json!({
+        "files": totals.files, "songs": totals.songs, "accepted": totals.accepted,
+        "tokens": totals.tokens, "ms": millis,
+    })
+    .to_string()
 }

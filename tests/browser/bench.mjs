@@ -8,10 +8,25 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { serve, browser, open } from './harness.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 3);
+const DIST = process.env.MELODEON_DIST ?? 'dist';
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Loads the worker's module (with burn; named in the page's meta tags) into the page, as
+ * `window.melodeonWorker`, for its benchmark functions.
+ */
+async function loadWorkerModule(page) {
+  await page.evaluate(async () => {
+    const named = (name) => new URL(document.querySelector(`meta[name="${name}"]`).content, document.baseURI).href;
+    const module = await import(named('melodeon-worker-module'));
+    await module.default({ module_or_path: named('melodeon-worker-wasm') });
+    window.melodeonWorker = module;
+  });
+}
 
 /** Parsing + encoding the Erk corpus (both formats) in the page, median of RUNS. */
 async function corpusSpeed(page) {
@@ -22,7 +37,7 @@ async function corpusSpeed(page) {
     const files = readdirSync(root).map((name) => ({ name, bytes: [...readFileSync(join(root, name))] }));
     const runs = [];
     for (let run = 0; run < RUNS; run++) {
-      runs.push(JSON.parse(await page.evaluate((list) => window.wasmBindings.melodeon_corpus_bench(
+      runs.push(JSON.parse(await page.evaluate((list) => window.melodeonWorker.melodeon_corpus_bench(
         list.map((f) => ({ name: f.name, bytes: new Uint8Array(f.bytes) }))), files)));
     }
     out[root] = { ...runs[0], ms: median(runs.map((r) => r.ms)) };
@@ -191,9 +206,24 @@ function markMoments() {
   const seen = () => {
     const now = performance.now();
     if (!window.__moments.ready && document.querySelector('[data-testid=model-ready]')) window.__moments.ready = now;
-    if (!window.__moments.tune && document.querySelector('[data-testid=tune]')) window.__moments.tune = now;
+    if (!window.__moments.tune && document.querySelector('[data-testid=tune]')) {
+      window.__moments.tune = now;
+      // Everything the page had asked for by then (the document itself, then its resources).
+      window.__moments.fetched = [location.href, ...performance.getEntriesByType('resource')
+        .filter((e) => e.startTime <= now).map((e) => e.name)];
+    }
   };
   new MutationObserver(seen).observe(document, { childList: true, subtree: true });
+}
+
+/** Bytes of `urls` (files of the served build) gzipped at level 9, in all and by file. */
+function gzipped(urls) {
+  const files = {};
+  for (const url of new Set(urls.filter((u) => u.startsWith('http')))) {
+    const path = new URL(url).pathname.replace(/^\//, '') || 'index.html';
+    files[path] = gzipSync(readFileSync(join(DIST, path)), { level: 9 }).length;
+  }
+  return { total_bytes: Object.values(files).reduce((a, b) => a + b, 0), files };
 }
 
 const server = await serve();
@@ -212,6 +242,7 @@ const results = { runs: RUNS, backends: {}, load: {} };
 for (const webgpu of process.env.ONLY_TRAINING || process.env.QUICK === 'webgpu' ? [] : [false, true]) {
   const name = webgpu ? 'webgpu' : 'cpu';
   const ready = [], firstTune = [], genMs = [];
+  let fetched = [];
   for (let run = 0; run < RUNS; run++) {
     const chrome = await browser({ webgpu });
     // The page notes when the model is ready and when the first tune card is in the document
@@ -223,9 +254,11 @@ for (const webgpu of process.env.ONLY_TRAINING || process.env.QUICK === 'webgpu'
     const moments = await page.evaluate(() => window.__moments);
     ready.push(moments.ready);
     firstTune.push(moments.tune);
+    fetched = moments.fetched;
     genMs.push(Number(await page.getByTestId('generation-ms').getAttribute('data-ms')));
     if (!webgpu && run === 0 && process.env.QUICK !== 'load') {
-      results.backends = JSON.parse(await page.evaluate(() => window.wasmBindings.melodeon_bench(10)));
+      await loadWorkerModule(page);
+      results.backends = JSON.parse(await page.evaluate(() => window.melodeonWorker.melodeon_bench(10)));
       results.corpus = await corpusSpeed(page);
     }
     await chrome.close();
@@ -234,6 +267,7 @@ for (const webgpu of process.env.ONLY_TRAINING || process.env.QUICK === 'webgpu'
     model_ready_ms: median(ready),
     first_tune_ms: median(firstTune),
     generate_click_to_shown_ms: median(genMs),
+    downloaded_before_first_tune_gzip: gzipped(fetched),
   };
 }
 // QUICK=1 measures journey two on the CPU only, for 30 s; QUICK=webgpu on WebGPU, for 60 s;
