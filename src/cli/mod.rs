@@ -14,6 +14,7 @@ pub mod bench;
 pub mod corpus;
 pub mod eval;
 pub mod generate;
+pub mod half;
 pub mod midi;
 pub mod stats;
 pub mod train;
@@ -42,6 +43,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Write new tunes with a model file.
     Generate(generate::GenerateArgs),
+    /// Store a model file's weights in half precision (f16): half the download.
+    Half(half::HalfArgs),
     /// Show what a MIDI file holds.
     Midi(midi::MidiArgs),
     /// Compare tunes written by a model with the held-out songs (MGEval statistics).
@@ -82,6 +85,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::Half(args) => half::run(&args),
         Command::Midi(args) => midi::run(&args),
         Command::Stats(args) => stats::run(&args),
     }

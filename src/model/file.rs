@@ -125,13 +125,33 @@ pub enum ModelFileError {
 /// (a CPU device); move a WebGPU model to the CPU first.
 #[cfg(feature = "training")]
 pub fn save(header: &ModelHeader, model: &MelodyModel) -> Result<Vec<u8>, ModelFileError> {
-    let json = serde_json::to_vec(header).map_err(|e| ModelFileError::Write(e.to_string()))?;
     use burn::module::Module;
     let weights = model
         .clone()
         .into_record()
         .into_bytes()
         .map_err(|e| ModelFileError::Write(e.to_string()))?;
+    assemble(header, &weights)
+}
+
+/// The model file `bytes` with `header` in place of its own (a new name, say), after checking
+/// the file; the weights are kept as they are.
+pub fn with_header(bytes: &[u8], header: &ModelHeader) -> Result<Vec<u8>, ModelFileError> {
+    let (_, weights) = open(bytes)?;
+    assemble(header, weights)
+}
+
+/// The model file `bytes` with its weights stored in half precision (f16; see
+/// [`super::weights::halve`]), after checking the file.
+pub fn halved(bytes: &[u8]) -> Result<Vec<u8>, ModelFileError> {
+    let (header, weights) = open(bytes)?;
+    let half = super::weights::halve(weights).map_err(ModelFileError::Write)?;
+    assemble(&header, &half)
+}
+
+/// Puts `header` and the burnpack `weights` into one file.
+fn assemble(header: &ModelHeader, weights: &[u8]) -> Result<Vec<u8>, ModelFileError> {
+    let json = serde_json::to_vec(header).map_err(|e| ModelFileError::Write(e.to_string()))?;
     let length =
         |n: usize| u32::try_from(n).map_err(|_| ModelFileError::Write("model too large".into()));
     let mut out = Vec::with_capacity(PREFIX + json.len() + weights.len());
@@ -141,7 +161,7 @@ pub fn save(header: &ModelHeader, model: &MelodyModel) -> Result<Vec<u8>, ModelF
     out.extend_from_slice(&length(weights.len())?.to_le_bytes());
     out.extend_from_slice(&[0; 4]);
     out.extend_from_slice(&json);
-    out.extend_from_slice(&weights);
+    out.extend_from_slice(weights);
     let crc = crc32fast::hash(&out[PREFIX..]);
     out[20..24].copy_from_slice(&crc.to_le_bytes());
     Ok(out)
@@ -168,8 +188,10 @@ pub fn load(
     use burn::module::Module;
     use burn::store::ModuleRecord;
     let (header, weights) = open(bytes)?;
+    // Weights stored as f16 (the shipped model's) widen to the network's f32.
     let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(weights.to_vec()))
-        .map_err(|e| ModelFileError::BadWeights(e.to_string()))?;
+        .map_err(|e| ModelFileError::BadWeights(e.to_string()))?
+        .cast_to_module_dtype();
     let model = header
         .config
         .init(device)
@@ -182,11 +204,11 @@ pub fn load(
 fn open(bytes: &[u8]) -> Result<(ModelHeader, &[u8]), ModelFileError> {
     let (header, weights) = split(bytes)?;
     let header = parse_header(header)?;
-    // Every parameter is an f32 in the record: a header that claims more than the weights can
-    // hold is refused before a network of that size is built (a forged file cannot make the
-    // page allocate gigabytes).
+    // Every parameter takes at least two bytes (f16) in the record: a header that claims more
+    // than the weights can hold is refused before a network of that size is built (a forged
+    // file cannot make the page allocate gigabytes).
     let params = header.config.num_params();
-    if weights.len() < params.saturating_mul(4) {
+    if weights.len() < params.saturating_mul(2) {
         return Err(ModelFileError::BadWeights(format!(
             "{} bytes of weights are too few for a network of {params} parameters",
             weights.len()

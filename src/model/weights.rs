@@ -3,11 +3,13 @@
 //! kernel generates with, in the page and natively.
 //!
 //! Reading checks every parameter the config describes, by name and shape, so that the kernel
-//! can index them without further checks.
+//! can index them without further checks. Parameters may be stored as f32 or, to halve a
+//! download, as f16 ([`halve`]); they are always computed with as f32.
 
 use std::collections::BTreeMap;
 
-use burn_pack::{Bytes, DType, Reader};
+use burn_pack::{Bytes, DType, Reader, Tensor, Writer};
+use half::f16;
 
 use super::ModelConfig;
 
@@ -169,4 +171,32 @@ impl Weights {
             output,
         })
     }
+}
+
+/// The burnpack `bytes` with every f32 parameter stored as f16 (rounded to nearest): half the
+/// size, for the page's download. Reading widens them back to f32.
+pub fn halve(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let reader =
+        Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec())).map_err(|e| e.to_string())?;
+    let tensors = reader
+        .into_tensors()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|tensor| {
+            let shape = tensor.shape.clone();
+            let (name, dtype, _, id, bytes) = tensor.into_parts().map_err(|e| e.to_string())?;
+            if dtype != DType::F32 {
+                return Ok(Tensor::new(name, dtype, shape, id, bytes));
+            }
+            let half: Vec<u8> = bytes
+                .chunks_exact(4)
+                .flat_map(|b| f16::from_f32(f32::from_le_bytes([b[0], b[1], b[2], b[3]])).to_le_bytes())
+                .collect();
+            Ok(Tensor::new(name, DType::F16, shape, id, Bytes::from_bytes_vec(half)))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Writer::new(tensors)
+        .into_bytes()
+        .map(|bytes| bytes.to_vec())
+        .map_err(|e| e.to_string())
 }
