@@ -215,3 +215,40 @@ fn model_files_of_format_1_still_load_as_the_seeds_windows() {
     assert!(header.training.test.is_some() && header.training.test_songs.is_none());
     assert_eq!(header.config.num_params(), 92_362);
 }
+
+#[test]
+fn a_half_precision_file_is_smaller_and_predicts_alike() {
+    let device = Device::flex();
+    let (header, bytes) = saved();
+    let half = file::halved(&bytes).unwrap();
+    // Two bytes a parameter fewer (less the padding that starts each tensor on a 256-byte
+    // boundary, which is most of this tiny network's file).
+    let params = header.config.num_params();
+    assert!(
+        bytes.len() - half.len() > params,
+        "{} → {}",
+        bytes.len(),
+        half.len()
+    );
+    let (half_header, _) = file::read(&half).unwrap();
+    assert_eq!(half_header, header);
+    let ids = Tensor::<2, Int>::from_data(TensorData::new(vec![0i64, 1, 3, 2, 4], [1, 5]), &device);
+    let (_, full) = file::load(&bytes, &device).unwrap();
+    let (_, halved) = file::load(&half, &device).unwrap();
+    let a = full
+        .forward_last(ids.clone())
+        .into_data()
+        .to_vec::<f32>()
+        .unwrap();
+    let b = halved
+        .forward_last(ids)
+        .into_data()
+        .to_vec::<f32>()
+        .unwrap();
+    let diff = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max);
+    assert!(diff < 1e-2, "logits differ by {diff}");
+}

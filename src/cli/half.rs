@@ -20,8 +20,8 @@ pub struct HalfArgs {
 
 /// Writes the half-precision file and says how much smaller it is.
 pub fn run(args: &HalfArgs) -> anyhow::Result<()> {
-    let bytes = std::fs::read(&args.model)
-        .with_context(|| format!("reading {}", args.model.display()))?;
+    let bytes =
+        std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
     let half = file::halved(&bytes).with_context(|| args.model.display().to_string())?;
     std::fs::write(&args.out, &half).with_context(|| format!("writing {}", args.out.display()))?;
     outln!(

@@ -74,18 +74,19 @@ impl Pack {
             Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec())).map_err(|e| e.to_string())?;
         let mut params = BTreeMap::new();
         for tensor in reader.into_tensors().map_err(|e| e.to_string())? {
-            if tensor.dtype != DType::F32 {
-                return Err(format!(
-                    "{} holds {:?} values, not f32",
-                    tensor.name, tensor.dtype
-                ));
-            }
             let shape = tensor.shape.to_vec();
-            let (name, _, _, _, bytes) = tensor.into_parts().map_err(|e| e.to_string())?;
-            let values: Vec<f32> = bytes
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
+            let (name, dtype, _, _, bytes) = tensor.into_parts().map_err(|e| e.to_string())?;
+            let values: Vec<f32> = match dtype {
+                DType::F32 => bytes
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect(),
+                DType::F16 => bytes
+                    .chunks_exact(2)
+                    .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
+                    .collect(),
+                other => return Err(format!("{name} holds {other:?} values, not f32 or f16")),
+            };
             if values.len() != shape.iter().product::<usize>() {
                 return Err(format!(
                     "{name} has {} values for shape {shape:?}",
@@ -190,9 +191,17 @@ pub fn halve(bytes: &[u8]) -> Result<Vec<u8>, String> {
             }
             let half: Vec<u8> = bytes
                 .chunks_exact(4)
-                .flat_map(|b| f16::from_f32(f32::from_le_bytes([b[0], b[1], b[2], b[3]])).to_le_bytes())
+                .flat_map(|b| {
+                    f16::from_f32(f32::from_le_bytes([b[0], b[1], b[2], b[3]])).to_le_bytes()
+                })
                 .collect();
-            Ok(Tensor::new(name, DType::F16, shape, id, Bytes::from_bytes_vec(half)))
+            Ok(Tensor::new(
+                name,
+                DType::F16,
+                shape,
+                id,
+                Bytes::from_bytes_vec(half),
+            ))
         })
         .collect::<Result<Vec<_>, String>>()?;
     Writer::new(tensors)

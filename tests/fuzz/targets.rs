@@ -25,9 +25,18 @@ pub fn zip(data: &[u8]) {
     ingest("fuzz.zip", data);
 }
 
-/// A model file, read onto the CPU.
+/// A model file, loaded onto the CPU as a burn network and read as plain arrays (the page's
+/// way), then generated from for a few tokens when it reads.
 pub fn model_file(data: &[u8]) {
+    use melodeon::generate::Decoder as _;
     let _ = melodeon::model::file::load(data, &melodeon::backend::CpuBackend::default().device());
+    if let Ok((header, weights)) = melodeon::model::file::read(data) {
+        let context = vec![0; header.context().start_tokens().min(64)];
+        let mut decoder = melodeon::generate::KernelDecoder::new(&weights, &context, &[]);
+        for token in 0..4 {
+            let _ = pollster::block_on(decoder.next_logits(Some((token, &[]))));
+        }
+    }
 }
 
 /// A share link's fragment.
