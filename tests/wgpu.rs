@@ -1,0 +1,294 @@
+//! The page's WebGPU code path, natively through burn's wgpu backend (`--features gpu`): the
+//! same numbers as the CPU. `./dev test` runs these on Mesa's lavapipe (Vulkan on the CPU),
+//! so they need no GPU; on a machine with one, wgpu picks it.
+#![cfg(feature = "gpu")]
+
+use std::sync::OnceLock;
+
+use burn::module::{Module, Param};
+use burn::nn::{GateController, Lstm, LstmConfig, LstmState as BurnState};
+use burn::tensor::{Device, Distribution, Tensor};
+use melodeon::data::condition::{Conditioning, MeterPrior};
+use melodeon::data::songs::{self, SongSeq};
+use melodeon::data::{Clock, batch};
+use melodeon::generate::{CarriedState, Decoder, KernelDecoder};
+use melodeon::model::check::startup_check;
+use melodeon::model::{FusedLstm, LstmState, ModelConfig};
+use melodeon::song::Meter;
+
+/// The wgpu device (lavapipe under `./dev test`), started once for all the tests.
+fn gpu() -> Device {
+    static DEVICE: OnceLock<Device> = OnceLock::new();
+    DEVICE
+        .get_or_init(|| {
+            pollster::block_on(Device::wgpu_options().init_async())
+                .expect("no wgpu adapter: install Mesa's lavapipe (mesa-vulkan-drivers)")
+        })
+        .clone()
+}
+
+/// `tensor`'s values on `device` (a fresh leaf there, which may require gradients).
+fn moved<const D: usize>(tensor: &Tensor<D>, device: &Device) -> Tensor<D> {
+    Tensor::from_data(tensor.to_data(), device)
+}
+
+/// `tensor` (on any device) read back as f32s.
+fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+    tensor
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap()
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn the_start_up_check_gives_the_cpus_numbers() {
+    let cpu = pollster::block_on(startup_check(&Device::flex())).unwrap();
+    let gpu = pollster::block_on(startup_check(&gpu())).unwrap();
+    assert!(
+        max_diff(&cpu, &gpu) < 1e-4,
+        "differ by {}",
+        max_diff(&cpu, &gpu)
+    );
+}
+
+/// The fused layer holding exactly the weights of burn's `Lstm` (gate order i, f, o, g).
+fn fused_from(lstm: &Lstm) -> FusedLstm {
+    let gates: [&GateController; 4] = [
+        &lstm.input_gate,
+        lstm.forget_gate.as_ref().expect("forget gate"),
+        &lstm.output_gate,
+        &lstm.cell_gate,
+    ];
+    let weights = |pick: fn(&GateController) -> Tensor<2>| {
+        Tensor::cat(gates.iter().map(|g| pick(g)).collect(), 1).detach()
+    };
+    let biases = |pick: fn(&GateController) -> Tensor<1>| {
+        Tensor::cat(gates.iter().map(|g| pick(g)).collect(), 0).detach()
+    };
+    FusedLstm {
+        input_weight: Param::from_tensor(weights(|g| g.input_transform.weight.val())),
+        hidden_weight: Param::from_tensor(weights(|g| g.hidden_transform.weight.val())),
+        input_bias: Param::from_tensor(biases(|g| g.input_transform.bias.as_ref().unwrap().val())),
+        hidden_bias: Param::from_tensor(biases(|g| {
+            g.hidden_transform.bias.as_ref().unwrap().val()
+        })),
+        d_hidden: lstm.d_hidden,
+    }
+}
+
+/// Outputs, final cell state and the gradients of input, initial state and both weights of a
+/// weighted sum of them, for the fused layer on `device`.
+fn fused_run(
+    layer: &FusedLstm,
+    input: &Tensor<3>,
+    [hidden, cell]: [&Tensor<2>; 2],
+    (mix, mix_state): (&Tensor<3>, &Tensor<2>),
+    device: &Device,
+) -> Vec<Vec<f32>> {
+    let [d_input, h] = layer.input_weight.val().dims();
+    let layer = FusedLstm::new(d_input, h / 4, device).load_record(layer.clone().into_record());
+    let input = moved(input, device).require_grad();
+    let [h0, c0] = [hidden, cell].map(|t| moved(t, device).require_grad());
+    let state = LstmState {
+        hidden: h0.clone(),
+        cell: c0.clone(),
+    };
+    let (out, state) = layer.forward(input.clone(), Some(state));
+    let loss = (out.clone() * moved(mix, device)).sum()
+        + (state.cell.clone() * moved(mix_state, device)).sum();
+    let grads = loss.backward();
+    vec![
+        values(out.detach()),
+        values(state.cell.detach()),
+        values(input.grad(&grads).unwrap()),
+        values(h0.grad(&grads).unwrap()),
+        values(c0.grad(&grads).unwrap()),
+        values(layer.hidden_weight.val().grad(&grads).unwrap()),
+        values(layer.input_weight.val().grad(&grads).unwrap()),
+    ]
+}
+
+#[test]
+fn the_lstm_layer_on_wgpu_equals_burns_lstm_on_the_cpu_forward_and_backward() {
+    let cpu = Device::flex();
+    cpu.seed(7);
+    // The seed's sizes (38 inputs, 128 hidden) over a short window of a small batch.
+    let (batch, seq, d_input, h) = (4, 6, 38, 128);
+    let lstm = LstmConfig::new(d_input, h, true).init(&cpu);
+    let fused = fused_from(&lstm);
+    let normal = |sd| Distribution::Normal(0.0, sd);
+    let input = Tensor::<3>::random([batch, seq, d_input], normal(1.0), &cpu);
+    let mix = Tensor::<3>::random([batch, seq, h], normal(1.0), &cpu);
+    let mix_state = Tensor::<2>::random([batch, h], normal(1.0), &cpu);
+    let hidden = Tensor::<2>::random([batch, h], normal(0.5), &cpu);
+    let cell = Tensor::<2>::random([batch, h], normal(0.5), &cpu);
+
+    // burn's own LSTM on the CPU is the reference for the outputs.
+    let (expected, expected_state) = lstm.forward(
+        input.clone(),
+        Some(BurnState::new(cell.clone(), hidden.clone())),
+    );
+    let on = |device: &Device| {
+        let device = device.clone().autodiff();
+        fused_run(
+            &fused,
+            &input,
+            [&hidden, &cell],
+            (&mix, &mix_state),
+            &device,
+        )
+    };
+    let on_cpu = on(&cpu);
+    let on_gpu = on(&gpu());
+    assert!(max_diff(&values(expected), &on_gpu[0]) < 1e-4);
+    assert!(max_diff(&values(expected_state.cell), &on_gpu[1]) < 1e-4);
+    // Gradients: the wgpu layer (composed step by step) against the CPU's fused operation,
+    // which tests/model.rs holds to burn's LSTM.
+    let names = [
+        "outputs",
+        "cell",
+        "input grad",
+        "h0 grad",
+        "c0 grad",
+        "W_hh grad",
+        "W_ih grad",
+    ];
+    for ((name, cpu), gpu) in names.iter().zip(&on_cpu).zip(&on_gpu) {
+        let diff = max_diff(cpu, gpu);
+        assert!(diff < 1e-4, "{name}: wgpu and CPU differ by {diff}");
+    }
+}
+
+/// A conditioned network with look-back (the shipped model's kind, smaller).
+fn conditioned_config() -> ModelConfig {
+    let prior = |numerator| MeterPrior {
+        meter: Meter {
+            numerator,
+            denominator: 4,
+        },
+        share: 0.5,
+        minor: 0.5,
+        pickups: vec![1.0],
+        bars: vec![0.0, 1.0],
+    };
+    ModelConfig {
+        hidden: 24,
+        conditioning: Some(Conditioning {
+            meters: vec![prior(3), prior(4)],
+            bars_left: true,
+        }),
+        look_back: 8,
+        // No random dropout masks, which differ between backends.
+        dropout: 0.0,
+        ..ModelConfig::seed(10)
+    }
+}
+
+const CLOCK: Clock = Clock {
+    meter: 1,
+    mode: 0,
+    bar_steps: 16,
+    pickup: 4,
+    bars: 2,
+};
+
+/// A song of `len` tokens with its clock inputs.
+fn song(len: usize, first: u32) -> SongSeq {
+    SongSeq {
+        ids: (0..len as u32).map(|i| 1 + (first + i * 3) % 9).collect(),
+        inputs: (0..=len).flat_map(|step| CLOCK.inputs(step)).collect(),
+    }
+}
+
+/// The masked loss of a padded whole-song batch and the gradients of every parameter, on
+/// `device` (weights from `model`, made on the CPU).
+fn padded_batch_run(model: &melodeon::model::MelodyModel, device: &Device) -> Vec<Vec<f32>> {
+    let set = [song(21, 0), song(9, 4), song(14, 2)];
+    let piece = &songs::chunks(&set, &[0, 1, 2], 1, 64)[0];
+    let model = conditioned_config()
+        .init(device)
+        .load_record(model.clone().into_record());
+    let (ids, inputs) = batch::chunk_inputs(piece, device);
+    let (logits, _) = model.forward(ids, inputs, None);
+    let [rows, len, vocab] = logits.dims();
+    let picked = burn::tensor::activation::log_softmax(logits.reshape([rows * len, vocab]), 1)
+        .gather(
+            1,
+            batch::ids(&piece.targets, device).reshape([rows * len, 1]),
+        )
+        .reshape([rows * len]);
+    let loss = (picked * batch::floats(&piece.weights, device)).sum().neg();
+    let grads = loss.backward();
+    let mut out = vec![values(loss.detach())];
+    out.push(values(model.embedding.weight.val().grad(&grads).unwrap()));
+    for table in &model.inputs {
+        out.push(values(table.weight.val().grad(&grads).unwrap()));
+    }
+    for layer in &model.layers {
+        out.push(values(layer.input_weight.val().grad(&grads).unwrap()));
+        out.push(values(layer.hidden_weight.val().grad(&grads).unwrap()));
+    }
+    out.push(values(model.output.weight.val().grad(&grads).unwrap()));
+    out
+}
+
+#[test]
+fn a_padded_whole_song_batch_gives_the_cpus_loss_and_gradients() {
+    let cpu = Device::flex();
+    cpu.seed(11);
+    let model = conditioned_config().init(&cpu);
+    let on_cpu = padded_batch_run(&model, &cpu.clone().autodiff());
+    let on_gpu = padded_batch_run(&model, &gpu().autodiff());
+    for (part, (cpu, gpu)) in on_cpu.iter().zip(&on_gpu).enumerate() {
+        let scale = cpu.iter().fold(1.0f32, |m, x| m.max(x.abs()));
+        let diff = max_diff(cpu, gpu);
+        assert!(
+            diff < 1e-4 * scale,
+            "part {part}: differ by {diff} (largest value {scale})"
+        );
+    }
+}
+
+#[test]
+fn carried_state_generation_on_wgpu_gives_the_cpu_kernels_logits() {
+    let cpu = Device::flex();
+    cpu.seed(12);
+    let config = conditioned_config();
+    let model = config.init(&cpu);
+    let weights = model.weights(&config).unwrap();
+    let device = gpu();
+    let on_gpu = config
+        .init(&device)
+        .load_record(model.clone().into_record());
+    let context = [0u32];
+    let inputs: Vec<u32> = CLOCK.inputs(0).to_vec();
+    let mut kernel = KernelDecoder::new(&weights, &context, &inputs);
+    let mut carried = CarriedState::new(&on_gpu, &device, &context, &inputs);
+    let a = pollster::block_on(kernel.next_logits(None)).unwrap();
+    let b = pollster::block_on(carried.next_logits(None)).unwrap();
+    assert!(
+        max_diff(&a, &b) < 1e-4,
+        "after the start: differ by {}",
+        max_diff(&a, &b)
+    );
+    for step in 1..12 {
+        let next = CLOCK.inputs(step);
+        let token = Some((1 + (step as u32 * 5) % 9, &next[..]));
+        let a = pollster::block_on(kernel.next_logits(token)).unwrap();
+        let b = pollster::block_on(carried.next_logits(token)).unwrap();
+        assert!(
+            max_diff(&a, &b) < 1e-4,
+            "step {step}: differ by {}",
+            max_diff(&a, &b)
+        );
+    }
+}
