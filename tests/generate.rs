@@ -1,13 +1,15 @@
 //! Generation: carried state equals re-feeding, seeds are reproducible, the grammar holds.
 
 use burn::tensor::Device;
-use melodeon::data::condition::{Conditioning, MeterPrior};
 use melodeon::data::{Clock, INPUTS_PER_STEP};
 use melodeon::generate::{
     CarriedState, Decoder, GenerateConfig, Grammar, KernelDecoder, Refeed, SamplerConfig, generate,
 };
 use melodeon::model::{MelodyModel, ModelConfig};
-use melodeon::song::Meter;
+
+#[path = "common/conditioned.rs"]
+mod conditioned;
+use conditioned::conditioned_config;
 
 const END: u32 = 0;
 const HOLD: u32 = 9;
@@ -40,29 +42,6 @@ fn softmax(logits: &[f32]) -> Vec<f64> {
     let exp: Vec<f64> = logits.iter().map(|&x| f64::from(x - max).exp()).collect();
     let total: f64 = exp.iter().sum();
     exp.iter().map(|e| e / total).collect()
-}
-
-/// A network with meter, mode and bar-clock inputs (two meters known) and a look-back head.
-fn conditioned_config() -> ModelConfig {
-    let prior = |numerator| MeterPrior {
-        meter: Meter {
-            numerator,
-            denominator: 4,
-        },
-        share: 0.5,
-        minor: 0.5,
-        pickups: vec![1.0],
-        bars: vec![0.0, 1.0],
-    };
-    ModelConfig {
-        hidden: 24,
-        conditioning: Some(Conditioning {
-            meters: vec![prior(3), prior(4)],
-            bars_left: true,
-        }),
-        look_back: 8,
-        ..ModelConfig::seed(10)
-    }
 }
 
 fn conditioned_model(device: &Device) -> MelodyModel {

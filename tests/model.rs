@@ -1,39 +1,18 @@
 //! The network: agreement of the fused LSTM with burn's, shapes, gradients, parameter count.
 
-use burn::module::{Module, Param};
-use burn::nn::{GateController, Lstm, LstmConfig, LstmState as BurnState};
+use burn::module::Module;
+use burn::nn::{GateController, LstmConfig, LstmState as BurnState};
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use melodeon::model::{FusedLstm, LstmState, ModelConfig};
+
+#[path = "common/fused.rs"]
+mod fused;
+use fused::fused_from;
 
 fn device() -> Device {
     let device = Device::flex();
     device.seed(7);
     device
-}
-
-/// The fused layer holding exactly the weights of burn's `Lstm` (gate order i, f, o, g).
-fn fused_from(lstm: &Lstm) -> FusedLstm {
-    let gates: [&GateController; 4] = [
-        &lstm.input_gate,
-        lstm.forget_gate.as_ref().expect("forget gate"),
-        &lstm.output_gate,
-        &lstm.cell_gate,
-    ];
-    let weights = |pick: fn(&GateController) -> Tensor<2>| {
-        Tensor::cat(gates.iter().map(|g| pick(g)).collect(), 1).detach()
-    };
-    let biases = |pick: fn(&GateController) -> Tensor<1>| {
-        Tensor::cat(gates.iter().map(|g| pick(g)).collect(), 0).detach()
-    };
-    FusedLstm {
-        input_weight: Param::from_tensor(weights(|g| g.input_transform.weight.val())),
-        hidden_weight: Param::from_tensor(weights(|g| g.hidden_transform.weight.val())),
-        input_bias: Param::from_tensor(biases(|g| g.input_transform.bias.as_ref().unwrap().val())),
-        hidden_bias: Param::from_tensor(biases(|g| {
-            g.hidden_transform.bias.as_ref().unwrap().val()
-        })),
-        d_hidden: lstm.d_hidden,
-    }
 }
 
 fn max_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {

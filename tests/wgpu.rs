@@ -5,16 +5,21 @@
 
 use std::sync::OnceLock;
 
-use burn::module::{Module, Param};
-use burn::nn::{GateController, Lstm, LstmConfig, LstmState as BurnState};
+use burn::module::Module;
+use burn::nn::{LstmConfig, LstmState as BurnState};
 use burn::tensor::{Device, Distribution, Tensor};
-use melodeon::data::condition::{Conditioning, MeterPrior};
 use melodeon::data::songs::{self, SongSeq};
 use melodeon::data::{Clock, batch};
 use melodeon::generate::{CarriedState, Decoder, KernelDecoder};
 use melodeon::model::check::startup_check;
-use melodeon::model::{FusedLstm, LstmState, ModelConfig};
-use melodeon::song::Meter;
+use melodeon::model::{FusedLstm, LstmState};
+
+#[path = "common/conditioned.rs"]
+mod conditioned;
+#[path = "common/fused.rs"]
+mod fused;
+use conditioned::conditioned_config;
+use fused::fused_from;
 
 /// The wgpu device (lavapipe under `./dev test`), started once for all the tests.
 fn gpu() -> Device {
@@ -58,31 +63,6 @@ fn the_start_up_check_gives_the_cpus_numbers() {
         "differ by {}",
         max_diff(&cpu, &gpu)
     );
-}
-
-/// The fused layer holding exactly the weights of burn's `Lstm` (gate order i, f, o, g).
-fn fused_from(lstm: &Lstm) -> FusedLstm {
-    let gates: [&GateController; 4] = [
-        &lstm.input_gate,
-        lstm.forget_gate.as_ref().expect("forget gate"),
-        &lstm.output_gate,
-        &lstm.cell_gate,
-    ];
-    let weights = |pick: fn(&GateController) -> Tensor<2>| {
-        Tensor::cat(gates.iter().map(|g| pick(g)).collect(), 1).detach()
-    };
-    let biases = |pick: fn(&GateController) -> Tensor<1>| {
-        Tensor::cat(gates.iter().map(|g| pick(g)).collect(), 0).detach()
-    };
-    FusedLstm {
-        input_weight: Param::from_tensor(weights(|g| g.input_transform.weight.val())),
-        hidden_weight: Param::from_tensor(weights(|g| g.hidden_transform.weight.val())),
-        input_bias: Param::from_tensor(biases(|g| g.input_transform.bias.as_ref().unwrap().val())),
-        hidden_bias: Param::from_tensor(biases(|g| {
-            g.hidden_transform.bias.as_ref().unwrap().val()
-        })),
-        d_hidden: lstm.d_hidden,
-    }
 }
 
 /// Outputs, final cell state and the gradients of input, initial state and both weights of a
@@ -165,31 +145,6 @@ fn the_lstm_layer_on_wgpu_equals_burns_lstm_on_the_cpu_forward_and_backward() {
     for ((name, cpu), gpu) in names.iter().zip(&on_cpu).zip(&on_gpu) {
         let diff = max_diff(cpu, gpu);
         assert!(diff < 1e-4, "{name}: wgpu and CPU differ by {diff}");
-    }
-}
-
-/// A conditioned network with look-back (the shipped model's kind, smaller).
-fn conditioned_config() -> ModelConfig {
-    let prior = |numerator| MeterPrior {
-        meter: Meter {
-            numerator,
-            denominator: 4,
-        },
-        share: 0.5,
-        minor: 0.5,
-        pickups: vec![1.0],
-        bars: vec![0.0, 1.0],
-    };
-    ModelConfig {
-        hidden: 24,
-        conditioning: Some(Conditioning {
-            meters: vec![prior(3), prior(4)],
-            bars_left: true,
-        }),
-        look_back: 8,
-        // No random dropout masks, which differ between backends.
-        dropout: 0.0,
-        ..ModelConfig::seed(10)
     }
 }
 
