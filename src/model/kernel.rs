@@ -127,6 +127,13 @@ pub fn backward(d: Dims, saved: &Saved, weight: &[f32], grad_out: &[f32]) -> Gra
     let mut d_hidden_next = vec![0.0; bh];
     let mut d_cell_next = vec![0.0; bh];
     let mut d_gates = vec![0.0; seq * batch * g4];
+    // Wᵀ [4h, h] laid out once: read in place, gemm would repack W at every step.
+    let mut weight_t = vec![0.0; g4 * h];
+    for (r, row) in weight.chunks_exact(g4).enumerate() {
+        for (c, &w) in row.iter().enumerate() {
+            weight_t[c * h + r] = w;
+        }
+    }
     for t in (0..seq).rev() {
         let dg = &mut d_gates[t * batch * g4..(t + 1) * batch * g4];
         let acts = &saved.gates[t * batch * g4..(t + 1) * batch * g4];
@@ -148,7 +155,7 @@ pub fn backward(d: Dims, saved: &Saved, weight: &[f32], grad_out: &[f32]) -> Gra
                 d_cell_next[k] = dc * f;
             }
         }
-        // dh_{t−1} = dG_t · Wᵀ: W is [h, 4h] row-major, read transposed.
+        // dh_{t−1} = dG_t · Wᵀ.
         matmul(
             batch,
             h,
@@ -156,8 +163,8 @@ pub fn backward(d: Dims, saved: &Saved, weight: &[f32], grad_out: &[f32]) -> Gra
             &mut d_hidden_next,
             dg,
             (g4, 1),
-            weight,
-            (1, g4),
+            &weight_t,
+            (h, 1),
             false,
         );
     }
