@@ -76,14 +76,17 @@ fn model_files_read_without_burn_give_burns_logits() {
         let (_, model) = file::load(&bytes, &device).expect("loads as a network");
         let start = header.context().start_tokens();
         let context = vec![0; start];
-        // One step of inputs per start token for a conditioned model (bar 0, step 0).
-        let inputs: Vec<u32> = header
-            .config
-            .conditioning
-            .as_ref()
-            .map_or_else(Vec::new, |_| {
-                vec![0; start * melodeon::data::INPUTS_PER_STEP]
-            });
+        // A conditioned model reads every step with its inputs (all class 0 here).
+        let conditioned = header.config.conditioning.is_some();
+        let step_inputs = vec![
+            0;
+            if conditioned {
+                melodeon::data::INPUTS_PER_STEP
+            } else {
+                0
+            }
+        ];
+        let inputs = step_inputs.repeat(start);
         let mut kernel = KernelDecoder::new(&weights, &context, &inputs);
         let mut burn = CarriedState::new(&model, &device, &context, &inputs);
         let mut token = None;
@@ -100,10 +103,7 @@ fn model_files_read_without_burn_give_burns_logits() {
                 "{}: step {step} differs by {diff}",
                 header.name
             );
-            token = Some((
-                1 + step % (header.vocab.len() as u32 - 1),
-                &inputs[..inputs.len() / start.max(1)],
-            ));
+            token = Some((1 + step % (header.vocab.len() as u32 - 1), &step_inputs[..]));
         }
     }
 }

@@ -77,8 +77,10 @@ fn App() -> impl IntoView {
     provide_context(training);
     open_shared_link(state);
     keyboard_shortcuts(state);
+    let update_ready = RwSignal::new(false);
     spawn_local(async move {
         load_models(state).await;
+        offline::register(update_ready);
         // The device and its check run in the worker, whose module (with burn) is downloaded
         // only now: after the model is ready (or failed), once a first tune could be written.
         browser::sleep(CHECK_AFTER_MODEL_MS).await;
@@ -102,7 +104,7 @@ fn App() -> impl IntoView {
             <h1>"Melodeon"</h1>
             <p class="tagline">"Learns folk melodies and writes new ones, entirely in your browser."</p>
         </header>
-        <offline::UpdateBanner />
+        <offline::UpdateBanner ready=update_ready />
         {move || state.notice.get().map(|message| view! {
             <div class="banner notice" role="alert" data-testid="notice">
                 <span>{message}</span>

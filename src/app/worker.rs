@@ -150,20 +150,29 @@ fn handle(state: &Rc<WorkerState>, data: JsValue) {
     }
 }
 
+/// Posts `event(done, total)` at most every [`PROGRESS_EVERY_MS`], and always the last one.
+fn throttled(event: impl Fn(usize, usize) -> Event) -> impl FnMut(usize, usize) {
+    let mut last = 0.0;
+    move |done, total| {
+        let now = js_sys::Date::now();
+        if now - last > PROGRESS_EVERY_MS || done == total {
+            last = now;
+            post(Message::new(&event(done, total)));
+        }
+    }
+}
+
 /// Parses the files (the worker is busy meanwhile; the page is not) and keeps the corpus.
 fn ingest(state: &WorkerState, files: Vec<corpus::InputFile>) {
     if state.busy.get() {
         let message = "wait until training has ended before reading new files".to_string();
         return post(Message::new(&Event::Failed { message }));
     }
-    let mut last = 0.0;
-    let corpus = corpus::ingest_with_progress(files, &Default::default(), |done, total| {
-        let now = js_sys::Date::now();
-        if now - last > PROGRESS_EVERY_MS || done == total {
-            last = now;
-            post(Message::new(&Event::Reading { done, total }));
-        }
-    });
+    let corpus = corpus::ingest_with_progress(
+        files,
+        &Default::default(),
+        throttled(|done, total| Event::Reading { done, total }),
+    );
     let report = corpus.report.clone();
     *state.corpus.borrow_mut() = Some(Rc::new(corpus));
     post(Message::new(&Event::Report { report }));
@@ -185,13 +194,9 @@ async fn compare(
          carried them); `melodeon stats --reference-into` adds them",
     )?;
     let total = count as usize;
-    let mut last = 0.0;
+    let mut progress = throttled(|done, total| Event::Comparing { done, total });
     let tunes = write_set(&weights, &header, config, count, |done| {
-        let now = js_sys::Date::now();
-        if now - last > PROGRESS_EVERY_MS || done == total {
-            last = now;
-            post(Message::new(&Event::Comparing { done, total }));
-        }
+        progress(done, total)
     })
     .await?;
     let step = header.grid.step;

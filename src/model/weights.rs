@@ -70,17 +70,12 @@ struct Pack(BTreeMap<String, (Vec<usize>, Vec<f32>)>);
 
 impl Pack {
     fn read(bytes: &[u8]) -> Result<Self, String> {
-        let reader =
-            Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec())).map_err(|e| e.to_string())?;
         let mut params = BTreeMap::new();
-        for tensor in reader.into_tensors().map_err(|e| e.to_string())? {
+        for tensor in tensors(bytes)? {
             let shape = tensor.shape.to_vec();
             let (name, dtype, _, _, bytes) = tensor.into_parts().map_err(|e| e.to_string())?;
             let values: Vec<f32> = match dtype {
-                DType::F32 => bytes
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect(),
+                DType::F32 => f32s(&bytes).collect(),
                 DType::F16 => bytes
                     .chunks_exact(2)
                     .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
@@ -177,11 +172,7 @@ impl Weights {
 /// The burnpack `bytes` with every f32 parameter stored as f16 (rounded to nearest): half the
 /// size, for the page's download. Reading widens them back to f32.
 pub fn halve(bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let reader =
-        Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec())).map_err(|e| e.to_string())?;
-    let tensors = reader
-        .into_tensors()
-        .map_err(|e| e.to_string())?
+    let tensors = tensors(bytes)?
         .into_iter()
         .map(|tensor| {
             let shape = tensor.shape.clone();
@@ -189,23 +180,29 @@ pub fn halve(bytes: &[u8]) -> Result<Vec<u8>, String> {
             if dtype != DType::F32 {
                 return Ok(Tensor::new(name, dtype, shape, id, bytes));
             }
-            let half: Vec<u8> = bytes
-                .chunks_exact(4)
-                .flat_map(|b| {
-                    f16::from_f32(f32::from_le_bytes([b[0], b[1], b[2], b[3]])).to_le_bytes()
-                })
+            let half: Vec<u8> = f32s(&bytes)
+                .flat_map(|v| f16::from_f32(v).to_le_bytes())
                 .collect();
-            Ok(Tensor::new(
-                name,
-                DType::F16,
-                shape,
-                id,
-                Bytes::from_bytes_vec(half),
-            ))
+            let half = Bytes::from_bytes_vec(half);
+            Ok(Tensor::new(name, DType::F16, shape, id, half))
         })
         .collect::<Result<Vec<_>, String>>()?;
     Writer::new(tensors)
         .into_bytes()
         .map(|bytes| bytes.to_vec())
         .map_err(|e| e.to_string())
+}
+
+/// The tensors of the burnpack `bytes`.
+fn tensors(bytes: &[u8]) -> Result<Vec<Tensor>, String> {
+    Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+        .and_then(Reader::into_tensors)
+        .map_err(|e| e.to_string())
+}
+
+/// Little-endian f32 values.
+fn f32s(bytes: &[u8]) -> impl Iterator<Item = f32> + '_ {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
