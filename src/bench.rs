@@ -68,30 +68,31 @@ async fn seconds_per_step(
     Ok(started.elapsed().as_secs_f64() / steps.max(1) as f64)
 }
 
-/// Songs in the whole-song step.
+/// Songs in the whole-song step, unless asked for more.
 pub const SONGS: usize = 32;
 /// Length of the longest song in the whole-song step (1/16 steps); the others are shorter.
 pub const LONGEST_SONG: usize = 512;
 
 /// Tokens per second of a whole-song training step (the default recipe's context and chunks)
-/// on `device`: a batch of [`SONGS`] random songs of 140 to [`LONGEST_SONG`] steps, the seed's
-/// 1×128 network, over `steps` steps after a warm-up.
-pub async fn whole_song_speed(device: &Device, steps: usize) -> Result<f64, String> {
+/// on `device`: a batch of `count` random songs of 140 to [`LONGEST_SONG`] steps (lengths
+/// repeating every [`SONGS`] songs), the seed's 1×128 network, over `steps` steps after a
+/// warm-up.
+pub async fn whole_song_speed(device: &Device, steps: usize, count: usize) -> Result<f64, String> {
     let mut rng = ChaCha8Rng::seed_from_u64(2);
-    let songs: Vec<SongSeq> = (0..SONGS)
+    let songs: Vec<SongSeq> = (0..count)
         .map(|i| SongSeq {
-            ids: (0..LONGEST_SONG - i * 12)
+            ids: (0..LONGEST_SONG - (i % SONGS) * 12)
                 .map(|_| rng.random_range(1..VOCAB as u32))
                 .collect(),
             inputs: Vec::new(),
         })
         .collect();
     let config = TrainConfig {
-        batch_size: SONGS,
+        batch_size: count,
         epochs: steps + 1,
         ..Recipe::WholeSong.train()
     };
-    let all: Vec<usize> = (0..SONGS).collect();
+    let all: Vec<usize> = (0..count).collect();
     let seconds = seconds_per_step(config, all, TrainData::Songs(&songs), device, steps).await?;
     let tokens: usize = songs.iter().map(SongSeq::steps).sum();
     Ok(tokens as f64 / seconds)
@@ -127,7 +128,7 @@ pub async fn gen_speed(device: &Device, method: Method) -> Result<f64, String> {
     let context = vec![0u32; SEED_WINDOW];
     // The kernel's weights are read back before the clock starts (they are once per model).
     let weights = match method {
-        Method::Kernel if sequence::supported(device) => Some(model.weights(&config)?),
+        Method::Kernel if sequence::on_cpu(device) => Some(model.weights(&config)?),
         Method::Kernel => return Err("the kernel runs on CPU devices only".into()),
         _ => None,
     };

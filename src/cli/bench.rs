@@ -3,7 +3,9 @@
 //! Training: the seed's step (batch 64, window 64, hidden 128, vocabulary 38, loss on the last
 //! token, Adam) through Melodeon's trainer, and the same step with burn's own `nn::Lstm` for
 //! comparison; a whole-song step (32 songs of up to 512 steps, carried state, loss on every
-//! position). Generation: a 256-token tune with carried state and with the seed's re-feeding.
+//! position; `--songs` for another batch). Generation: a 256-token tune with carried state and
+//! with the seed's re-feeding. With `--gpu` (the `gpu` feature): the training steps on burn's
+//! wgpu backend with the LSTM as Melodeon's CubeCL kernels and composed from tensor operations.
 //! Every figure is the median of `--runs` runs.
 
 use burn::module::Module;
@@ -17,7 +19,7 @@ use web_time::Instant;
 
 use crate::backend::CpuBackend;
 use crate::bench::{
-    BATCH, Method, VOCAB, gen_speed, synthetic_windows, train_speed, whole_song_speed,
+    BATCH, Method, SONGS, VOCAB, gen_speed, synthetic_windows, train_speed, whole_song_speed,
 };
 use crate::recipe::SEED_WINDOW;
 
@@ -30,6 +32,9 @@ pub struct BenchArgs {
     /// Training steps per run.
     #[arg(long, default_value_t = 20)]
     steps: usize,
+    /// Songs in the whole-song step's batch (the GPU goal is set at 256).
+    #[arg(long, default_value_t = SONGS as u16, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    songs: u16,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -46,7 +51,8 @@ struct Figures {
     train_windows_per_s: f64,
     /// The same step with burn's `nn::Lstm`, windows per second.
     stock_lstm_windows_per_s: f64,
-    /// Whole-song step (32 songs of up to 512 steps, the seed's network), tokens per second.
+    /// Whole-song step (`--songs` songs of up to 512 steps, the seed's network), tokens per
+    /// second.
     whole_song_tokens_per_s: f64,
     /// Generation of a 256-token tune with carried state in the CPU kernel, tokens per second.
     gen_tokens_per_s: f64,
@@ -72,7 +78,11 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             })?,
             stock_lstm_windows_per_s: median(runs, || Ok(stock_speed(&device, args.steps.min(8))))?,
             whole_song_tokens_per_s: median(runs, || {
-                pollster::block_on(whole_song_speed(&device, args.steps.min(5)))
+                pollster::block_on(whole_song_speed(
+                    &device,
+                    args.steps.min(5),
+                    args.songs.into(),
+                ))
             })?,
             gen_tokens_per_s: median(runs, || {
                 pollster::block_on(gen_speed(&device, Method::Kernel))
@@ -107,6 +117,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let json = serde_json::json!({
             "backend": CpuBackend::default().name(),
             "runs": runs,
+            "songs": args.songs,
             "train_windows_per_s": default.train_windows_per_s,
             "gen_tokens_per_s": default.gen_tokens_per_s,
             "refeed_tokens_per_s": default.refeed_tokens_per_s,
@@ -117,26 +128,52 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The seed's training step and carried-state generation on burn's wgpu backend.
+/// The seed's training step, the whole-song step and carried-state generation on burn's wgpu
+/// backend: the LSTM as Melodeon's CubeCL kernels, and composed from burn's tensor operations.
 #[cfg(feature = "gpu")]
 fn gpu(args: &BenchArgs, runs: usize) -> anyhow::Result<()> {
+    use crate::model::sequence;
     let device = pollster::block_on(Device::wgpu_options().init_async())
         .map_err(|e| anyhow::anyhow!("no GPU through wgpu: {e}"))?;
-    let train = median(runs, || {
-        pollster::block_on(train_speed(&device, args.steps))
-    })?;
-    let whole_songs = median(runs, || {
-        pollster::block_on(whole_song_speed(&device, args.steps.min(5)))
-    })?;
+    let mut rows = serde_json::Map::new();
+    for (name, composed) in [("kernel", false), ("composed", true)] {
+        sequence::compose_always(composed);
+        let train = median(runs, || {
+            pollster::block_on(train_speed(&device, args.steps))
+        })?;
+        let whole_songs = median(runs, || {
+            pollster::block_on(whole_song_speed(
+                &device,
+                args.steps.min(5),
+                args.songs.into(),
+            ))
+        })?;
+        if !args.json {
+            outln!(
+                "wgpu, LSTM {name:8} train {train:6.1} windows/s, whole songs ({} songs) {whole_songs:8.0} tokens/s",
+                args.songs
+            )?;
+        }
+        rows.insert(
+            name.to_string(),
+            serde_json::json!({
+                "train_windows_per_s": train, "whole_song_tokens_per_s": whole_songs,
+            }),
+        );
+    }
+    sequence::compose_always(false);
     let generate = median(runs, || {
         pollster::block_on(gen_speed(&device, Method::Burn))
     })?;
-    let json = serde_json::json!({
-        "backend": "wgpu", "runs": runs,
-        "train_windows_per_s": train, "whole_song_tokens_per_s": whole_songs,
-        "burn_carried_tokens_per_s": generate,
-    });
-    outln!("{json}")?;
+    if args.json {
+        let json = serde_json::json!({
+            "backend": "wgpu", "runs": runs, "songs": args.songs,
+            "lstm": rows, "burn_carried_tokens_per_s": generate,
+        });
+        outln!("{json}")?;
+    } else {
+        outln!("wgpu generate {generate:7.0} tokens/s (carried state through burn's tensors)")?;
+    }
     Ok(())
 }
 

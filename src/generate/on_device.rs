@@ -120,7 +120,7 @@ impl<'m> OnDevice<'m> {
         config: &ModelConfig,
         device: &Device,
     ) -> Result<Self, String> {
-        let kernel = if sequence::supported(device) {
+        let kernel = if sequence::on_cpu(device) {
             Some(model.weights(config)?)
         } else {
             None

@@ -8,9 +8,10 @@
 //! `tests/model.rs` checks it against `nn::Lstm` on the same weights, and `melodeon bench`
 //! measures the difference.
 //!
-//! On the CPU backends the whole recurrence is one operation with a hand-written backward
-//! ([`super::sequence`]); composed from tensor operations it was no faster than burn's `Lstm`,
-//! because burn's autodiff bookkeeping per operation outweighs the arithmetic at these sizes.
+//! On the CPU backends and on burn's cubecl backend (WebGPU, Vulkan) the whole recurrence is one
+//! operation with a hand-written backward ([`super::sequence`]); composed from tensor operations
+//! it was no faster than burn's `Lstm` on the CPU, because burn's autodiff bookkeeping per
+//! operation outweighs the arithmetic at these sizes, and on a GPU each operation is a launch.
 
 use burn::module::{Module, Param};
 use burn::nn::Initializer;
@@ -120,12 +121,12 @@ impl FusedLstm {
 
     /// Runs the layer over the input part of the gates `[batch, seq, 4·d_hidden]` (see
     /// [`FusedLstm::input_gates`]) from `state`: every step's hidden state and the final state.
-    /// On the CPU backends the recurrence is one operation with a hand-written backward
-    /// ([`super::sequence`]); elsewhere it is composed step by step.
+    /// Where [`sequence::supported`], the recurrence is one operation with a hand-written
+    /// backward ([`super::sequence`]); elsewhere it is composed step by step.
     pub fn forward_gates(&self, gates_in: Tensor<3>, state: LstmState) -> (Tensor<3>, LstmState) {
         let [batch, seq, _] = gates_in.dims();
         let h = self.d_hidden;
-        if !sequence::supported(&gates_in.device()) {
+        if !sequence::supported(&gates_in.device(), h) {
             let steps = gates_in
                 .iter_dim(1)
                 .map(|step| step.reshape([batch, 4 * h]));

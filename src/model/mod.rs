@@ -1,11 +1,14 @@
 //! The network: its shape ([`config`]), its file ([`file`]), its weights as plain arrays
 //! ([`weights`]) and the CPU kernel ([`kernel`]); with the `training` feature, the network as
-//! burn tensors (fused LSTM layer, look-back head, full model) and the start-up check.
+//! burn tensors (fused LSTM layer, look-back head, full model) and the start-up check; with the
+//! `gpu` feature, the LSTM's GPU kernels ([`gpu_kernel`]).
 
 #[cfg(feature = "training")]
 pub mod check;
 pub mod config;
 pub mod file;
+#[cfg(feature = "gpu")]
+pub mod gpu_kernel;
 pub mod kernel;
 #[cfg(feature = "training")]
 pub mod look_back;

@@ -1,12 +1,15 @@
 //! The LSTM recurrence over a whole sequence as one burn operation with a hand-written
-//! backward pass (burn's backend-extension API), for the CPU backends.
+//! backward pass (burn's backend-extension API): on the CPU backends through the plain-slice
+//! kernel of [`super::kernel`], and with the `gpu` feature on burn's cubecl backend (WebGPU,
+//! Vulkan) through the CubeCL kernels of [`super::gpu_kernel`].
 //!
 //! Composed from ordinary tensor operations, the recurrence costs about forty autodiff graph
 //! nodes per time step; burn's bookkeeping of each node, and flex's slow `tanh`, outweighed the
-//! arithmetic at the seed's sizes. As one operation, the forward pass runs the plain-slice
-//! kernel of [`super::kernel`] and saves what the backward pass needs; the backward pass
-//! computes every step's gate gradients and one large product for the recurrent weights.
-//! `tests/model.rs` checks outputs and gradients against burn's own `nn::Lstm`.
+//! arithmetic at the seed's sizes on the CPU, and on a GPU every node is a kernel launch. As one
+//! operation, the forward pass runs the whole sequence and saves what the backward pass needs;
+//! the backward pass computes every step's gate gradients and one large product for the
+//! recurrent weights. `tests/model.rs` (CPU) and `tests/wgpu.rs` (wgpu) check outputs and
+//! gradients against burn's own `nn::Lstm`.
 //!
 //! Layout: `gates_in [batch, seq, 4·hidden]` is the input part of the gates (biases included),
 //! gate blocks in the order input, forget, output, cell; the output `[batch, seq, 2·hidden]`
@@ -14,6 +17,9 @@
 
 // burn-ndarray is deprecated upstream; Melodeon keeps it as a second CPU backend to compare.
 #![allow(deprecated)]
+
+use std::fmt::Debug;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
@@ -28,7 +34,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use super::kernel::{self, Dims};
 
 /// Backends that run the LSTM recurrence as one operation.
-#[backend_extension(Flex, NdArray, Autodiff)]
+#[backend_extension(Flex, NdArray, Cube: cfg(feature = "gpu"), Autodiff)]
 pub trait LstmSequenceBackend: Backend {
     /// See [`lstm_sequence`].
     fn lstm_sequence(
@@ -36,20 +42,113 @@ pub trait LstmSequenceBackend: Backend {
         hidden: FloatTensor<Self>,
         cell: FloatTensor<Self>,
         hidden_weight: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+}
+
+/// The recurrence's forward and backward passes on one plain (non-autodiff) backend.
+pub trait LstmKernel: Backend {
+    /// What the backward pass needs from the forward pass.
+    type Saved: Clone + Debug + Send + Sync + 'static;
+
+    /// The outputs (see [`lstm_sequence`]) and, with `save`, what [`LstmKernel::backward`]
+    /// needs.
+    fn forward(
+        gates_in: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+        cell: FloatTensor<Self>,
+        hidden_weight: FloatTensor<Self>,
+        save: bool,
+    ) -> (FloatTensor<Self>, Option<Self::Saved>);
+
+    /// Gradients of `gates_in`, the initial hidden and cell states and the recurrent weights,
+    /// from the gradient of the outputs.
+    fn backward(saved: Self::Saved, grad_out: FloatTensor<Self>) -> [FloatTensor<Self>; 4];
+}
+
+impl<B: LstmKernel> LstmSequenceBackend for B {
+    fn lstm_sequence(
+        gates_in: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+        cell: FloatTensor<Self>,
+        hidden_weight: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        forward::<Self>(gates_in, hidden, cell, hidden_weight, false).0
+        B::forward(gates_in, hidden, cell, hidden_weight, false).0
     }
 }
 
-impl LstmSequenceBackend for Flex {}
-impl LstmSequenceBackend for NdArray {}
+/// The CPU backends run [`super::kernel`] on their tensors' values.
+macro_rules! cpu_kernel {
+    ($($backend:ty),*) => {$(
+        impl LstmKernel for $backend {
+            type Saved = Saved<Self>;
 
-/// Whether [`lstm_sequence`] runs on `device` (the CPU backends, with or without autodiff).
-pub fn supported(device: &Device) -> bool {
+            fn forward(
+                gates_in: FloatTensor<Self>,
+                hidden: FloatTensor<Self>,
+                cell: FloatTensor<Self>,
+                hidden_weight: FloatTensor<Self>,
+                save: bool,
+            ) -> (FloatTensor<Self>, Option<Self::Saved>) {
+                forward::<Self>(gates_in, hidden, cell, hidden_weight, save)
+            }
+
+            fn backward(saved: Self::Saved, grad_out: FloatTensor<Self>) -> [FloatTensor<Self>; 4] {
+                backward::<Self>(saved, grad_out)
+            }
+        }
+    )*};
+}
+cpu_kernel!(Flex, NdArray);
+
+#[cfg(feature = "gpu")]
+impl LstmKernel for burn::backend::Cube {
+    type Saved = super::gpu_kernel::Saved;
+
+    fn forward(
+        gates_in: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+        cell: FloatTensor<Self>,
+        hidden_weight: FloatTensor<Self>,
+        save: bool,
+    ) -> (FloatTensor<Self>, Option<Self::Saved>) {
+        super::gpu_kernel::forward(gates_in, hidden, cell, hidden_weight, save)
+    }
+
+    fn backward(saved: Self::Saved, grad_out: FloatTensor<Self>) -> [FloatTensor<Self>; 4] {
+        super::gpu_kernel::backward(saved, grad_out)
+    }
+}
+
+/// Set by benchmarks to time the recurrence composed from tensor operations.
+static COMPOSED: AtomicBool = AtomicBool::new(false);
+
+/// Makes [`supported`] answer no everywhere, so that the recurrence is composed from tensor
+/// operations (`melodeon bench` times both ways).
+pub fn compose_always(on: bool) {
+    COMPOSED.store(on, Ordering::Relaxed);
+}
+
+/// Whether `device` is one of the CPU backends (with or without autodiff).
+pub fn on_cpu(device: &Device) -> bool {
     matches!(
         device.clone().inner().as_dispatch(),
         DispatchDevice::Flex(_) | DispatchDevice::NdArray(_)
     )
+}
+
+/// Whether [`lstm_sequence`] runs on `device` for a layer of `hidden` units: the CPU backends,
+/// and with the `gpu` feature burn's cubecl backend (up to
+/// [`super::gpu_kernel::MAX_HIDDEN`] units).
+pub fn supported(device: &Device, hidden: usize) -> bool {
+    if COMPOSED.load(Ordering::Relaxed) {
+        return false;
+    }
+    #[cfg(feature = "gpu")]
+    if let DispatchDevice::Cube(_) = device.clone().inner().as_dispatch() {
+        return hidden <= super::gpu_kernel::MAX_HIDDEN;
+    }
+    let _ = hidden;
+    on_cpu(device)
 }
 
 /// Runs the LSTM recurrence from `(hidden, cell)` (`[batch, d_hidden]` each) over the input
@@ -70,9 +169,10 @@ pub fn lstm_sequence(
     ))
 }
 
-/// Saved forward state: the kernel's, the recurrent weights and where to put the gradients.
+/// Saved forward state on a CPU backend: the kernel's, the recurrent weights and where to put
+/// the gradients.
 #[derive(Debug, Clone)]
-struct Saved<B: Backend> {
+pub struct Saved<B: Backend> {
     kernel: kernel::Saved,
     weight: Vec<f32>,
     dims: Dims,
@@ -80,7 +180,7 @@ struct Saved<B: Backend> {
 }
 
 /// Reads a CPU tensor's values. The CPU backends hand their data over at once, so the
-/// future is polled a single time; anything else is a misuse ([`supported`] guards it).
+/// future is polled a single time.
 fn read<B: Backend>(tensor: FloatTensor<B>) -> Vec<f32> {
     let mut future = std::pin::pin!(B::float_into_data(tensor));
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
@@ -98,7 +198,7 @@ fn tensor<B: Backend>(values: Vec<f32>, shape: Vec<usize>, device: &B::Device) -
     B::float_from_data(TensorData::new(values, shape), device)
 }
 
-/// The forward recurrence on a plain CPU backend; with `save`, also what the backward needs.
+/// The forward recurrence on a CPU backend; with `save`, also what the backward needs.
 fn forward<B: Backend>(
     gates_in: FloatTensor<B>,
     hidden: FloatTensor<B>,
@@ -156,9 +256,7 @@ fn backward<B: Backend>(saved: Saved<B>, grad_out: FloatTensor<B>) -> [FloatTens
     ]
 }
 
-impl<B: Backend + LstmSequenceBackend, C: CheckpointStrategy> LstmSequenceBackend
-    for Autodiff<B, C>
-{
+impl<B: LstmKernel, C: CheckpointStrategy> LstmSequenceBackend for Autodiff<B, C> {
     fn lstm_sequence(
         gates_in: FloatTensor<Self>,
         hidden: FloatTensor<Self>,
@@ -168,8 +266,8 @@ impl<B: Backend + LstmSequenceBackend, C: CheckpointStrategy> LstmSequenceBacken
         #[derive(Debug)]
         struct SequenceBackward;
 
-        impl<B: Backend> Backward<B, 4> for SequenceBackward {
-            type State = Saved<B>;
+        impl<B: LstmKernel> Backward<B, 4> for SequenceBackward {
+            type State = B::Saved;
 
             fn backward(
                 self,
@@ -178,7 +276,7 @@ impl<B: Backend + LstmSequenceBackend, C: CheckpointStrategy> LstmSequenceBacken
                 _: &mut Checkpointer,
             ) {
                 let grad_out = grads.consume::<B>(&ops.node);
-                let computed = backward::<B>(ops.state, grad_out);
+                let computed = B::backward(ops.state, grad_out);
                 for (parent, grad) in ops.parents.into_iter().zip(computed) {
                     if let Some(node) = parent {
                         grads.register::<B>(node.id, grad);
@@ -199,7 +297,7 @@ impl<B: Backend + LstmSequenceBackend, C: CheckpointStrategy> LstmSequenceBacken
             .stateful()
         {
             OpsKind::Tracked(prep) => {
-                let (output, saved) = forward::<B>(
+                let (output, saved) = B::forward(
                     gates_in.into_primitive(),
                     hidden.into_primitive(),
                     cell.into_primitive(),
@@ -208,12 +306,16 @@ impl<B: Backend + LstmSequenceBackend, C: CheckpointStrategy> LstmSequenceBacken
                 );
                 prep.finish(saved.expect("saved when asked"), output)
             }
-            OpsKind::UnTracked(prep) => prep.finish(B::lstm_sequence(
-                gates_in.into_primitive(),
-                hidden.into_primitive(),
-                cell.into_primitive(),
-                hidden_weight.into_primitive(),
-            )),
+            OpsKind::UnTracked(prep) => prep.finish(
+                B::forward(
+                    gates_in.into_primitive(),
+                    hidden.into_primitive(),
+                    cell.into_primitive(),
+                    hidden_weight.into_primitive(),
+                    false,
+                )
+                .0,
+            ),
         }
     }
 }
