@@ -17,6 +17,19 @@ use crate::song::{Meter, Mode, Song};
 use crate::stats::Comparison;
 use crate::train::{JobSizes, JobSpec, Metrics, Progress, Skipped, SongMetrics};
 
+/// A calibration's estimate for one device.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// The device, e.g. "WebGPU (google swiftshader)".
+    pub backend: String,
+    /// Whether it is the CPU.
+    pub on_cpu: bool,
+    /// Seconds per training step, after a warm-up step.
+    pub seconds_per_step: f64,
+    /// Estimated seconds per epoch (steps and validation).
+    pub seconds_per_epoch: f64,
+}
+
 /// What the page asks of the worker.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -24,11 +37,12 @@ pub enum Request {
     /// Read the files in `files` (packed: [`Message::with_packed_files`]) as the corpus to
     /// train on.
     Ingest,
-    /// Time a few steps of `spec` on this device (`model`: the model to fine-tune, if any).
+    /// Time a few steps of `spec` on the CPU and, unless `force_cpu`, on WebGPU where it starts
+    /// (`model`: the model to fine-tune, if any).
     Calibrate {
         /// What would be trained.
         spec: JobSpec,
-        /// Train on the CPU even where WebGPU is available.
+        /// Time the CPU only.
         force_cpu: bool,
     },
     /// Train `spec` on the corpus (`model`: the model to fine-tune, if any).
@@ -98,12 +112,10 @@ pub enum Event {
         /// Songs left out when fine-tuning.
         skipped: Vec<Skipped>,
     },
-    /// The result of a calibration.
+    /// The result of a calibration: one estimate per device timed, the CPU first.
     Calibrated {
-        /// Seconds per training step, after a warm-up step.
-        seconds_per_step: f64,
-        /// Estimated seconds per epoch (steps and validation).
-        seconds_per_epoch: f64,
+        /// The estimates.
+        estimates: Vec<Estimate>,
     },
     /// One training step is done (sent at most a few times a second).
     Step {

@@ -7,6 +7,8 @@ use leptos::prelude::*;
 use super::loss_chart::LossChart;
 use super::model_card::ModelDetails;
 use super::player::Clock;
+use super::protocol::Estimate;
+use super::settings;
 use super::state::{AppState, PRETRAINED};
 use super::training::{CorpusState, RunState, Sample, Training};
 use super::tune_card::play_notes;
@@ -49,9 +51,13 @@ pub fn TrainPanel() -> impl IntoView {
         learning_rate.set(train.learning_rate);
     };
     let windows = move || recipe.get() == Recipe::Seed;
-    // The CPU trains faster than WebGPU on every device measured so far (README, "Speed"):
-    // burn's WebGPU LSTM is composed of small kernels and waits on their launches.
+    // The CPU until "Estimate time" has timed both devices; then the faster one.
     let on_cpu = RwSignal::new(true);
+    Effect::new(move |_| {
+        if let Some(fastest) = faster(&training.calibration.get()) {
+            on_cpu.set(fastest.on_cpu);
+        }
+    });
 
     let corpus_name = move || match training.corpus.get_untracked() {
         CorpusState::Ready(report) => format!("your songs ({} files)", report.totals.files),
@@ -165,7 +171,7 @@ pub fn TrainPanel() -> impl IntoView {
                 </select>
                 <label for="train-on">"Train on"</label>
                 <select id="train-on" data-testid="train-on" on:change=move |ev| on_cpu.set(event_target_value(&ev) == "cpu")>
-                    <option value="cpu" selected=move || on_cpu.get()>"the CPU (faster so far)"</option>
+                    <option value="cpu" selected=move || on_cpu.get()>"the CPU"</option>
                     <option value="gpu" selected=move || !on_cpu.get()>"WebGPU where available"</option>
                 </select>
                 <label for="stride">"Window stride"</label>
@@ -178,12 +184,12 @@ pub fn TrainPanel() -> impl IntoView {
                 "learn where songs end. The seed's recipe reads 64-token windows (loss on every position at stride 16 is its "
                 "fastest here). Adam, a split by song with variants kept together (80 % training, 10 % validation, 10 % test), "
                 "and the weights with the best validation loss are kept (see the README). "
-                "Training runs on the CPU unless you choose WebGPU: on every device measured so far the CPU was faster; "
-                "\u{201c}Estimate time\u{201d} times the device chosen."
+                "\u{201c}Estimate time\u{201d} times a few steps on the CPU and, where the browser offers it, on WebGPU, "
+                "and sets \u{201c}Train on\u{201d} to the faster; until then training runs on the CPU."
             </p>
             <div class="actions">
                 <button type="button" data-testid="calibrate" disabled=move || !can_start()
-                    on:click=move |_| training.calibrate(app, spec(), base(), on_cpu.get_untracked())>"Estimate time"</button>
+                    on:click=move |_| training.calibrate(app, spec(), base(), settings::force_cpu())>"Estimate time"</button>
                 <button type="button" class="primary" data-testid="train" disabled=move || !can_start()
                     on:click=move |_| training.train(app, spec(), base(), on_cpu.get_untracked())>"Train"</button>
                 <button type="button" data-testid="pause" disabled=move || !matches!(training.run.get(), RunState::Training { .. })
@@ -200,6 +206,13 @@ pub fn TrainPanel() -> impl IntoView {
             <Outcome />
         </section>
     }
+}
+
+/// The calibration's fastest device, if any was timed.
+fn faster(estimates: &[Estimate]) -> Option<&Estimate> {
+    estimates
+        .iter()
+        .min_by(|a, b| a.seconds_per_step.total_cmp(&b.seconds_per_step))
 }
 
 /// Device, calibration, progress and errors.
@@ -224,16 +237,22 @@ fn Status(epochs: RwSignal<usize>) -> impl IntoView {
                 RunState::Failed(message) => view! { <p class="error" role="alert" data-testid="train-error">{message}</p> }.into_any(),
                 _ => ().into_any(),
             }}
-            {move || training.calibration.get().map(|c| view! {
-                <p data-testid="calibration" data-seconds-per-epoch=format!("{:.3}", c.seconds_per_epoch)>
-                    {format!("About {} per epoch here, {} for {} epochs ({:.0} ms per step).",
-                        duration(c.seconds_per_epoch), duration(c.seconds_per_epoch * epochs.get() as f64), epochs.get(), 1000.0 * c.seconds_per_step)}
-                    {move || training.started.get().filter(|s| s.backend.starts_with("WebGPU")).map(|_| {
-                        " To compare, choose the CPU under “Train on” and estimate again: for a network \
-                         this small a software or integrated GPU can be slower."
-                    })}
-                </p>
-            })}
+            {move || {
+                let estimates = training.calibration.get();
+                faster(&estimates).cloned().map(|chosen| view! {
+                    <div data-testid="calibration" data-seconds-per-epoch=format!("{:.3}", chosen.seconds_per_epoch)
+                        data-estimates=estimates.len() data-faster=if chosen.on_cpu { "cpu" } else { "gpu" }>
+                        <ul>{estimates.iter().map(|e| view! {
+                            <li>{format!("On {}: about {} per epoch, {} for {} epochs ({:.0} ms per step).",
+                                e.backend, duration(e.seconds_per_epoch), duration(e.seconds_per_epoch * epochs.get() as f64),
+                                epochs.get(), 1000.0 * e.seconds_per_step)}</li>
+                        }).collect_view()}</ul>
+                        {(estimates.len() > 1).then(|| view! {
+                            <p>{format!("\u{201c}Train on\u{201d} is set to the faster: {}.", chosen.backend)}</p>
+                        })}
+                    </div>
+                })
+            }}
             {move || training.progress.get().map(|(p, memory)| {
                 let done = (p.epoch - 1) * p.steps_per_epoch + p.step_in_epoch;
                 let total = p.epochs * p.steps_per_epoch;

@@ -14,7 +14,7 @@ use web_sys::{MessageEvent, Worker};
 use super::browser::{self, clock_ms};
 use super::files;
 use super::model_store;
-use super::protocol::{self, Event, Message, Request};
+use super::protocol::{self, Estimate, Event, Message, Request};
 use super::state::{AppState, Startup};
 use crate::backend::{BackendInfo, CpuBackend};
 use crate::corpus::report::CorpusReport;
@@ -107,15 +107,6 @@ pub struct Started {
     pub skipped: Vec<Skipped>,
 }
 
-/// A calibration's estimate.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Calibration {
-    /// Seconds per step.
-    pub seconds_per_step: f64,
-    /// Seconds per epoch.
-    pub seconds_per_epoch: f64,
-}
-
 /// Loss curves: `(epochs done, loss)` points.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Curves {
@@ -162,8 +153,8 @@ pub struct Training {
     pub run: RwSignal<RunState>,
     /// What the last run prepared.
     pub started: RwSignal<Option<Started>>,
-    /// The last calibration.
-    pub calibration: RwSignal<Option<Calibration>>,
+    /// The last calibration's estimates, the CPU first (none before one has run).
+    pub calibration: RwSignal<Vec<Estimate>>,
     /// The last step's figures and the worker's memory in bytes.
     pub progress: RwSignal<Option<(Progress, f64)>>,
     /// Loss curves of the current run.
@@ -193,7 +184,7 @@ impl Training {
             corpus: RwSignal::new_local(CorpusState::Empty),
             run: RwSignal::new(RunState::Idle),
             started: RwSignal::new(None),
-            calibration: RwSignal::new(None),
+            calibration: RwSignal::new(Vec::new()),
             progress: RwSignal::new(None),
             curves: RwSignal::new(Curves::default()),
             samples: RwSignal::new(Vec::new()),
@@ -263,7 +254,8 @@ impl Training {
         self.send(app, Message::new(&Request::Song { index }));
     }
 
-    /// Times a few steps of `spec` (on the CPU when `force_cpu`, else WebGPU if available).
+    /// Times a few steps of `spec` on the CPU and, unless `force_cpu` (the user's setting), on
+    /// WebGPU where it starts.
     pub fn calibrate(
         &self,
         app: AppState,
@@ -272,7 +264,7 @@ impl Training {
         force_cpu: bool,
     ) {
         self.run.set(RunState::Calibrating);
-        self.calibration.set(None);
+        self.calibration.set(Vec::new());
         let message = Message::new(&Request::Calibrate { spec, force_cpu });
         self.send(app, with_base(message, base));
     }
@@ -429,14 +421,8 @@ impl Training {
                 sizes,
                 skipped,
             })),
-            Event::Calibrated {
-                seconds_per_step,
-                seconds_per_epoch,
-            } => {
-                self.calibration.set(Some(Calibration {
-                    seconds_per_step,
-                    seconds_per_epoch,
-                }));
+            Event::Calibrated { estimates } => {
+                self.calibration.set(estimates);
                 self.run.set(RunState::Idle);
             }
             Event::Step {

@@ -16,8 +16,8 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::browser::property;
 use super::engine::{self, Engine};
-use super::protocol::{self, Event, Message, Request};
-use crate::backend::CpuBackend;
+use super::protocol::{self, Estimate, Event, Message, Request};
+use crate::backend::{BackendInfo, CpuBackend};
 use crate::corpus::{self, Corpus, InputFile};
 use crate::generate::{GenerateConfig, SamplerConfig, write_set};
 use crate::model::{check, file};
@@ -35,7 +35,7 @@ const PROGRESS_EVERY_MS: f64 = 200.0;
 struct WorkerState {
     corpus: RefCell<Option<Rc<Corpus>>>,
     /// The started device, by the force-CPU setting it was started with (WebGPU starts once).
-    engine: RefCell<Option<(bool, Engine)>>,
+    engine: RefCell<Option<Engine>>,
     busy: Cell<bool>,
     paused: Cell<bool>,
     stop: Cell<bool>,
@@ -226,6 +226,59 @@ async fn compare(
     ))
 }
 
+/// The corpus's job for `spec` on `engine` (from the model file `base` when fine-tuning),
+/// announced to the page.
+fn prepare(
+    state: &WorkerState,
+    spec: JobSpec,
+    base: Option<&[u8]>,
+    engine: &Engine,
+) -> Result<Job, String> {
+    let corpus = state
+        .corpus
+        .borrow()
+        .clone()
+        .ok_or("no songs have been read yet")?;
+    let base = match base {
+        Some(bytes) => Some(
+            file::load(bytes, &engine.device)
+                .map_err(|e| format!("the model to start from: {e}"))?,
+        ),
+        None => None,
+    };
+    let job = Job::new(&corpus, spec, base, &engine.device)?;
+    post(Message::new(&Event::Started {
+        backend: engine.info.label(),
+        sizes: job.sizes(),
+        skipped: job.skipped().to_vec(),
+    }));
+    Ok(job)
+}
+
+/// Times `spec` on the CPU and, unless `force_cpu`, on WebGPU where it starts, and posts the
+/// estimates: the page then trains on the faster.
+async fn calibrate(
+    state: &WorkerState,
+    spec: JobSpec,
+    base: Option<Vec<u8>>,
+    force_cpu: bool,
+) -> Result<(), String> {
+    let mut engines = vec![start_engine(state, true).await];
+    if !force_cpu {
+        let best = start_engine(state, false).await;
+        if matches!(best.info, BackendInfo::WebGpu { .. }) {
+            engines.push(best);
+        }
+    }
+    let mut estimates = Vec::new();
+    for engine in engines {
+        let mut job = prepare(state, spec.clone(), base.as_deref(), &engine)?;
+        estimates.push(estimate(&mut job, &engine.info).await?);
+    }
+    post(Message::new(&Event::Calibrated { estimates }));
+    Ok(())
+}
+
 async fn run(
     state: &WorkerState,
     spec: JobSpec,
@@ -233,28 +286,11 @@ async fn run(
     force_cpu: bool,
     calibrate: bool,
 ) -> Result<(), String> {
-    let corpus = state
-        .corpus
-        .borrow()
-        .clone()
-        .ok_or("no songs have been read yet")?;
-    let engine = start_engine(state, force_cpu).await;
-    let base = match base {
-        Some(bytes) => Some(
-            file::load(&bytes, &engine.device)
-                .map_err(|e| format!("the model to start from: {e}"))?,
-        ),
-        None => None,
-    };
-    let mut job = Job::new(&corpus, spec, base, &engine.device)?;
-    post(Message::new(&Event::Started {
-        backend: engine.info.label(),
-        sizes: job.sizes(),
-        skipped: job.skipped().to_vec(),
-    }));
     if calibrate {
-        return calibrate_job(&mut job).await;
+        return self::calibrate(state, spec, base, force_cpu).await;
     }
+    let engine = start_engine(state, force_cpu).await;
+    let mut job = prepare(state, spec, base.as_deref(), &engine)?;
     post(
         Message::new(&Event::Epoch {
             epoch: 0,
@@ -308,15 +344,18 @@ async fn run(
     Ok(())
 }
 
-/// The device for `force_cpu`, started on first use and kept.
+/// The CPU when `force_cpu`; else the best device (WebGPU where it starts), started on first
+/// use and kept: burn's wgpu runtime starts once per worker, so the CPU is never kept in its
+/// place.
 async fn start_engine(state: &WorkerState, force_cpu: bool) -> Engine {
-    if let Some((forced, engine)) = state.engine.borrow().as_ref() {
-        if *forced == force_cpu {
-            return engine.clone();
-        }
+    if force_cpu {
+        return engine::start(true).await;
     }
-    let engine = engine::start(force_cpu).await;
-    *state.engine.borrow_mut() = Some((force_cpu, engine.clone()));
+    if let Some(engine) = state.engine.borrow().as_ref() {
+        return engine.clone();
+    }
+    let engine = engine::start(false).await;
+    *state.engine.borrow_mut() = Some(engine.clone());
     engine
 }
 
@@ -364,9 +403,10 @@ fn input_files(list: &JsValue) -> Vec<InputFile> {
         .collect()
 }
 
-/// Times a warm-up step and then [`CALIBRATION_STEPS`] steps; validation is estimated from the
-/// songs it reads (a forward pass only, about a third of a training step's work).
-async fn calibrate_job(job: &mut Job) -> Result<(), String> {
+/// Times a warm-up step and then [`CALIBRATION_STEPS`] steps of `job` on the device `info`
+/// names; validation is estimated from the songs it reads (a forward pass only, about a third
+/// of a training step's work).
+async fn estimate(job: &mut Job, info: &BackendInfo) -> Result<Estimate, String> {
     job.step().await?;
     let before = job.training_seconds();
     let mut steps = 0;
@@ -380,11 +420,12 @@ async fn calibrate_job(job: &mut Job) -> Result<(), String> {
     let validation_steps = sizes.steps_per_epoch as f64 * sizes.valid_songs as f64
         / sizes.train_songs.max(1) as f64
         / 3.0;
-    post(Message::new(&Event::Calibrated {
+    Ok(Estimate {
+        backend: info.label(),
+        on_cpu: !matches!(info, BackendInfo::WebGpu { .. }),
         seconds_per_step,
         seconds_per_epoch: seconds_per_step * (sizes.steps_per_epoch as f64 + validation_steps),
-    }));
-    Ok(())
+    })
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -405,12 +446,33 @@ fn memory_bytes() -> f64 {
 }
 
 /// Speed figures of this browser for `tests/browser/bench.mjs` (which loads this module into
-/// the page for them): the seed's training step and 256-token
-/// generation on each CPU backend, as a JSON string.
+/// the page for them), as a JSON string: the seed's training step and 256-token generation on
+/// each CPU backend; with `webgpu`, instead the seed's step and the whole-song step on WebGPU
+/// with the LSTM as Melodeon's GPU kernels and composed from burn's tensor operations.
 #[wasm_bindgen::prelude::wasm_bindgen]
-pub async fn melodeon_bench(steps: usize) -> String {
-    use crate::bench::{Method, gen_speed, train_speed};
+pub async fn melodeon_bench(steps: usize, webgpu: bool) -> String {
+    use crate::bench::{Method, SONGS, gen_speed, train_speed, whole_song_speed};
     let mut figures = serde_json::Map::new();
+    if webgpu {
+        let engine = super::engine::start(false).await;
+        if !matches!(engine.info, crate::backend::BackendInfo::WebGpu { .. }) {
+            return serde_json::json!({ "webgpu": engine.info.label() }).to_string();
+        }
+        for (name, composed) in [("kernel", false), ("composed", true)] {
+            crate::model::sequence::compose_always(composed);
+            let train = train_speed(&engine.device, steps).await;
+            let songs = whole_song_speed(&engine.device, steps.min(3), SONGS).await;
+            figures.insert(
+                name.into(),
+                serde_json::json!({
+                    "train_windows_per_s": train.ok(),
+                    "whole_song_tokens_per_s": songs.ok(),
+                }),
+            );
+        }
+        crate::model::sequence::compose_always(false);
+        return serde_json::Value::Object(figures).to_string();
+    }
     for backend in [CpuBackend::Flex, CpuBackend::NdArray] {
         let device = backend.device();
         let train = train_speed(&device, steps).await;

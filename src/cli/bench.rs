@@ -1,7 +1,8 @@
 //! `melodeon bench`: training and generation speed on the native CPU backends.
 //!
 //! Training: the seed's step (batch 64, window 64, hidden 128, vocabulary 38, loss on the last
-//! token, Adam) through Melodeon's trainer, and the same step with burn's own `nn::Lstm` for
+//! token, Adam) through Melodeon's trainer with the LSTM kernel on one thread and on every core,
+//! and the same step with burn's own `nn::Lstm` for
 //! comparison; a whole-song step (32 songs of up to 512 steps, carried state, loss on every
 //! position; `--songs` for another batch). Generation: a 256-token tune with carried state and
 //! with the seed's re-feeding. With `--gpu` (the `gpu` feature): the training steps on burn's
@@ -21,6 +22,7 @@ use crate::backend::CpuBackend;
 use crate::bench::{
     BATCH, Method, SONGS, VOCAB, gen_speed, synthetic_windows, train_speed, whole_song_speed,
 };
+use crate::model::kernel;
 use crate::recipe::SEED_WINDOW;
 
 /// Options of `melodeon bench`.
@@ -44,16 +46,20 @@ pub struct BenchArgs {
     gpu: bool,
 }
 
-/// Figures for one CPU backend.
+/// Figures for one CPU backend: the LSTM kernel on one thread, unless said otherwise.
 #[derive(Debug, Serialize)]
 struct Figures {
     /// Seed training step through Melodeon's trainer (fused LSTM), windows per second.
     train_windows_per_s: f64,
+    /// The same with the kernel splitting the batch over every core.
+    train_windows_per_s_all_threads: f64,
     /// The same step with burn's `nn::Lstm`, windows per second.
     stock_lstm_windows_per_s: f64,
     /// Whole-song step (`--songs` songs of up to 512 steps, the seed's network), tokens per
     /// second.
     whole_song_tokens_per_s: f64,
+    /// The same with the kernel splitting the batch over every core.
+    whole_song_tokens_per_s_all_threads: f64,
     /// Generation of a 256-token tune with carried state in the CPU kernel, tokens per second.
     gen_tokens_per_s: f64,
     /// The same with carried state through burn's tensors (the path used on WebGPU).
@@ -72,18 +78,28 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let mut all = Vec::new();
     for backend in [CpuBackend::Flex, CpuBackend::NdArray] {
         let device = backend.device();
-        let figures = Figures {
-            train_windows_per_s: median(runs, || {
+        let train = |threads| {
+            kernel::set_threads(threads);
+            median(runs, || {
                 pollster::block_on(train_speed(&device, args.steps))
-            })?,
-            stock_lstm_windows_per_s: median(runs, || Ok(stock_speed(&device, args.steps.min(8))))?,
-            whole_song_tokens_per_s: median(runs, || {
+            })
+        };
+        let whole_songs = |threads| {
+            kernel::set_threads(threads);
+            median(runs, || {
                 pollster::block_on(whole_song_speed(
                     &device,
                     args.steps.min(5),
                     args.songs.into(),
                 ))
-            })?,
+            })
+        };
+        let figures = Figures {
+            train_windows_per_s: train(1)?,
+            train_windows_per_s_all_threads: train(0)?,
+            stock_lstm_windows_per_s: median(runs, || Ok(stock_speed(&device, args.steps.min(8))))?,
+            whole_song_tokens_per_s: whole_songs(1)?,
+            whole_song_tokens_per_s_all_threads: whole_songs(0)?,
             gen_tokens_per_s: median(runs, || {
                 pollster::block_on(gen_speed(&device, Method::Kernel))
             })?,
@@ -96,11 +112,13 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         };
         if !args.json {
             outln!(
-                "{:8} train {:6.0} windows/s (burn Lstm {:5.0}), whole songs {:6.0} tokens/s · generate {:7.0} tokens/s (burn carried {:5.0}, re-feeding {:5.0})",
+                "{:8} train {:6.0} windows/s ({:6.0} on all cores; burn Lstm {:5.0}), whole songs {:6.0} tokens/s ({:6.0} on all cores) · generate {:7.0} tokens/s (burn carried {:5.0}, re-feeding {:5.0})",
                 backend.name(),
                 figures.train_windows_per_s,
+                figures.train_windows_per_s_all_threads,
                 figures.stock_lstm_windows_per_s,
                 figures.whole_song_tokens_per_s,
+                figures.whole_song_tokens_per_s_all_threads,
                 figures.gen_tokens_per_s,
                 figures.burn_carried_tokens_per_s,
                 figures.refeed_tokens_per_s
@@ -119,6 +137,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             "runs": runs,
             "songs": args.songs,
             "train_windows_per_s": default.train_windows_per_s,
+            "train_windows_per_s_all_threads": default.train_windows_per_s_all_threads,
             "gen_tokens_per_s": default.gen_tokens_per_s,
             "refeed_tokens_per_s": default.refeed_tokens_per_s,
             "backends": backends,

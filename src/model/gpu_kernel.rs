@@ -27,21 +27,42 @@ use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
 
-/// The largest hidden size the kernels take: their workgroup memory, six floats per hidden
-/// unit, then fits in WebGPU's guaranteed 16 KiB.
+/// The largest hidden size the kernels take: their workgroup memory, up to six floats per
+/// hidden unit, then fits in WebGPU's guaranteed 16 KiB.
 pub const MAX_HIDDEN: usize = 512;
 
 /// Threads per workgroup at most (WebGPU guarantees 256).
 const MAX_THREADS: usize = 256;
+
+/// Hidden units per thread in the backward kernel's product with Wᵀ.
+const BACKWARD_UNITS: usize = 4;
+
+/// Sequences per workgroup at most: each weight read serves them all.
+const MAX_ROWS: usize = 8;
 
 #[cube]
 fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (0.0 - x).exp())
 }
 
-/// One workgroup per sequence: every step's hidden and cell states into `output`, and with
-/// `save` the gate activations σ(i), σ(f), σ(o), tanh(g) into `activations`.
-#[cube(launch)]
+/// The batch row that row `r` of this workgroup reads: its own, or the last one where the
+/// workgroup runs past the batch (those rows are computed but never written).
+#[cube]
+fn read_row(first: usize, r: usize, batch: usize) -> usize {
+    let mut b = first + r;
+    if b >= batch {
+        b = batch - 1;
+    }
+    b
+}
+
+/// One workgroup per `rows` sequences: every step's hidden and cell states into `output`, and
+/// with `save` the gate activations σ(i), σ(f), σ(o), tanh(g) into `activations`. Each weight
+/// read serves all `rows` sequences. The hidden state is double-buffered (read from one half,
+/// written to the other), so one barrier per step suffices; each thread keeps its own units'
+/// cell state.
+#[cube(launch_unchecked)]
+#[allow(clippy::too_many_arguments)]
 fn forward_kernel(
     gates_in: &Tensor<f32>,
     hidden0: &Tensor<f32>,
@@ -50,62 +71,81 @@ fn forward_kernel(
     output: &mut Tensor<f32>,
     activations: &mut Tensor<f32>,
     #[comptime] hidden: usize,
+    #[comptime] rows: usize,
     #[comptime] save: bool,
 ) {
-    let b = CUBE_POS_X as usize;
+    let batch = hidden0.shape(0);
+    let first = CUBE_POS_X as usize * rows;
     let threads = CUBE_DIM_X as usize;
     let seq = gates_in.shape(1);
     let g4 = 4 * hidden;
-    // [h | c | pre-activation gates, 4h]
-    let mut state = Shared::new_slice(6 * hidden);
+    let half = rows * hidden;
+    // Two halves of [rows, hidden]: the hidden state of even steps, then of odd steps.
+    let mut hs = Shared::new_slice(2 * half);
+    let mut cs = Shared::new_slice(half);
     let mut j = UNIT_POS_X as usize;
     while j < hidden {
-        state[j] = hidden0[b * hidden + j];
-        state[hidden + j] = cell0[b * hidden + j];
+        #[unroll]
+        for r in 0..rows {
+            let b = read_row(first, r, batch);
+            hs[r * hidden + j] = hidden0[b * hidden + j];
+            cs[r * hidden + j] = cell0[b * hidden + j];
+        }
         j += threads;
     }
     sync_cube();
     for t in 0..seq {
-        let row = (b * seq + t) * g4;
+        let from = (t % 2) * half;
+        let to = half - from;
         let mut j = UNIT_POS_X as usize;
         while j < hidden {
-            let mut gi = gates_in[row + j];
-            let mut gf = gates_in[row + hidden + j];
-            let mut go = gates_in[row + 2 * hidden + j];
-            let mut gg = gates_in[row + 3 * hidden + j];
-            for k in 0..hidden {
-                let hk = state[k];
-                let w = k * g4 + j;
-                gi += hk * weight[w];
-                gf += hk * weight[w + hidden];
-                go += hk * weight[w + 2 * hidden];
-                gg += hk * weight[w + 3 * hidden];
+            let mut acc = Array::<f32>::new(4 * rows);
+            #[unroll]
+            for r in 0..rows {
+                let row = (read_row(first, r, batch) * seq + t) * g4 + j;
+                acc[4 * r] = gates_in[row];
+                acc[4 * r + 1] = gates_in[row + hidden];
+                acc[4 * r + 2] = gates_in[row + 2 * hidden];
+                acc[4 * r + 3] = gates_in[row + 3 * hidden];
             }
-            state[2 * hidden + j] = gi;
-            state[3 * hidden + j] = gf;
-            state[4 * hidden + j] = go;
-            state[5 * hidden + j] = gg;
-            j += threads;
-        }
-        sync_cube();
-        let at = (b * seq + t) * 2 * hidden;
-        let mut j = UNIT_POS_X as usize;
-        while j < hidden {
-            let i = sigmoid(state[2 * hidden + j]);
-            let f = sigmoid(state[3 * hidden + j]);
-            let o = sigmoid(state[4 * hidden + j]);
-            let g = state[5 * hidden + j].tanh();
-            let c = f * state[hidden + j] + i * g;
-            let h = o * c.tanh();
-            state[j] = h;
-            state[hidden + j] = c;
-            output[at + j] = h;
-            output[at + hidden + j] = c;
-            if comptime![save] {
-                activations[row + j] = i;
-                activations[row + hidden + j] = f;
-                activations[row + 2 * hidden + j] = o;
-                activations[row + 3 * hidden + j] = g;
+            for k in 0..hidden {
+                let w = k * g4 + j;
+                let wi = weight[w];
+                let wf = weight[w + hidden];
+                let wo = weight[w + 2 * hidden];
+                let wg = weight[w + 3 * hidden];
+                #[unroll]
+                for r in 0..rows {
+                    let hk = hs[from + r * hidden + k];
+                    acc[4 * r] += hk * wi;
+                    acc[4 * r + 1] += hk * wf;
+                    acc[4 * r + 2] += hk * wo;
+                    acc[4 * r + 3] += hk * wg;
+                }
+            }
+            #[unroll]
+            for r in 0..rows {
+                let i = sigmoid(acc[4 * r]);
+                let f = sigmoid(acc[4 * r + 1]);
+                let o = sigmoid(acc[4 * r + 2]);
+                let g = acc[4 * r + 3].tanh();
+                let c = f * cs[r * hidden + j] + i * g;
+                let h = o * c.tanh();
+                hs[to + r * hidden + j] = h;
+                cs[r * hidden + j] = c;
+                let b = first + r;
+                if b < batch {
+                    let at = (b * seq + t) * 2 * hidden + j;
+                    output[at] = h;
+                    output[at + hidden] = c;
+                    if comptime![save] {
+                        let row = (b * seq + t) * g4 + j;
+                        activations[row] = i;
+                        activations[row + hidden] = f;
+                        activations[row + 2 * hidden] = o;
+                        activations[row + 3 * hidden] = g;
+                    }
+                }
             }
             j += threads;
         }
@@ -113,9 +153,9 @@ fn forward_kernel(
     }
 }
 
-/// One workgroup per sequence, in reverse time: the gradients of the gates' input part, of
-/// the initial state, and each step's previous hidden state (for the weight gradient).
-#[cube(launch)]
+/// One workgroup per `rows` sequences, in reverse time: the gradients of the gates' input part
+/// and of the initial state, and each step's previous hidden state (for the weight gradient).
+#[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
 fn backward_kernel(
     activations: &Tensor<f32>,
@@ -129,71 +169,115 @@ fn backward_kernel(
     grad_hidden0: &mut Tensor<f32>,
     grad_cell0: &mut Tensor<f32>,
     #[comptime] hidden: usize,
+    #[comptime] rows: usize,
+    #[comptime] threads: usize,
+    #[comptime] units: usize,
 ) {
-    let b = CUBE_POS_X as usize;
-    let threads = CUBE_DIM_X as usize;
+    let batch = hidden0.shape(0);
+    let first = CUBE_POS_X as usize * rows;
     let seq = output.shape(1);
     let g4 = 4 * hidden;
-    // [dh | dc | gate gradients, 4h]
-    let mut state = Shared::new_slice(6 * hidden);
+    let mut dhs = Shared::new_slice(rows * hidden);
+    let mut dcs = Shared::new_slice(rows * hidden);
+    let mut dgs = Shared::new_slice(rows * g4);
     let mut j = UNIT_POS_X as usize;
     while j < hidden {
-        state[j] = 0.0;
-        state[hidden + j] = 0.0;
+        #[unroll]
+        for r in 0..rows {
+            dhs[r * hidden + j] = 0.0;
+            dcs[r * hidden + j] = 0.0;
+        }
         j += threads;
     }
     for s in 0..seq {
         let t = seq - 1 - s;
-        let row = (b * seq + t) * g4;
-        let at = (b * seq + t) * 2 * hidden;
         let mut j = UNIT_POS_X as usize;
         while j < hidden {
-            let i = activations[row + j];
-            let f = activations[row + hidden + j];
-            let o = activations[row + 2 * hidden + j];
-            let g = activations[row + 3 * hidden + j];
-            let mut c_before = cell0[b * hidden + j];
-            let mut h_before = hidden0[b * hidden + j];
-            if t > 0 {
-                c_before = output[at - 2 * hidden + hidden + j];
-                h_before = output[at - 2 * hidden + j];
+            #[unroll]
+            for r in 0..rows {
+                let b = read_row(first, r, batch);
+                let row = (b * seq + t) * g4 + j;
+                let at = (b * seq + t) * 2 * hidden + j;
+                let i = activations[row];
+                let f = activations[row + hidden];
+                let o = activations[row + 2 * hidden];
+                let g = activations[row + 3 * hidden];
+                let mut c_before = cell0[b * hidden + j];
+                let mut h_before = hidden0[b * hidden + j];
+                if t > 0 {
+                    c_before = output[at - hidden];
+                    h_before = output[at - 2 * hidden];
+                }
+                let tc = output[at + hidden].tanh();
+                let dh = grad_out[at] + dhs[r * hidden + j];
+                let dc = grad_out[at + hidden] + dcs[r * hidden + j] + dh * o * (1.0 - tc * tc);
+                let di = dc * g * i * (1.0 - i);
+                let df = dc * c_before * f * (1.0 - f);
+                let d_o = dh * tc * o * (1.0 - o);
+                let dg = dc * i * (1.0 - g * g);
+                dgs[r * g4 + j] = di;
+                dgs[r * g4 + hidden + j] = df;
+                dgs[r * g4 + 2 * hidden + j] = d_o;
+                dgs[r * g4 + 3 * hidden + j] = dg;
+                dcs[r * hidden + j] = dc * f;
+                if first + r < batch {
+                    hidden_before[(b * seq + t) * hidden + j] = h_before;
+                    grad_gates[row] = di;
+                    grad_gates[row + hidden] = df;
+                    grad_gates[row + 2 * hidden] = d_o;
+                    grad_gates[row + 3 * hidden] = dg;
+                }
             }
-            hidden_before[(b * seq + t) * hidden + j] = h_before;
-            let tc = output[at + hidden + j].tanh();
-            let dh = grad_out[at + j] + state[j];
-            let dc = grad_out[at + hidden + j] + state[hidden + j] + dh * o * (1.0 - tc * tc);
-            let di = dc * g * i * (1.0 - i);
-            let df = dc * c_before * f * (1.0 - f);
-            let d_o = dh * tc * o * (1.0 - o);
-            let dg = dc * i * (1.0 - g * g);
-            state[2 * hidden + j] = di;
-            state[3 * hidden + j] = df;
-            state[4 * hidden + j] = d_o;
-            state[5 * hidden + j] = dg;
-            grad_gates[row + j] = di;
-            grad_gates[row + hidden + j] = df;
-            grad_gates[row + 2 * hidden + j] = d_o;
-            grad_gates[row + 3 * hidden + j] = dg;
-            state[hidden + j] = dc * f;
             j += threads;
         }
         sync_cube();
-        // dh_{t−1} = dG_t · Wᵀ, each thread for its own units.
-        let mut j = UNIT_POS_X as usize;
-        while j < hidden {
-            let mut sum = 0.0;
-            for m in 0..g4 {
-                sum += state[2 * hidden + m] * weight_t[m * hidden + j];
+        // dh_{t−1} = dG_t · Wᵀ, each thread for its `units` units: each read of a gate
+        // gradient serves all of them, and each read of Wᵀ all rows.
+        let mut acc = Array::<f32>::new(rows * units);
+        #[unroll]
+        for q in 0..rows * units {
+            acc[q] = 0.0;
+        }
+        for m in 0..g4 {
+            let mut dg = Array::<f32>::new(rows);
+            #[unroll]
+            for r in 0..rows {
+                dg[r] = dgs[r * g4 + m];
             }
-            state[j] = sum;
-            j += threads;
+            #[unroll]
+            for u in 0..units {
+                let j = UNIT_POS_X as usize + u * threads;
+                if j < hidden {
+                    let w = weight_t[m * hidden + j];
+                    #[unroll]
+                    for r in 0..rows {
+                        acc[r * units + u] += dg[r] * w;
+                    }
+                }
+            }
+        }
+        #[unroll]
+        for u in 0..units {
+            let j = UNIT_POS_X as usize + u * threads;
+            if j < hidden {
+                #[unroll]
+                for r in 0..rows {
+                    dhs[r * hidden + j] = acc[r * units + u];
+                }
+            }
         }
         sync_cube();
     }
     let mut j = UNIT_POS_X as usize;
     while j < hidden {
-        grad_hidden0[b * hidden + j] = state[j];
-        grad_cell0[b * hidden + j] = state[hidden + j];
+        #[unroll]
+        for r in 0..rows {
+            let b = first + r;
+            if b < batch {
+                grad_hidden0[b * hidden + j] = dhs[r * hidden + j];
+                grad_cell0[b * hidden + j] = dcs[r * hidden + j];
+            }
+        }
         j += threads;
     }
 }
@@ -218,10 +302,17 @@ fn empty_like(like: &CubeTensor, shape: impl Into<Shape>) -> CubeTensor {
     )
 }
 
-/// One workgroup per sequence, with up to [`MAX_THREADS`] threads sharing its hidden units.
-fn launch_shape(batch: usize, hidden: usize) -> (CubeCount, CubeDim) {
+/// Sequences per workgroup, threads per workgroup and the workgroup count for `batch`
+/// sequences of `hidden` units, where a kernel keeps `floats` floats per unit and sequence in
+/// workgroup memory: as many sequences (up to [`MAX_ROWS`]) as fit in WebGPU's guaranteed
+/// 16 KiB, up to [`MAX_THREADS`] threads sharing the units.
+fn launch_shape(batch: usize, hidden: usize, floats: usize) -> (usize, CubeCount, CubeDim) {
+    let rows = (4096 / (floats * hidden))
+        .clamp(1, MAX_ROWS)
+        .min(batch.max(1));
     (
-        CubeCount::Static(batch as u32, 1, 1),
+        rows,
+        CubeCount::Static(batch.div_ceil(rows) as u32, 1, 1),
         CubeDim::new_1d(hidden.min(MAX_THREADS) as u32),
     )
 }
@@ -239,8 +330,23 @@ pub fn forward(
     let [batch, seq, width] = gates_in.meta.shape().dims::<3>();
     let h = width / 4;
     assert!(
-        h <= MAX_HIDDEN,
-        "the GPU LSTM kernel takes up to {MAX_HIDDEN} hidden units"
+        h > 0 && h <= MAX_HIDDEN && width == 4 * h,
+        "the GPU LSTM kernel takes 1 to {MAX_HIDDEN} hidden units"
+    );
+    assert_eq!(
+        hidden.meta.shape().dims::<2>(),
+        [batch, h],
+        "initial hidden state"
+    );
+    assert_eq!(
+        cell.meta.shape().dims::<2>(),
+        [batch, h],
+        "initial cell state"
+    );
+    assert_eq!(
+        weight.meta.shape().dims::<2>(),
+        [h, 4 * h],
+        "recurrent weights"
     );
     assert!(
         [&gates_in, &hidden, &cell, &weight]
@@ -255,20 +361,26 @@ pub fn forward(
     } else {
         empty_like(&gates_in, [1])
     };
-    let (count, dim) = launch_shape(batch, h);
-    forward_kernel::launch(
-        &gates_in.client,
-        count,
-        dim,
-        gates_in.clone().into_tensor_arg(),
-        hidden.clone().into_tensor_arg(),
-        cell.clone().into_tensor_arg(),
-        weight.clone().into_tensor_arg(),
-        output.clone().into_tensor_arg(),
-        activations.clone().into_tensor_arg(),
-        h,
-        save,
-    );
+    let (rows, count, dim) = launch_shape(batch, h, 3);
+    // SAFETY: every index the kernel reads or writes lies inside the tensors' shapes, which are
+    // checked above (contiguous [batch, seq, 4h] gates, [batch, h] states, [h, 4h] weights) and
+    // made here; rows past the batch read the last row and write nothing.
+    unsafe {
+        forward_kernel::launch_unchecked(
+            &gates_in.client,
+            count,
+            dim,
+            gates_in.clone().into_tensor_arg(),
+            hidden.clone().into_tensor_arg(),
+            cell.clone().into_tensor_arg(),
+            weight.clone().into_tensor_arg(),
+            output.clone().into_tensor_arg(),
+            activations.clone().into_tensor_arg(),
+            h,
+            rows,
+            save,
+        );
+    }
     let saved = save.then(|| Saved {
         activations,
         output: output.clone(),
@@ -284,29 +396,45 @@ pub fn forward(
 pub fn backward(saved: Saved, grad_out: CubeTensor) -> [CubeTensor; 4] {
     let [batch, seq, width] = saved.output.meta.shape().dims::<3>();
     let h = width / 2;
+    assert_eq!(
+        grad_out.meta.shape().dims::<3>(),
+        [batch, seq, 2 * h],
+        "output gradient"
+    );
     let grad_out = into_contiguous(grad_out);
     let weight_t = into_contiguous(Cube::float_transpose(saved.weight));
     let grad_gates = empty_like(&grad_out, [batch, seq, 4 * h]);
     let hidden_before = empty_like(&grad_out, [batch, seq, h]);
     let grad_hidden = empty_like(&grad_out, [batch, h]);
     let grad_cell = empty_like(&grad_out, [batch, h]);
-    let (count, dim) = launch_shape(batch, h);
-    backward_kernel::launch(
-        &grad_out.client,
-        count,
-        dim,
-        saved.activations.into_tensor_arg(),
-        saved.output.into_tensor_arg(),
-        saved.hidden.into_tensor_arg(),
-        saved.cell.into_tensor_arg(),
-        weight_t.into_tensor_arg(),
-        grad_out.clone().into_tensor_arg(),
-        grad_gates.clone().into_tensor_arg(),
-        hidden_before.clone().into_tensor_arg(),
-        grad_hidden.clone().into_tensor_arg(),
-        grad_cell.clone().into_tensor_arg(),
-        h,
-    );
+    let (rows, count, _) = launch_shape(batch, h, 6);
+    // Fewer threads than units, each computing BACKWARD_UNITS units' dh per read of dG.
+    let threads = h.div_ceil(BACKWARD_UNITS).min(MAX_THREADS);
+    let units = h.div_ceil(threads);
+    let dim = CubeDim::new_1d(threads as u32);
+    // SAFETY: as in `forward`; the saved tensors are the forward pass's own, and `grad_out`
+    // has the output's shape (checked above).
+    unsafe {
+        backward_kernel::launch_unchecked(
+            &grad_out.client,
+            count,
+            dim,
+            saved.activations.into_tensor_arg(),
+            saved.output.into_tensor_arg(),
+            saved.hidden.into_tensor_arg(),
+            saved.cell.into_tensor_arg(),
+            weight_t.into_tensor_arg(),
+            grad_out.clone().into_tensor_arg(),
+            grad_gates.clone().into_tensor_arg(),
+            hidden_before.clone().into_tensor_arg(),
+            grad_hidden.clone().into_tensor_arg(),
+            grad_cell.clone().into_tensor_arg(),
+            h,
+            rows,
+            threads,
+            units,
+        );
+    }
     // dW = Σ_t h_{t−1}ᵀ · dG_t: one product over all steps of all sequences.
     let rows = batch * seq;
     let grad_weight = Cube::float_matmul(

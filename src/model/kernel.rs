@@ -3,12 +3,22 @@
 //! All arrays are row-major. `gates_in [batch, seq, 4h]` is the input part of the gates,
 //! blocks in the order input, forget, output, cell; `weight [h, 4h]` the recurrent weights.
 //! Products go through the `gemm` crate (SIMD on x86 and wasm); the element-wise work is one
-//! fused loop per step with a rational tanh accurate to float precision.
+//! fused loop per step with a rational tanh accurate to float precision. Natively a large
+//! batch is split over threads, each running the recurrence of its sequences.
 
-/// What the backward pass needs: per step, the gate activations, the states before, and
-/// tanh of the new cell state.
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// What the backward pass needs: for each part of the batch (see [`set_threads`]) its number of
+/// sequences and what its pass saved.
 #[derive(Clone, Debug)]
 pub struct Saved {
+    parts: Vec<(usize, Part)>,
+}
+
+/// What the backward pass needs of one part of the batch: per step, the gate activations, the
+/// states before, and tanh of the new cell state.
+#[derive(Clone, Debug)]
+struct Part {
     /// `[seq, batch, 4h]` activations σ(i), σ(f), σ(o), tanh(g).
     gates: Vec<f32>,
     /// `[seq + 1, batch, h]` cell states, the initial one first.
@@ -42,8 +52,71 @@ pub struct Grads {
     pub weight: Vec<f32>,
 }
 
+/// Threads a batch is split over natively; 0: every core this process may use.
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Work (sequences × steps × hidden units) below which a call stays on one thread: starting
+/// threads costs more than it saves for a generation step or a tiny batch.
+const MIN_SPLIT_WORK: usize = 1 << 16;
+
+/// Sets how many threads the kernel splits a batch over natively (0: every core this process
+/// may use, the default; `melodeon bench` times one and all). The page runs on one thread.
+pub fn set_threads(threads: usize) {
+    THREADS.store(threads, Ordering::Relaxed);
+}
+
+/// Threads for a call of sizes `d` (see [`set_threads`] and [`MIN_SPLIT_WORK`]).
+fn threads(d: Dims) -> usize {
+    if cfg!(target_arch = "wasm32") || d.batch * d.seq * d.hidden < MIN_SPLIT_WORK {
+        return 1;
+    }
+    match THREADS.load(Ordering::Relaxed) {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
+/// A batch of `batch` sequences in `threads` parts: `(first sequence, sequences)` each. The
+/// sequences of a batch are independent, so each part runs the whole recurrence on its own.
+fn parts(batch: usize, threads: usize) -> Vec<(usize, usize)> {
+    let count = threads.clamp(1, batch.max(1));
+    let (size, extra) = (batch / count, batch % count);
+    let mut first = 0;
+    (0..count)
+        .map(|k| {
+            let rows = size + usize::from(k < extra);
+            first += rows;
+            (first - rows, rows)
+        })
+        .collect()
+}
+
+/// Runs `work(index, first, rows)` on each part (see [`parts`]), on threads of their own when
+/// there are several, and returns the results in order.
+fn on_parts<T: Send>(
+    parts: &[(usize, usize)],
+    work: impl Fn(usize, usize, usize) -> T + Sync,
+) -> Vec<T> {
+    if let [(first, rows)] = parts {
+        return vec![work(0, *first, *rows)];
+    }
+    std::thread::scope(|scope| {
+        let work = &work;
+        let running: Vec<_> = parts
+            .iter()
+            .enumerate()
+            .map(|(k, &(first, rows))| scope.spawn(move || work(k, first, rows)))
+            .collect();
+        running
+            .into_iter()
+            .map(|thread| thread.join().expect("an LSTM kernel thread panicked"))
+            .collect()
+    })
+}
+
 /// Runs the recurrence from `(hidden, cell)`. Returns `[batch, seq, 2h]` (each step's hidden
-/// state, then its cell state) and, with `save`, what [`backward`] needs.
+/// state, then its cell state) and, with `save`, what [`backward`] needs. Natively, a large
+/// batch is split over threads (see [`set_threads`]).
 pub fn forward(
     d: Dims,
     gates_in: &[f32],
@@ -52,6 +125,54 @@ pub fn forward(
     weight: &[f32],
     save: bool,
 ) -> (Vec<f32>, Option<Saved>) {
+    let parts = parts(d.batch, threads(d));
+    forward_in_parts(d, gates_in, hidden, cell, weight, save, &parts)
+}
+
+/// [`forward`] with the batch in `parts`.
+fn forward_in_parts(
+    d: Dims,
+    gates_in: &[f32],
+    hidden: &[f32],
+    cell: &[f32],
+    weight: &[f32],
+    save: bool,
+    parts: &[(usize, usize)],
+) -> (Vec<f32>, Option<Saved>) {
+    let (seq, h) = (d.seq, d.hidden);
+    let results = on_parts(parts, |_, first, rows| {
+        forward_part(
+            Dims { batch: rows, ..d },
+            rows_of(gates_in, first, rows, seq * 4 * h),
+            rows_of(hidden, first, rows, h),
+            rows_of(cell, first, rows, h),
+            weight,
+            save,
+        )
+    });
+    let mut out = Vec::with_capacity(d.batch * seq * 2 * h);
+    let mut saved = Vec::new();
+    for ((_, rows), (part_out, part_saved)) in parts.iter().zip(results) {
+        out.extend_from_slice(&part_out);
+        saved.extend(part_saved.map(|part| (*rows, part)));
+    }
+    (out, save.then_some(Saved { parts: saved }))
+}
+
+/// The `rows` sequences from `first` on of a batch-major array with `width` values each.
+fn rows_of(values: &[f32], first: usize, rows: usize, width: usize) -> &[f32] {
+    &values[first * width..(first + rows) * width]
+}
+
+/// [`forward`] on one part of the batch.
+fn forward_part(
+    d: Dims,
+    gates_in: &[f32],
+    hidden: &[f32],
+    cell: &[f32],
+    weight: &[f32],
+    save: bool,
+) -> (Vec<f32>, Option<Part>) {
     let Dims {
         batch,
         seq,
@@ -61,7 +182,7 @@ pub fn forward(
     let mut out = vec![0.0; batch * seq * 2 * h];
     let mut hidden_prev = hidden.to_vec();
     let mut cell_prev = cell.to_vec();
-    let mut saved = save.then(|| Saved {
+    let mut saved = save.then(|| Part {
         gates: Vec::with_capacity(seq * batch * g4),
         cells: cell.to_vec(),
         hiddens: hidden.to_vec(),
@@ -116,8 +237,54 @@ pub fn forward(
     (out, saved)
 }
 
-/// Gradients of the inputs from the gradient of the output `grad_out [batch, seq, 2h]`.
+/// Gradients of the inputs from the gradient of the output `grad_out [batch, seq, 2h]`, each
+/// part of the batch on the thread count its forward pass used.
 pub fn backward(d: Dims, saved: &Saved, weight: &[f32], grad_out: &[f32]) -> Grads {
+    let (seq, h) = (d.seq, d.hidden);
+    let g4 = 4 * h;
+    // Wᵀ [4h, h] laid out once: read in place, gemm would repack W at every step.
+    let mut weight_t = vec![0.0; g4 * h];
+    for (r, row) in weight.chunks_exact(g4).enumerate() {
+        for (c, &w) in row.iter().enumerate() {
+            weight_t[c * h + r] = w;
+        }
+    }
+    let mut first = 0;
+    let parts: Vec<(usize, usize)> = saved
+        .parts
+        .iter()
+        .map(|(rows, _)| {
+            first += rows;
+            (first - rows, *rows)
+        })
+        .collect();
+    let results = on_parts(&parts, |k, first, rows| {
+        backward_part(
+            Dims { batch: rows, ..d },
+            &saved.parts[k].1,
+            &weight_t,
+            rows_of(grad_out, first, rows, seq * 2 * h),
+        )
+    });
+    let mut grads = Grads {
+        gates_in: Vec::with_capacity(d.batch * seq * g4),
+        hidden: Vec::with_capacity(d.batch * h),
+        cell: Vec::with_capacity(d.batch * h),
+        weight: vec![0.0; h * g4],
+    };
+    for part in results {
+        grads.gates_in.extend_from_slice(&part.gates_in);
+        grads.hidden.extend_from_slice(&part.hidden);
+        grads.cell.extend_from_slice(&part.cell);
+        for (sum, w) in grads.weight.iter_mut().zip(&part.weight) {
+            *sum += w;
+        }
+    }
+    grads
+}
+
+/// [`backward`] on one part of the batch, with Wᵀ `[4h, h]` laid out.
+fn backward_part(d: Dims, saved: &Part, weight_t: &[f32], grad_out: &[f32]) -> Grads {
     let Dims {
         batch,
         seq,
@@ -127,13 +294,6 @@ pub fn backward(d: Dims, saved: &Saved, weight: &[f32], grad_out: &[f32]) -> Gra
     let mut d_hidden_next = vec![0.0; bh];
     let mut d_cell_next = vec![0.0; bh];
     let mut d_gates = vec![0.0; seq * batch * g4];
-    // Wᵀ [4h, h] laid out once: read in place, gemm would repack W at every step.
-    let mut weight_t = vec![0.0; g4 * h];
-    for (r, row) in weight.chunks_exact(g4).enumerate() {
-        for (c, &w) in row.iter().enumerate() {
-            weight_t[c * h + r] = w;
-        }
-    }
     for t in (0..seq).rev() {
         let dg = &mut d_gates[t * batch * g4..(t + 1) * batch * g4];
         let acts = &saved.gates[t * batch * g4..(t + 1) * batch * g4];
@@ -163,7 +323,7 @@ pub fn backward(d: Dims, saved: &Saved, weight: &[f32], grad_out: &[f32]) -> Gra
             &mut d_hidden_next,
             dg,
             (g4, 1),
-            &weight_t,
+            weight_t,
             (h, 1),
             false,
         );
@@ -299,6 +459,39 @@ mod tests {
             assert!((tanh(x) - x.tanh()).abs() < 5e-7, "tanh({x})");
             let s = 1.0 / (1.0 + (-x).exp());
             assert!((sigmoid(x) - s).abs() < 2e-7, "sigmoid({x})");
+        }
+    }
+
+    #[test]
+    fn a_batch_split_over_threads_gives_the_same_outputs_and_gradients() {
+        let d = Dims {
+            batch: 7,
+            seq: 5,
+            hidden: 6,
+        };
+        let wave =
+            |n: usize, k: f32| -> Vec<f32> { (0..n).map(|i| (i as f32 * k).sin()).collect() };
+        let (h, g4) = (d.hidden, 4 * d.hidden);
+        let gates_in = wave(d.batch * d.seq * g4, 0.37);
+        let (hidden, cell) = (wave(d.batch * h, 0.91), wave(d.batch * h, 1.3));
+        let weight = wave(h * g4, 0.23)
+            .iter()
+            .map(|w| 0.5 * w)
+            .collect::<Vec<_>>();
+        let grad_out = wave(d.batch * d.seq * 2 * h, 0.71);
+        let run = |parts: &[(usize, usize)]| {
+            let (out, saved) = forward_in_parts(d, &gates_in, &hidden, &cell, &weight, true, parts);
+            let grads = backward(d, &saved.unwrap(), &weight, &grad_out);
+            [out, grads.gates_in, grads.hidden, grads.cell, grads.weight]
+        };
+        assert_eq!(parts(7, 3), [(0, 3), (3, 2), (5, 2)]);
+        let whole = run(&parts(7, 1));
+        let split = run(&parts(7, 3));
+        for (a, b) in whole.iter().zip(&split) {
+            assert_eq!(a.len(), b.len());
+            for (x, y) in a.iter().zip(b) {
+                assert!((x - y).abs() < 1e-5, "{x} against {y}");
+            }
         }
     }
 

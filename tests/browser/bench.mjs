@@ -1,7 +1,8 @@
 // Browser benchmark (not a test): speed of the seed's training step and of generation in
 // headless Chromium on each CPU backend, page load times on both backends, and journey two on
 // the Erk corpus (training speed in the worker, main-thread stalls, memory).
-// Run with `./dev bench` (QUICK=1 / QUICK=webgpu: journey two on one backend only; LONG_RUN=20: memory over a
+// Run with `./dev bench` (QUICK=1 / QUICK=webgpu: journey two on one backend only; QUICK=kernels: the
+// LSTM's GPU kernels against the composed layer on WebGPU; LONG_RUN=20: memory over a
 // 20-epoch whole-song run on Erk). Prints one JSON object; every figure is the median of
 // RUNS runs.
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -237,6 +238,21 @@ if (process.env.TARGET_NLL) {
   await server.close();
   process.exit(0);
 }
+// QUICK=kernels: only the LSTM on WebGPU in the page, as Melodeon's GPU kernels and composed
+// from burn's tensor operations (the seed's step and the whole-song step).
+async function webgpuLstmSpeed(page) {
+  await loadWorkerModule(page);
+  return JSON.parse(await page.evaluate(() => window.melodeonWorker.melodeon_bench(3, true)));
+}
+if (process.env.QUICK === 'kernels') {
+  const chrome = await browser({ webgpu: true });
+  const { page } = await open(chrome, server.url);
+  await page.getByTestId('model-ready').waitFor({ timeout: 600_000 });
+  console.log(JSON.stringify({ webgpu_lstm: await webgpuLstmSpeed(page) }, null, 2));
+  await chrome.close();
+  await server.close();
+  process.exit(0);
+}
 const results = { runs: RUNS, backends: {}, load: {} };
 // ONLY_TRAINING=1 skips to journey two's figures.
 for (const webgpu of process.env.ONLY_TRAINING || process.env.QUICK === 'webgpu' ? [] : [false, true]) {
@@ -258,8 +274,11 @@ for (const webgpu of process.env.ONLY_TRAINING || process.env.QUICK === 'webgpu'
     genMs.push(Number(await page.getByTestId('generation-ms').getAttribute('data-ms')));
     if (!webgpu && run === 0 && process.env.QUICK !== 'load') {
       await loadWorkerModule(page);
-      results.backends = JSON.parse(await page.evaluate(() => window.melodeonWorker.melodeon_bench(10)));
+      results.backends = JSON.parse(await page.evaluate(() => window.melodeonWorker.melodeon_bench(10, false)));
       results.corpus = await corpusSpeed(page);
+    }
+    if (webgpu && run === 0 && process.env.QUICK !== 'load') {
+      results.webgpu_lstm = await webgpuLstmSpeed(page);
     }
     await chrome.close();
   }

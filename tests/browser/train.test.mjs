@@ -45,7 +45,6 @@ async function setNumber(page, id, value) {
 /** Trains a tiny model named `name`; returns what the page showed. */
 async function train(page, name, { recipe, stride, timeout, on = 'cpu' }) {
   await page.getByTestId('model-name').fill(name);
-  await page.getByTestId('train-on').selectOption(on);
   await page.getByTestId('recipe').selectOption(recipe);
   await setNumber(page, 'hidden', 16);
   await setNumber(page, 'epochs', 2);
@@ -56,6 +55,11 @@ async function train(page, name, { recipe, stride, timeout, on = 'cpu' }) {
   const calibration = page.getByTestId('calibration');
   await calibration.waitFor({ timeout });
   const perEpoch = Number(await calibration.getAttribute('data-seconds-per-epoch'));
+  const estimates = Number(await calibration.getAttribute('data-estimates'));
+  // The estimate chose the faster device for "Train on"; the run below asks for `on`.
+  const faster = await calibration.getAttribute('data-faster');
+  assert.equal(await page.getByTestId('train-on').inputValue(), faster);
+  await page.getByTestId('train-on').selectOption(on);
   await page.getByTestId('train').click();
   const outcome = page.getByTestId('train-outcome');
   await outcome.waitFor({ timeout });
@@ -65,6 +69,7 @@ async function train(page, name, { recipe, stride, timeout, on = 'cpu' }) {
   const started = page.getByTestId('train-started');
   return {
     perEpoch,
+    estimates,
     backend: await started.getAttribute('data-backend'),
     firstLoss: Number(await chart.getAttribute('data-train-first')),
     lastLoss: Number(await chart.getAttribute('data-train-last')),
@@ -123,6 +128,7 @@ for (const webgpu of [false, true]) {
       console.log(`# ${device}: ${JSON.stringify(run)}`);
       assert.match(run.backend, webgpu ? /^WebGPU/ : /^CPU/);
       assert.ok(run.perEpoch > 0, 'the calibration estimated an epoch');
+      assert.equal(run.estimates, webgpu ? 2 : 1, 'the CPU timed, and WebGPU where it starts');
       assert.ok(run.lastLoss < run.firstLoss, `loss fell: ${run.firstLoss} → ${run.lastLoss}`);
       assert.equal(run.validPoints, 2, 'validated after each epoch');
       assert.equal(run.samples, 3, 'a sample before training and after each epoch');
