@@ -18,10 +18,14 @@
 //!
 //! Layouts are those of [`super::sequence`]: gate blocks in the order input, forget, output,
 //! cell; the output holds each step's hidden and cell states side by side.
+//!
+//! A kernel takes at most seven tensors: WebGPU guarantees eight storage buffers per shader
+//! stage, and CubeCL adds one for the tensors' shapes (SwiftShader's limit of ten caught a
+//! backward kernel with ten tensors in the browser; lavapipe allows more).
 
 use burn::backend::Cube;
 use burn::backend::ops::FloatTensorOps;
-use burn::tensor::{DType, Shape};
+use burn::tensor::{DType, Shape, Slice};
 use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use burn_cubecl::tensor::CubeTensor;
@@ -154,26 +158,23 @@ fn forward_kernel(
 }
 
 /// One workgroup per `rows` sequences, in reverse time: the gradients of the gates' input part
-/// and of the initial state, and each step's previous hidden state (for the weight gradient).
+/// and of the initial state (`grad_state`: hidden `[batch, h]`, then cell `[batch, h]`).
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
 fn backward_kernel(
     activations: &Tensor<f32>,
     output: &Tensor<f32>,
-    hidden0: &Tensor<f32>,
     cell0: &Tensor<f32>,
     weight_t: &Tensor<f32>,
     grad_out: &Tensor<f32>,
     grad_gates: &mut Tensor<f32>,
-    hidden_before: &mut Tensor<f32>,
-    grad_hidden0: &mut Tensor<f32>,
-    grad_cell0: &mut Tensor<f32>,
+    grad_state: &mut Tensor<f32>,
     #[comptime] hidden: usize,
     #[comptime] rows: usize,
     #[comptime] threads: usize,
     #[comptime] units: usize,
 ) {
-    let batch = hidden0.shape(0);
+    let batch = cell0.shape(0);
     let first = CUBE_POS_X as usize * rows;
     let seq = output.shape(1);
     let g4 = 4 * hidden;
@@ -203,10 +204,8 @@ fn backward_kernel(
                 let o = activations[row + 2 * hidden];
                 let g = activations[row + 3 * hidden];
                 let mut c_before = cell0[b * hidden + j];
-                let mut h_before = hidden0[b * hidden + j];
                 if t > 0 {
                     c_before = output[at - hidden];
-                    h_before = output[at - 2 * hidden];
                 }
                 let tc = output[at + hidden].tanh();
                 let dh = grad_out[at] + dhs[r * hidden + j];
@@ -221,7 +220,6 @@ fn backward_kernel(
                 dgs[r * g4 + 3 * hidden + j] = dg;
                 dcs[r * hidden + j] = dc * f;
                 if first + r < batch {
-                    hidden_before[(b * seq + t) * hidden + j] = h_before;
                     grad_gates[row] = di;
                     grad_gates[row + hidden] = df;
                     grad_gates[row + 2 * hidden] = d_o;
@@ -274,8 +272,8 @@ fn backward_kernel(
         for r in 0..rows {
             let b = first + r;
             if b < batch {
-                grad_hidden0[b * hidden + j] = dhs[r * hidden + j];
-                grad_cell0[b * hidden + j] = dcs[r * hidden + j];
+                grad_state[b * hidden + j] = dhs[r * hidden + j];
+                grad_state[(batch + b) * hidden + j] = dcs[r * hidden + j];
             }
         }
         j += threads;
@@ -404,9 +402,7 @@ pub fn backward(saved: Saved, grad_out: CubeTensor) -> [CubeTensor; 4] {
     let grad_out = into_contiguous(grad_out);
     let weight_t = into_contiguous(Cube::float_transpose(saved.weight));
     let grad_gates = empty_like(&grad_out, [batch, seq, 4 * h]);
-    let hidden_before = empty_like(&grad_out, [batch, seq, h]);
-    let grad_hidden = empty_like(&grad_out, [batch, h]);
-    let grad_cell = empty_like(&grad_out, [batch, h]);
+    let grad_state = empty_like(&grad_out, [2, batch, h]);
     let (rows, count, _) = launch_shape(batch, h, 6);
     // Fewer threads than units, each computing BACKWARD_UNITS units' dh per read of dG.
     let threads = h.div_ceil(BACKWARD_UNITS).min(MAX_THREADS);
@@ -420,26 +416,39 @@ pub fn backward(saved: Saved, grad_out: CubeTensor) -> [CubeTensor; 4] {
             count,
             dim,
             saved.activations.into_tensor_arg(),
-            saved.output.into_tensor_arg(),
-            saved.hidden.into_tensor_arg(),
+            saved.output.clone().into_tensor_arg(),
             saved.cell.into_tensor_arg(),
             weight_t.into_tensor_arg(),
             grad_out.clone().into_tensor_arg(),
             grad_gates.clone().into_tensor_arg(),
-            hidden_before.clone().into_tensor_arg(),
-            grad_hidden.clone().into_tensor_arg(),
-            grad_cell.clone().into_tensor_arg(),
+            grad_state.clone().into_tensor_arg(),
             h,
             rows,
             threads,
             units,
         );
     }
-    // dW = Σ_t h_{t−1}ᵀ · dG_t: one product over all steps of all sequences.
+    // dW = Σ_t h_{t−1}ᵀ · dG_t: one product over all steps of all sequences, the hidden states
+    // before each step being the initial one and the outputs' but the last.
     let rows = batch * seq;
+    let earlier = Cube::float_slice(
+        saved.output,
+        &[Slice::from(..), Slice::from(..seq - 1), Slice::from(..h)],
+    );
+    let hidden_before = Cube::float_cat(
+        vec![
+            Cube::float_reshape(saved.hidden, Shape::new([batch, 1, h])),
+            earlier,
+        ],
+        1,
+    );
     let grad_weight = Cube::float_matmul(
         Cube::float_transpose(Cube::float_reshape(hidden_before, Shape::new([rows, h]))),
         Cube::float_reshape(grad_gates.clone(), Shape::new([rows, 4 * h])),
     );
-    [grad_gates, grad_hidden, grad_cell, grad_weight]
+    let part = |k: usize| {
+        let state = Cube::float_slice(grad_state.clone(), &[Slice::from(k..k + 1)]);
+        Cube::float_reshape(state, Shape::new([batch, h]))
+    };
+    [grad_gates, part(0), part(1), grad_weight]
 }
