@@ -226,13 +226,14 @@ async fn compare(
     ))
 }
 
-/// The corpus's job for `spec` on `engine` (from the model file `base` when fine-tuning),
-/// announced to the page.
+/// The corpus's job for `spec` on `engine` (from the model file `base` when fine-tuning);
+/// with `announce`, its sizes are posted to the page.
 fn prepare(
     state: &WorkerState,
     spec: JobSpec,
     base: Option<&[u8]>,
     engine: &Engine,
+    announce: bool,
 ) -> Result<Job, String> {
     let corpus = state
         .corpus
@@ -247,11 +248,13 @@ fn prepare(
         None => None,
     };
     let job = Job::new(&corpus, spec, base, &engine.device)?;
-    post(Message::new(&Event::Started {
-        backend: engine.info.label(),
-        sizes: job.sizes(),
-        skipped: job.skipped().to_vec(),
-    }));
+    if announce {
+        post(Message::new(&Event::Started {
+            backend: engine.info.label(),
+            sizes: job.sizes(),
+            skipped: job.skipped().to_vec(),
+        }));
+    }
     Ok(job)
 }
 
@@ -271,8 +274,9 @@ async fn calibrate(
         }
     }
     let mut estimates = Vec::new();
-    for engine in engines {
-        let mut job = prepare(state, spec.clone(), base.as_deref(), &engine)?;
+    // The sizes are the same on every device: announced once, with the CPU.
+    for (k, engine) in engines.iter().enumerate() {
+        let mut job = prepare(state, spec.clone(), base.as_deref(), engine, k == 0)?;
         estimates.push(estimate(&mut job, &engine.info).await?);
     }
     post(Message::new(&Event::Calibrated { estimates }));
@@ -290,7 +294,7 @@ async fn run(
         return self::calibrate(state, spec, base, force_cpu).await;
     }
     let engine = start_engine(state, force_cpu).await;
-    let mut job = prepare(state, spec, base.as_deref(), &engine)?;
+    let mut job = prepare(state, spec, base.as_deref(), &engine, true)?;
     post(
         Message::new(&Event::Epoch {
             epoch: 0,

@@ -76,11 +76,11 @@ impl<B: LstmKernel> LstmSequenceBackend for B {
     }
 }
 
-/// The CPU backends run [`super::kernel`] on their tensors' values.
-macro_rules! cpu_kernel {
-    ($($backend:ty),*) => {$(
+/// Implements [`LstmKernel`] for a backend with its forward and backward functions.
+macro_rules! lstm_kernel {
+    ($backend:ty, $saved:ty, $forward:path, $backward:path) => {
         impl LstmKernel for $backend {
-            type Saved = Saved<Self>;
+            type Saved = $saved;
 
             fn forward(
                 gates_in: FloatTensor<Self>,
@@ -89,35 +89,31 @@ macro_rules! cpu_kernel {
                 hidden_weight: FloatTensor<Self>,
                 save: bool,
             ) -> (FloatTensor<Self>, Option<Self::Saved>) {
-                forward::<Self>(gates_in, hidden, cell, hidden_weight, save)
+                $forward(gates_in, hidden, cell, hidden_weight, save)
             }
 
             fn backward(saved: Self::Saved, grad_out: FloatTensor<Self>) -> [FloatTensor<Self>; 4] {
-                backward::<Self>(saved, grad_out)
+                $backward(saved, grad_out)
             }
         }
-    )*};
+    };
 }
-cpu_kernel!(Flex, NdArray);
-
+// The CPU backends run [`super::kernel`] on their tensors' values; burn's cubecl backend runs
+// the CubeCL kernels of [`super::gpu_kernel`].
+lstm_kernel!(Flex, Saved<Flex>, forward::<Flex>, backward::<Flex>);
+lstm_kernel!(
+    NdArray,
+    Saved<NdArray>,
+    forward::<NdArray>,
+    backward::<NdArray>
+);
 #[cfg(feature = "gpu")]
-impl LstmKernel for burn::backend::Cube {
-    type Saved = super::gpu_kernel::Saved;
-
-    fn forward(
-        gates_in: FloatTensor<Self>,
-        hidden: FloatTensor<Self>,
-        cell: FloatTensor<Self>,
-        hidden_weight: FloatTensor<Self>,
-        save: bool,
-    ) -> (FloatTensor<Self>, Option<Self::Saved>) {
-        super::gpu_kernel::forward(gates_in, hidden, cell, hidden_weight, save)
-    }
-
-    fn backward(saved: Self::Saved, grad_out: FloatTensor<Self>) -> [FloatTensor<Self>; 4] {
-        super::gpu_kernel::backward(saved, grad_out)
-    }
-}
+lstm_kernel!(
+    burn::backend::Cube,
+    super::gpu_kernel::Saved,
+    super::gpu_kernel::forward,
+    super::gpu_kernel::backward
+);
 
 /// Set by benchmarks to time the recurrence composed from tensor operations.
 static COMPOSED: AtomicBool = AtomicBool::new(false);
