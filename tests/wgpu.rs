@@ -161,6 +161,12 @@ fn the_lstm_kernels_at_the_seeds_shape_equal_burns_lstm_forward_and_backward() {
 }
 
 #[test]
+fn the_lstm_kernels_take_a_batch_that_does_not_fill_the_last_workgroup() {
+    // 35 sequences: two per workgroup (at least 16 workgroups), the last holding one.
+    layer_matches_the_cpu(35, 4, 5, 24);
+}
+
+#[test]
 fn the_lstm_kernels_share_units_between_threads_when_the_layer_is_wide() {
     // More hidden units than threads in a workgroup (256): threads take several units.
     layer_matches_the_cpu(3, 5, 7, 300);

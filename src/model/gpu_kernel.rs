@@ -44,6 +44,11 @@ const BACKWARD_UNITS: usize = 4;
 /// Sequences per workgroup at most: each weight read serves them all.
 const MAX_ROWS: usize = 8;
 
+/// Workgroups kept at least, where the batch allows: a GPU runs each on one of its many compute
+/// units, so fewer would leave most of them idle (the seed's batch of 64 gets 16 workgroups of
+/// 4 sequences).
+const MIN_WORKGROUPS: usize = 16;
+
 #[cube]
 fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (0.0 - x).exp())
@@ -302,12 +307,12 @@ fn empty_like(like: &CubeTensor, shape: impl Into<Shape>) -> CubeTensor {
 
 /// Sequences per workgroup, threads per workgroup and the workgroup count for `batch`
 /// sequences of `hidden` units, where a kernel keeps `floats` floats per unit and sequence in
-/// workgroup memory: as many sequences (up to [`MAX_ROWS`]) as fit in WebGPU's guaranteed
-/// 16 KiB, up to [`MAX_THREADS`] threads sharing the units.
+/// workgroup memory: several sequences per workgroup (so that each weight read serves them
+/// all) only while [`MIN_WORKGROUPS`] remain, and no more (up to [`MAX_ROWS`]) than fit in
+/// WebGPU's guaranteed 16 KiB; up to [`MAX_THREADS`] threads share the units.
 fn launch_shape(batch: usize, hidden: usize, floats: usize) -> (usize, CubeCount, CubeDim) {
-    let rows = (4096 / (floats * hidden))
-        .clamp(1, MAX_ROWS)
-        .min(batch.max(1));
+    let fit = (4096 / (floats * hidden)).clamp(1, MAX_ROWS);
+    let rows = fit.min(batch / MIN_WORKGROUPS).max(1);
     (
         rows,
         CubeCount::Static(batch.div_ceil(rows) as u32, 1, 1),
