@@ -34,7 +34,8 @@ const PROGRESS_EVERY_MS: f64 = 200.0;
 #[derive(Default)]
 struct WorkerState {
     corpus: RefCell<Option<Rc<Corpus>>>,
-    /// The started device, by the force-CPU setting it was started with (WebGPU starts once).
+    /// The best device (WebGPU where it starts), started on first use and kept: burn's wgpu
+    /// runtime starts once per worker.
     engine: RefCell<Option<Engine>>,
     busy: Cell<bool>,
     paused: Cell<bool>,
