@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use burn::module::Module;
 use burn::nn::{LstmConfig, LstmState as BurnState};
+use burn::tensor::wgpu::{WgpuSetup, wgpu};
 use burn::tensor::{Device, Distribution, Tensor};
 use melodeon::data::songs::{self, SongSeq};
 use melodeon::data::{Clock, batch};
@@ -21,13 +22,38 @@ mod fused;
 use conditioned::conditioned_config;
 use fused::fused_from;
 
-/// The wgpu device (lavapipe under `./dev test`), started once for all the tests.
+/// The wgpu device (lavapipe under `./dev test`), started once for all the tests with
+/// WebGPU's default limits, the ones every browser guarantees (eight storage buffers per
+/// shader stage, 16 KiB of workgroup memory): lavapipe's own are larger, and a kernel within
+/// them could still be refused in a browser.
 fn gpu() -> Device {
     static DEVICE: OnceLock<Device> = OnceLock::new();
     DEVICE
         .get_or_init(|| {
-            pollster::block_on(Device::wgpu_options().init_async())
-                .expect("no wgpu adapter: install Mesa's lavapipe (mesa-vulkan-drivers)")
+            let instance = wgpu::Instance::default();
+            let adapter = pollster::block_on(instance.request_adapter(&Default::default()))
+                .expect("no wgpu adapter: install Mesa's lavapipe (mesa-vulkan-drivers)");
+            let (device, queue) =
+                pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+                    required_features: adapter
+                        .features()
+                        .difference(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS),
+                    required_limits: wgpu::Limits::default(),
+                    ..Default::default()
+                }))
+                .expect("a wgpu device with WebGPU's default limits");
+            let backend = adapter.get_info().backend;
+            let setup = WgpuSetup {
+                instance,
+                adapter,
+                device,
+                queue,
+                backend,
+            };
+            Device::wgpu_options()
+                .setup(setup)
+                .init()
+                .expect("burn on the wgpu device")
         })
         .clone()
 }
