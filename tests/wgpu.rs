@@ -33,15 +33,16 @@ fn gpu() -> Device {
             let instance = wgpu::Instance::default();
             let adapter = pollster::block_on(instance.request_adapter(&Default::default()))
                 .expect("no wgpu adapter: install Mesa's lavapipe (mesa-vulkan-drivers)");
-            let (device, queue) =
-                pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            let (device, queue) = pollster::block_on(
+                adapter.request_device(&wgpu::DeviceDescriptor {
                     required_features: adapter
                         .features()
                         .difference(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS),
                     required_limits: wgpu::Limits::default(),
                     ..Default::default()
-                }))
-                .expect("a wgpu device with WebGPU's default limits");
+                }),
+            )
+            .expect("a wgpu device with WebGPU's default limits");
             let backend = adapter.get_info().backend;
             let setup = WgpuSetup {
                 instance,
