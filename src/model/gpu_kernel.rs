@@ -1,5 +1,6 @@
-//! The LSTM recurrence as CubeCL kernels for burn's cubecl backend: WGSL for WebGPU in the
-//! page's worker, SPIR-V for Vulkan natively. The GPU counterpart of [`super::kernel`].
+//! The LSTM recurrence as CubeCL kernels for burn's cubecl backend, compiled to WGSL: WebGPU
+//! in the page's worker, Vulkan, Metal or DX12 natively through wgpu. The GPU counterpart of
+//! [`super::kernel`].
 //!
 //! Composed from tensor operations, a time step costs about ten kernel launches forward and as
 //! many backward, so a GPU waits on launches rather than arithmetic. Here the whole sequence
