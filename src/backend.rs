@@ -71,6 +71,11 @@ pub enum BackendInfo {
 }
 
 impl BackendInfo {
+    /// Whether the model runs on WebGPU (else on a CPU backend).
+    pub fn is_webgpu(&self) -> bool {
+        matches!(self, BackendInfo::WebGpu { .. })
+    }
+
     /// One line for the status bar and the command line, e.g. `WebGPU (google swiftshader)`.
     pub fn label(&self) -> String {
         match self {

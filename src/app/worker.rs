@@ -270,7 +270,7 @@ async fn calibrate(
     let mut engines = vec![start_engine(state, true).await];
     if !force_cpu {
         let best = start_engine(state, false).await;
-        if matches!(best.info, BackendInfo::WebGpu { .. }) {
+        if best.info.is_webgpu() {
             engines.push(best);
         }
     }
@@ -427,7 +427,7 @@ async fn estimate(job: &mut Job, info: &BackendInfo) -> Result<Estimate, String>
         / 3.0;
     Ok(Estimate {
         backend: info.label(),
-        on_cpu: !matches!(info, BackendInfo::WebGpu { .. }),
+        on_cpu: !info.is_webgpu(),
         seconds_per_step,
         seconds_per_epoch: seconds_per_step * (sizes.steps_per_epoch as f64 + validation_steps),
     })
@@ -460,7 +460,7 @@ pub async fn melodeon_bench(steps: usize, webgpu: bool) -> String {
     let mut figures = serde_json::Map::new();
     if webgpu {
         let engine = super::engine::start(false).await;
-        if !matches!(engine.info, crate::backend::BackendInfo::WebGpu { .. }) {
+        if !engine.info.is_webgpu() {
             return serde_json::json!({ "webgpu": engine.info.label() }).to_string();
         }
         for (name, composed) in [("kernel", false), ("composed", true)] {

@@ -306,19 +306,15 @@ fn empty_like(like: &CubeTensor, shape: impl Into<Shape>) -> CubeTensor {
     )
 }
 
-/// Sequences per workgroup, threads per workgroup and the workgroup count for `batch`
-/// sequences of `hidden` units, where a kernel keeps `floats` floats per unit and sequence in
-/// workgroup memory: several sequences per workgroup (so that each weight read serves them
-/// all) only while [`MIN_WORKGROUPS`] remain, and no more (up to [`MAX_ROWS`]) than fit in
-/// WebGPU's guaranteed 16 KiB; up to [`MAX_THREADS`] threads share the units.
-fn launch_shape(batch: usize, hidden: usize, floats: usize) -> (usize, CubeCount, CubeDim) {
+/// Sequences per workgroup and the workgroup count for `batch` sequences of `hidden` units,
+/// where a kernel keeps `floats` floats per unit and sequence in workgroup memory: several
+/// sequences per workgroup (so that each weight read serves them all) only while
+/// [`MIN_WORKGROUPS`] remain, and no more (up to [`MAX_ROWS`]) than fit in WebGPU's guaranteed
+/// 16 KiB.
+fn workgroups(batch: usize, hidden: usize, floats: usize) -> (usize, CubeCount) {
     let fit = (4096 / (floats * hidden)).clamp(1, MAX_ROWS);
     let rows = fit.min(batch / MIN_WORKGROUPS).max(1);
-    (
-        rows,
-        CubeCount::Static(batch.div_ceil(rows) as u32, 1, 1),
-        CubeDim::new_1d(hidden.min(MAX_THREADS) as u32),
-    )
+    (rows, CubeCount::Static(batch.div_ceil(rows) as u32, 1, 1))
 }
 
 /// The recurrence from `(hidden, cell)` (`[batch, h]` each) over `gates_in [batch, seq, 4h]`
@@ -365,7 +361,9 @@ pub fn forward(
     } else {
         empty_like(&gates_in, [1])
     };
-    let (rows, count, dim) = launch_shape(batch, h, 3);
+    let (rows, count) = workgroups(batch, h, 3);
+    // Up to MAX_THREADS threads share the units.
+    let dim = CubeDim::new_1d(h.min(MAX_THREADS) as u32);
     // SAFETY: every index the kernel reads or writes lies inside the tensors' shapes, which are
     // checked above (contiguous [batch, seq, 4h] gates, [batch, h] states, [h, 4h] weights) and
     // made here; rows past the batch read the last row and write nothing.
@@ -409,7 +407,7 @@ pub fn backward(saved: Saved, grad_out: CubeTensor) -> [CubeTensor; 4] {
     let weight_t = into_contiguous(Cube::float_transpose(saved.weight));
     let grad_gates = empty_like(&grad_out, [batch, seq, 4 * h]);
     let grad_state = empty_like(&grad_out, [2, batch, h]);
-    let (rows, count, _) = launch_shape(batch, h, 6);
+    let (rows, count) = workgroups(batch, h, 6);
     // Fewer threads than units, each computing BACKWARD_UNITS units' dh per read of dG.
     let threads = h.div_ceil(BACKWARD_UNITS).min(MAX_THREADS);
     let units = h.div_ceil(threads);
@@ -436,7 +434,7 @@ pub fn backward(saved: Saved, grad_out: CubeTensor) -> [CubeTensor; 4] {
     }
     // dW = Σ_t h_{t−1}ᵀ · dG_t: one product over all steps of all sequences, the hidden states
     // before each step being the initial one and the outputs' but the last.
-    let rows = batch * seq;
+    let steps = batch * seq;
     let earlier = Cube::float_slice(
         saved.output,
         &[Slice::from(..), Slice::from(..seq - 1), Slice::from(..h)],
@@ -449,8 +447,8 @@ pub fn backward(saved: Saved, grad_out: CubeTensor) -> [CubeTensor; 4] {
         1,
     );
     let grad_weight = Cube::float_matmul(
-        Cube::float_transpose(Cube::float_reshape(hidden_before, Shape::new([rows, h]))),
-        Cube::float_reshape(grad_gates.clone(), Shape::new([rows, 4 * h])),
+        Cube::float_transpose(Cube::float_reshape(hidden_before, Shape::new([steps, h]))),
+        Cube::float_reshape(grad_gates.clone(), Shape::new([steps, 4 * h])),
     );
     let part = |k: usize| {
         let state = Cube::float_slice(grad_state.clone(), &[Slice::from(k..k + 1)]);

@@ -8,11 +8,12 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// What the backward pass needs: for each part of the batch (see [`set_threads`]) its number of
-/// sequences and what its pass saved.
+/// What the backward pass needs: how the forward pass split the batch (see [`parts`]) and what
+/// each part's pass saved.
 #[derive(Clone, Debug)]
 pub struct Saved {
-    parts: Vec<(usize, Part)>,
+    split: Vec<(usize, usize)>,
+    parts: Vec<Part>,
 }
 
 /// What the backward pass needs of one part of the batch: per step, the gate activations, the
@@ -152,11 +153,15 @@ fn forward_in_parts(
     });
     let mut out = Vec::with_capacity(d.batch * seq * 2 * h);
     let mut saved = Vec::new();
-    for ((_, rows), (part_out, part_saved)) in parts.iter().zip(results) {
+    for (part_out, part_saved) in results {
         out.extend_from_slice(&part_out);
-        saved.extend(part_saved.map(|part| (*rows, part)));
+        saved.extend(part_saved);
     }
-    (out, save.then_some(Saved { parts: saved }))
+    let saved = save.then(|| Saved {
+        split: parts.to_vec(),
+        parts: saved,
+    });
+    (out, saved)
 }
 
 /// The `rows` sequences from `first` on of a batch-major array with `width` values each.
@@ -249,19 +254,10 @@ pub fn backward(d: Dims, saved: &Saved, weight: &[f32], grad_out: &[f32]) -> Gra
             weight_t[c * h + r] = w;
         }
     }
-    let mut first = 0;
-    let parts: Vec<(usize, usize)> = saved
-        .parts
-        .iter()
-        .map(|(rows, _)| {
-            first += rows;
-            (first - rows, *rows)
-        })
-        .collect();
-    let results = on_parts(&parts, |k, first, rows| {
+    let results = on_parts(&saved.split, |k, first, rows| {
         backward_part(
             Dims { batch: rows, ..d },
-            &saved.parts[k].1,
+            &saved.parts[k],
             &weight_t,
             rows_of(grad_out, first, rows, seq * 2 * h),
         )
