@@ -143,6 +143,10 @@ pub struct Shape {
     /// lowers the NLL given the length but made the German pool's tunes worse; README).
     #[serde(default)]
     pub bars_left: bool,
+    /// With conditioning, also tell the model the sounding scale degree and where the last
+    /// pitch lies in the range so far.
+    #[serde(default)]
+    pub melodic: bool,
 }
 
 impl Default for Shape {
@@ -169,6 +173,7 @@ impl Shape {
             conditioning: conditioning.filter(|_| self.conditioned).map(|c| {
                 crate::data::Conditioning {
                     bars_left: self.bars_left,
+                    melodic: self.melodic,
                     ..c
                 }
             }),
@@ -225,6 +230,7 @@ impl Recipe {
                 0
             },
             bars_left: false,
+            melodic: false,
         }
     }
 

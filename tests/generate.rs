@@ -1,7 +1,8 @@
 //! Generation: carried state equals re-feeding, seeds are reproducible, the grammar holds.
 
 use burn::tensor::Device;
-use melodeon::data::{Clock, INPUTS_PER_STEP};
+use melodeon::data::condition::Layout;
+use melodeon::data::{Clock, Contour, INPUTS_PER_STEP};
 use melodeon::generate::{
     CarriedState, Decoder, GenerateConfig, Grammar, KernelDecoder, Refeed, SamplerConfig, generate,
 };
@@ -56,6 +57,10 @@ const CLOCK: Clock = Clock {
     bar_steps: 12,
     pickup: 4,
     bars: 9,
+    layout: Layout {
+        bars_left: true,
+        melodic: true,
+    },
 };
 
 /// Feeds the same tokens (with the inputs of `clock`, if any, after a context of `start`
@@ -69,7 +74,8 @@ fn assert_same_distributions(
     let mut token: Option<u32> = None;
     for step in 0..steps {
         let inputs = clock.map_or_else(Vec::new, |(c, start)| {
-            c.inputs(start + step as usize).to_vec()
+            c.inputs(start + step as usize, &Contour::default())
+                .to_vec()
         });
         let fed = token.map(|t| (t, inputs.as_slice()));
         let p = softmax(&pollster::block_on(a.next_logits(fed)).unwrap());
@@ -119,7 +125,9 @@ fn conditioned_decoders_agree_and_the_inputs_change_the_distribution() {
     let model = conditioned_model(&device);
     // A start token and a primer of two tokens: inputs of steps 0, 1, 2.
     let context = [END, 3, 4];
-    let inputs: Vec<u32> = (0..3).flat_map(|s| CLOCK.inputs(s)).collect();
+    let inputs: Vec<u32> = (0..3)
+        .flat_map(|s| CLOCK.inputs(s, &Contour::default()))
+        .collect();
     assert_eq!(inputs.len(), 3 * INPUTS_PER_STEP);
     let weights = model.weights(&conditioned_config()).expect("a CPU model");
     let mut kernel = KernelDecoder::new(&weights, &context, &inputs);
@@ -137,7 +145,7 @@ fn conditioned_decoders_agree_and_the_inputs_change_the_distribution() {
     );
     // Another meter at the same step gives another distribution.
     let other: Vec<u32> = (0..3)
-        .flat_map(|s| Clock { meter: 2, ..CLOCK }.inputs(s))
+        .flat_map(|s| Clock { meter: 2, ..CLOCK }.inputs(s, &Contour::default()))
         .collect();
     let mut a = KernelDecoder::new(&weights, &context, &inputs);
     let mut b = KernelDecoder::new(&weights, &context, &other);
@@ -185,4 +193,51 @@ fn tunes_respect_the_grammar_the_primer_and_the_length() {
         let primed = tune(&model, &device, seed, &[4, HOLD, 5]);
         assert_eq!(&primed[..3], &[4, HOLD, 5]);
     }
+}
+
+/// A decoder that always wants to end the tune.
+struct Impatient;
+
+impl Decoder for Impatient {
+    async fn next_logits(&mut self, _: Option<(u32, &[u32])>) -> Result<Vec<f32>, String> {
+        let mut logits = vec![0.0; 10];
+        logits[END as usize] = 50.0;
+        Ok(logits)
+    }
+}
+
+#[test]
+fn a_conditioned_tune_does_not_end_before_its_first_full_bar() {
+    use melodeon::encoding::grid::Token;
+    use melodeon::encoding::vocab::Vocab;
+    use melodeon::generate::Steer;
+
+    let mut tokens = vec![Token::End];
+    tokens.extend((60..68).map(Token::Note));
+    tokens.push(Token::Hold);
+    let vocab = Vocab::from_tokens(tokens).unwrap();
+    assert_eq!(vocab.id(Token::Hold), Some(HOLD));
+    let config = GenerateConfig {
+        sampler: SamplerConfig {
+            temperature: 1.0,
+            top_k: None,
+            seed: 3,
+        },
+        max_len: 80,
+        meter: None,
+        mode: None,
+    };
+    let steer = Steer {
+        clock: &CLOCK,
+        vocab: &vocab,
+    };
+    assert_eq!(steer.shortest(), 4 + 12, "the pickup and one 3/4 bar");
+    let tune = pollster::block_on(generate(&mut Impatient, GRAMMAR, &[], Some(steer), &config));
+    assert_eq!(tune.unwrap().len(), 16);
+    let free = pollster::block_on(generate(&mut Impatient, GRAMMAR, &[], None, &config));
+    assert_eq!(
+        free.unwrap().len(),
+        1,
+        "without a clock only the grammar holds"
+    );
 }

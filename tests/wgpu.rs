@@ -9,8 +9,9 @@ use burn::module::Module;
 use burn::nn::{LstmConfig, LstmState as BurnState};
 use burn::tensor::wgpu::{WgpuSetup, wgpu};
 use burn::tensor::{Device, Distribution, Tensor};
+use melodeon::data::condition::Layout;
 use melodeon::data::songs::{self, SongSeq};
-use melodeon::data::{Clock, batch};
+use melodeon::data::{Clock, Contour, batch};
 use melodeon::generate::{CarriedState, Decoder, KernelDecoder};
 use melodeon::model::check::startup_check;
 use melodeon::model::{FusedLstm, LstmState, sequence};
@@ -210,13 +211,19 @@ const CLOCK: Clock = Clock {
     bar_steps: 16,
     pickup: 4,
     bars: 2,
+    layout: Layout {
+        bars_left: true,
+        melodic: true,
+    },
 };
 
 /// A song of `len` tokens with its clock inputs.
 fn song(len: usize, first: u32) -> SongSeq {
     SongSeq {
         ids: (0..len as u32).map(|i| 1 + (first + i * 3) % 9).collect(),
-        inputs: (0..=len).flat_map(|step| CLOCK.inputs(step)).collect(),
+        inputs: (0..=len)
+            .flat_map(|step| CLOCK.inputs(step, &Contour::default()))
+            .collect(),
     }
 }
 
@@ -276,12 +283,12 @@ fn carried_state_generation_on_wgpu_gives_the_cpu_kernels_logits() {
         .init(&device)
         .load_record(model.clone().into_record());
     let context = [0u32];
-    let inputs: Vec<u32> = CLOCK.inputs(0).to_vec();
+    let inputs: Vec<u32> = CLOCK.inputs(0, &Contour::default()).to_vec();
     let mut kernel = KernelDecoder::new(&weights, &context, &inputs);
     let mut carried = CarriedState::new(&on_gpu, &device, &context, &inputs);
     // Step 0 reads the start; each later step feeds a token and its clock inputs.
     for step in 0..12 {
-        let next = CLOCK.inputs(step);
+        let next = CLOCK.inputs(step, &Contour::default());
         let token = (step > 0).then(|| (1 + (step as u32 * 5) % 9, &next[..]));
         let a = pollster::block_on(kernel.next_logits(token)).unwrap();
         let b = pollster::block_on(carried.next_logits(token)).unwrap();

@@ -74,7 +74,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         openings.push(crate::data::opening(&song.tokens));
         set.push(SongSeq {
             inputs: conditioning.map_or_else(Vec::new, |c| {
-                c.song_inputs(&song.song, header.grid.step, ids.len())
+                c.song_inputs(&song.song, header.grid.step, &song.tokens)
             }),
             ids,
         });

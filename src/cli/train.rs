@@ -73,6 +73,9 @@ pub struct TrainArgs {
     /// Also tell a conditioned model how many bars are left (an experiment; see the README).
     #[arg(long)]
     bars_left: bool,
+    /// Also tell a conditioned model the sounding scale degree and the range so far.
+    #[arg(long)]
+    melodic: bool,
     /// Window recipe: loss on the last token (the seed) or on every position.
     #[arg(long, value_enum)]
     loss: Option<LossArg>,
@@ -137,6 +140,7 @@ impl TrainArgs {
             conditioned: base.conditioned && !self.unconditioned,
             look_back: self.look_back.unwrap_or(base.look_back),
             bars_left: base.bars_left || self.bars_left,
+            melodic: base.melodic || self.melodic,
         }
     }
 

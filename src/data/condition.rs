@@ -1,16 +1,23 @@
 //! What the model is told at every step besides the token: the meter, the mode, where the step
 //! falls in its bar, how far it is from a whole number of bars since the start, which bar it is
-//! in, and how many bars are left. A musician chooses the meter and the mode; the length in
-//! bars is drawn from the songs in that meter, and the rest follows from the clock.
+//! in, how many bars are left, and (the melodic inputs) the scale degree that sounds and where
+//! it lies in the range the tune has spanned so far. A musician chooses the meter and the mode;
+//! the length in bars is drawn from the songs in that meter, the clock follows from them and
+//! the melodic inputs from the tokens written so far ([`Contour`]).
 //!
 //! Every input is a small class id, so the network adds one learnt row per input to its first
 //! layer's gates (the same as one-hot inputs times a weight matrix). The inputs of step `s`
-//! describe grid step `s` of the song: the step whose token the model predicts there. Step
-//! `len` is the terminator's, so a song that fills its bars ends at phase 0.
+//! describe grid step `s` of the song: the step whose token the model predicts there, from
+//! what came before it. Step `len` is the terminator's, so a song that fills its bars ends at
+//! phase 0.
+//!
+//! Every step stores [`INPUTS_PER_STEP`] slots; a model reads the first
+//! [`Conditioning::inputs`]`.len()` of them, in that order, and the rest are zero. Files from
+//! before an input keep their layout, since each later input is off by default.
 
 use serde::{Deserialize, Serialize};
 
-use crate::encoding::grid::Step;
+use crate::encoding::grid::{Step, Token};
 use crate::song::{Meter, Mode, Song};
 
 /// Classes of the in-bar position (positions past the last are clamped to it).
@@ -19,6 +26,11 @@ pub const POSITIONS: usize = 32;
 pub const PHASES: usize = 32;
 /// Classes of the bar count and of the bars left (larger numbers are clamped to the last).
 pub const BARS: usize = 32;
+/// Classes of the sounding degree: 12 semitones above the tonic, a rest, nothing yet.
+pub const DEGREES: usize = 14;
+/// Largest distance in semitones from the lowest or highest pitch so far with a class of its
+/// own (larger ones are clamped to it); one more class says "no note yet".
+pub const SPAN: usize = 24;
 
 /// The conditioning inputs, in the order they are stored per step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,19 +45,156 @@ pub enum Input {
     Phase,
     /// Bar lines crossed since the start.
     Bar,
-    /// Bars left before the end (a model trained without it ignores this column).
+    /// Bars left before the end.
     BarsLeft,
+    /// The scale degree of the note sounding before the step (semitones above the tonic), a
+    /// rest, or nothing yet.
+    Degree,
+    /// Semitones from the lowest pitch so far up to the last pitch.
+    AboveLowest,
+    /// Semitones from the last pitch up to the highest pitch so far.
+    BelowHighest,
 }
 
-/// Every input, in storage order.
-pub const INPUTS: [Input; 6] = [
+impl Input {
+    /// Number of classes of this input, for a model knowing `meters` meters.
+    fn classes(self, meters: usize) -> usize {
+        match self {
+            Input::Meter => meters + 1,
+            Input::Mode => 2,
+            Input::Position => POSITIONS,
+            Input::Phase => PHASES,
+            Input::Bar => BARS,
+            Input::BarsLeft => BARS + 1,
+            Input::Degree => DEGREES,
+            Input::AboveLowest | Input::BelowHighest => SPAN + 2,
+        }
+    }
+}
+
+/// The inputs every conditioned model reads, in slot order.
+const BASE: [Input; 5] = [
     Input::Meter,
     Input::Mode,
     Input::Position,
     Input::Phase,
     Input::Bar,
-    Input::BarsLeft,
 ];
+
+/// The melodic inputs, in slot order.
+const MELODIC: [Input; 3] = [Input::Degree, Input::AboveLowest, Input::BelowHighest];
+
+/// Slots stored per step: room for every input.
+pub const INPUTS_PER_STEP: usize = BASE.len() + 1 + MELODIC.len();
+
+/// Which inputs a model reads beyond [`BASE`], in slot order after it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// The bars left.
+    pub bars_left: bool,
+    /// The melodic inputs.
+    pub melodic: bool,
+}
+
+impl Layout {
+    /// The inputs in slot order.
+    pub fn inputs(self) -> Vec<Input> {
+        let mut inputs = BASE.to_vec();
+        if self.bars_left {
+            inputs.push(Input::BarsLeft);
+        }
+        if self.melodic {
+            inputs.extend(MELODIC);
+        }
+        inputs
+    }
+
+    /// One step's slots from the clock's values and the melody so far.
+    fn slots(self, clock: &ClockValues, contour: &Contour, mode: u32) -> [u32; INPUTS_PER_STEP] {
+        let mut out = [0; INPUTS_PER_STEP];
+        for (slot, input) in out.iter_mut().zip(self.inputs()) {
+            *slot = match input {
+                Input::Degree | Input::AboveLowest | Input::BelowHighest => {
+                    contour.class(input, mode)
+                }
+                _ => clock.class(input),
+            };
+        }
+        out
+    }
+}
+
+/// The melody written so far as the melodic inputs see it: the event sounding now and the
+/// lowest, last and highest pitch. Fed token by token, the same way in training and writing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Contour {
+    /// The last onset: `Some(None)` a rest, `Some(Some(pitch))` a note, `None` nothing yet.
+    sounding: Option<Option<u8>>,
+    /// Lowest, last and highest pitch so far.
+    pitches: Option<(u8, u8, u8)>,
+}
+
+impl Contour {
+    /// Takes in the next token.
+    pub fn push(&mut self, token: Token) {
+        match token {
+            Token::Note(pitch) => {
+                self.sounding = Some(Some(pitch));
+                self.pitches = Some(match self.pitches {
+                    None => (pitch, pitch, pitch),
+                    Some((low, _, high)) => (low.min(pitch), pitch, high.max(pitch)),
+                });
+            }
+            Token::Rest => self.sounding = Some(None),
+            Token::Hold | Token::End => {}
+        }
+    }
+
+    /// The class of a melodic `input` in `mode` (0 major: tonic C; 1 minor: tonic A, as the
+    /// songs are transposed).
+    fn class(&self, input: Input, mode: u32) -> u32 {
+        let tonic = if mode == 1 { 9 } else { 0 };
+        let span = |d: u8| u32::from(d).min(SPAN as u32);
+        let none = SPAN as u32 + 1;
+        match (input, self.pitches) {
+            (Input::Degree, _) => match self.sounding {
+                None => 13,
+                Some(None) => 12,
+                Some(Some(pitch)) => u32::from((pitch + 12 - tonic) % 12),
+            },
+            (Input::AboveLowest, Some((low, last, _))) => span(last - low),
+            (Input::BelowHighest, Some((_, last, high))) => span(high - last),
+            _ => none,
+        }
+    }
+}
+
+/// The clock's values at one step, before they are put in slots.
+struct ClockValues {
+    meter: u32,
+    mode: u32,
+    position: usize,
+    step: usize,
+    bar_steps: usize,
+    bar: usize,
+    bars: usize,
+}
+
+impl ClockValues {
+    /// The class of a clock `input`.
+    fn class(&self, input: Input) -> u32 {
+        let clamp = |value: usize, classes: usize| value.min(classes - 1) as u32;
+        match input {
+            Input::Meter => self.meter,
+            Input::Mode => self.mode,
+            Input::Position => clamp(self.position, POSITIONS),
+            Input::Phase => clamp(self.step % self.bar_steps.max(1), PHASES),
+            Input::Bar => clamp(self.bar, BARS),
+            Input::BarsLeft => clamp(self.bars.saturating_sub(self.bar), BARS + 1),
+            Input::Degree | Input::AboveLowest | Input::BelowHighest => 0,
+        }
+    }
+}
 
 /// How often a meter occurs in the training songs, and how its songs begin.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -71,6 +220,10 @@ pub struct Conditioning {
     /// Whether the model is told how many bars are left (files from before it: no).
     #[serde(default)]
     pub bars_left: bool,
+    /// Whether the model is told the sounding degree and the range so far (files from before
+    /// them: no).
+    #[serde(default)]
+    pub melodic: bool,
 }
 
 /// Meters rarer than this share of the songs are learnt as "another meter".
@@ -78,7 +231,7 @@ const MIN_METER_SHARE: f64 = 0.002;
 
 impl Conditioning {
     /// The meters of `songs` (their first meter), with their priors, on the grid `step`;
-    /// without the bars-left input (set [`Conditioning::bars_left`] to add it).
+    /// with neither the bars left nor the melodic inputs (set them to add them).
     pub fn from_songs<'a>(songs: impl IntoIterator<Item = &'a Song>, step: Step) -> Self {
         let mut counts: Vec<(Meter, usize, usize, Vec<usize>, Vec<usize>)> = Vec::new();
         let mut total = 0usize;
@@ -122,17 +275,27 @@ impl Conditioning {
         Self {
             meters,
             bars_left: false,
+            melodic: false,
         }
     }
 
-    /// Number of classes of each input the model reads, in [`INPUTS`] order (the bars left only
-    /// when it was trained with them).
-    pub fn classes(&self) -> Vec<usize> {
-        let mut classes = vec![self.meters.len() + 1, 2, POSITIONS, PHASES, BARS];
-        if self.bars_left {
-            classes.push(BARS + 1);
+    /// Which inputs the model reads.
+    pub fn layout(&self) -> Layout {
+        Layout {
+            bars_left: self.bars_left,
+            melodic: self.melodic,
         }
-        classes
+    }
+
+    /// The inputs the model reads, in slot order.
+    pub fn inputs(&self) -> Vec<Input> {
+        self.layout().inputs()
+    }
+
+    /// Number of classes of each input the model reads, in slot order.
+    pub fn classes(&self) -> Vec<usize> {
+        let meters = self.meters.len();
+        self.inputs().iter().map(|i| i.classes(meters)).collect()
     }
 
     /// The class of `meter` (0 when the model does not know it).
@@ -149,13 +312,15 @@ impl Conditioning {
     }
 
     /// The inputs of every step of `song` (`len + 1` steps: the terminator's too), flattened
-    /// step by step, [`INPUTS`] order within a step. `len` is the song's number of grid tokens.
-    /// The position follows the song's own bar lines, so it follows meter changes.
-    pub fn song_inputs(&self, song: &Song, step: Step, len: usize) -> Vec<u32> {
+    /// step by step, [`INPUTS_PER_STEP`] slots a step. `tokens` are the song's grid tokens as
+    /// the model reads them (transposed). The position follows the song's own bar lines, so it
+    /// follows meter changes.
+    pub fn song_inputs(&self, song: &Song, step: Step, tokens: &[Token]) -> Vec<u32> {
+        let len = tokens.len();
         let mode = u32::from(song.key.mode == Mode::Minor);
         let bars = song_bars(song, step);
         let total = bars.len();
-        let mut out = Vec::with_capacity((len + 1) * INPUTS.len());
+        let mut clock = Vec::with_capacity(len + 1);
         let mut meter = song.meters.first().copied();
         for (index, bar) in bars.iter().enumerate() {
             if let Some(m) = bar.meter {
@@ -171,15 +336,15 @@ impl Conditioning {
             };
             let class = meter.map_or(0, |m| self.meter_class(m));
             for s in bar.start..bar.start + bar.len {
-                out.extend(clock_inputs(
-                    class,
+                clock.push(ClockValues {
+                    meter: class,
                     mode,
-                    offset + s - bar.start,
-                    s,
-                    expected,
-                    index,
-                    total,
-                ));
+                    position: offset + s - bar.start,
+                    step: s,
+                    bar_steps: expected,
+                    bar: index,
+                    bars: total,
+                });
             }
         }
         // The terminator's step: just after the last bar's content.
@@ -200,34 +365,27 @@ impl Conditioning {
                 }
             }
         };
-        let class = meter.map_or(0, |m| self.meter_class(m));
-        out.extend(clock_inputs(
-            class, mode, position, len, expected, bar, total,
-        ));
-        out.truncate((len + 1) * INPUTS.len());
+        clock.push(ClockValues {
+            meter: meter.map_or(0, |m| self.meter_class(m)),
+            mode,
+            position,
+            step: len,
+            bar_steps: expected,
+            bar,
+            bars: total,
+        });
+        clock.truncate(len + 1);
+        let layout = self.layout();
+        let mut contour = Contour::default();
+        let mut out = Vec::with_capacity((len + 1) * INPUTS_PER_STEP);
+        for (s, values) in clock.iter().enumerate() {
+            if let Some(&token) = s.checked_sub(1).and_then(|t| tokens.get(t)) {
+                contour.push(token);
+            }
+            out.extend(layout.slots(values, &contour, mode));
+        }
         out
     }
-}
-
-/// One step's inputs from the clock's values (`bars`: the song's length in bars).
-fn clock_inputs(
-    meter: u32,
-    mode: u32,
-    position: usize,
-    step: usize,
-    bar_steps: usize,
-    bar: usize,
-    bars: usize,
-) -> [u32; 6] {
-    let clamp = |value: usize, classes: usize| value.min(classes - 1) as u32;
-    [
-        meter,
-        mode,
-        clamp(position, POSITIONS),
-        clamp(step % bar_steps.max(1), PHASES),
-        clamp(bar, BARS),
-        clamp(bars.saturating_sub(bar), BARS + 1),
-    ]
 }
 
 /// Grid steps in one bar of `meter`, if the bar is a whole number of steps.
@@ -290,21 +448,24 @@ pub struct Clock {
     pub pickup: usize,
     /// The tune's planned length in bars, the pickup counting as one.
     pub bars: usize,
+    /// Which inputs the model reads.
+    pub layout: Layout,
 }
 
 impl Clock {
-    /// The inputs of grid step `step`.
-    pub fn inputs(&self, step: usize) -> [u32; 6] {
+    /// The inputs of grid step `step`, after the tokens that `contour` has taken in.
+    pub fn inputs(&self, step: usize, contour: &Contour) -> [u32; INPUTS_PER_STEP] {
         let bar = self.bar_steps.max(1);
         let lead = (bar - self.pickup % bar) % bar;
-        clock_inputs(
-            self.meter,
-            self.mode,
-            (lead + step) % bar,
+        let values = ClockValues {
+            meter: self.meter,
+            mode: self.mode,
+            position: (lead + step) % bar,
             step,
-            bar,
-            (lead + step) / bar,
-            self.bars,
-        )
+            bar_steps: bar,
+            bar: (lead + step) / bar,
+            bars: self.bars,
+        };
+        self.layout.slots(&values, contour, self.mode)
     }
 }

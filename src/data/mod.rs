@@ -9,10 +9,7 @@ pub mod songs;
 pub mod split;
 pub mod windows;
 
-pub use condition::{Clock, Conditioning};
-
-/// Conditioning inputs per step.
-pub const INPUTS_PER_STEP: usize = condition::INPUTS.len();
+pub use condition::{Clock, Conditioning, Contour, INPUTS_PER_STEP};
 pub use dataset::Dataset;
 pub use songs::{SongChunk, SongSeq};
 pub use split::{SongSplit, Split, SplitConfig, SplitMode, opening, split, split_songs};

@@ -9,7 +9,7 @@
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use super::condition::INPUTS;
+use super::condition::INPUTS_PER_STEP;
 use crate::encoding::vocab::END_ID;
 
 /// One song: its token ids (no terminator) and, for a conditioned model, the inputs of each of
@@ -18,7 +18,7 @@ use crate::encoding::vocab::END_ID;
 pub struct SongSeq {
     /// Token ids without the terminator.
     pub ids: Vec<u32>,
-    /// Conditioning inputs, `(ids.len() + 1) × INPUTS.len()`, or empty.
+    /// Conditioning inputs, `(ids.len() + 1) × INPUTS_PER_STEP`, or empty.
     pub inputs: Vec<u32>,
 }
 
@@ -38,7 +38,7 @@ pub struct SongChunk {
     pub len: usize,
     /// Input ids, `rows × len`.
     pub ids: Vec<u32>,
-    /// Conditioning inputs, `rows × len × INPUTS.len()` (empty when unconditioned).
+    /// Conditioning inputs, `rows × len × INPUTS_PER_STEP` (empty when unconditioned).
     pub inputs: Vec<u32>,
     /// Target ids, `rows × len` (padding: the terminator's id, with weight 0).
     pub targets: Vec<u32>,
@@ -69,7 +69,7 @@ pub fn chunks(set: &[SongSeq], songs: &[usize], start: usize, chunk: usize) -> V
         .max()
         .unwrap_or(0);
     let conditioned = songs.iter().any(|&s| !set[s].inputs.is_empty());
-    let width = INPUTS.len();
+    let width = INPUTS_PER_STEP;
     let mut out = Vec::new();
     let mut from = 0;
     while from < total {

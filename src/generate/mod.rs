@@ -3,11 +3,12 @@
 //! Generation starts from the model's start context (one start token for a whole-song model,
 //! the seed's 64 terminators for a window model) plus optional primer tokens, samples from
 //! `softmax(logits / temperature)` (optionally top-k) with a seeded generator, and stops at
-//! the terminator or the maximum length. A conditioned model is told the meter, the mode and
-//! the bar clock at every step ([`Clock`]); the meter and mode are the ones asked for or,
-//! when none is, drawn from the training songs' shares, and the pickup is drawn from the
-//! pickups of the training songs in that meter. Two rules keep every result decodable (see
-//! [`Grammar`]).
+//! the terminator or the maximum length. A conditioned model is told the meter, the mode, the
+//! bar clock and the melody so far at every step ([`Steer`]); the meter and mode are the ones
+//! asked for or, when none is, drawn from the training songs' shares, and the pickup is drawn
+//! from the pickups of the training songs in that meter. Two rules keep every result decodable
+//! (see [`Grammar`]), and a conditioned model's tune does not end before its first full bar
+//! ([`Steer::shortest`]): a pickup alone is not a tune.
 
 mod decoder;
 #[cfg(feature = "training")]
@@ -23,8 +24,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::data::Clock;
 use crate::data::condition::{Conditioning, bar_steps};
+use crate::data::{Clock, Contour};
 use crate::encoding::grid::Token;
 use crate::encoding::vocab::{END_ID, Vocab};
 use crate::model::Weights;
@@ -139,30 +140,76 @@ pub fn clock(
         bar_steps: bar_steps(meter, step).unwrap_or(16),
         pickup,
         bars,
+        layout: conditioning.layout(),
     };
     (clock, meter, mode)
 }
 
+/// What a conditioned model is told while writing: the clock, and the melody so far.
+#[derive(Clone, Copy, Debug)]
+pub struct Steer<'a> {
+    /// The tune's clock.
+    pub clock: &'a Clock,
+    /// The vocabulary, to read the written ids as tokens.
+    pub vocab: &'a Vocab,
+}
+
+impl Steer<'_> {
+    /// The fewest steps a tune may have: its pickup and one full bar.
+    pub fn shortest(&self) -> usize {
+        self.clock.pickup + self.clock.bar_steps
+    }
+    /// The inputs of every step from 0 to `ids.len()`, each after the ids before it.
+    pub fn inputs(&self, ids: &[u32]) -> Vec<u32> {
+        let mut contour = Contour::default();
+        let mut out = Vec::new();
+        for step in 0..=ids.len() {
+            if let Some(token) = step.checked_sub(1).and_then(|i| self.vocab.token(ids[i])) {
+                contour.push(token);
+            }
+            out.extend(self.clock.inputs(step, &contour));
+        }
+        out
+    }
+}
+
 /// Generates one tune with `decoder`, which must start from the context ending in `primer`.
-/// With a `clock`, every fed token comes with the inputs of the step it predicts. Returns the
+/// With a `steer`, every fed token comes with the inputs of the step it predicts. Returns the
 /// tune's tokens (primer first), without the terminator.
 pub async fn generate<D: Decoder>(
     decoder: &mut D,
     grammar: Grammar,
     primer: &[u32],
-    clock: Option<&Clock>,
+    steer: Option<Steer<'_>>,
     config: &GenerateConfig,
 ) -> Result<Vec<u32>, String> {
     let mut sampler = Sampler::new(&config.sampler);
     let mut tune = primer.to_vec();
     let mut last = None;
+    let mut contour = Contour::default();
+    let shortest = steer.map_or(0, |s| s.shortest());
+    if let Some(steer) = steer {
+        primer
+            .iter()
+            .filter_map(|&id| steer.vocab.token(id))
+            .for_each(|t| contour.push(t));
+    }
     while tune.len() < config.max_len {
-        let inputs = clock.map_or_else(Vec::new, |c| c.inputs(tune.len()).to_vec());
+        if let (Some(steer), Some(id)) = (steer, last) {
+            if let Some(token) = steer.vocab.token(id) {
+                contour.push(token);
+            }
+        }
+        let inputs = steer.map_or_else(Vec::new, |s| s.clock.inputs(tune.len(), &contour).to_vec());
         let logits = decoder
             .next_logits(last.map(|t| (t, inputs.as_slice())))
             .await?;
         let previous = tune.last().copied();
-        let allowed = |id: usize| u32::try_from(id).is_ok_and(|id| grammar.allows(previous, id));
+        let long_enough = tune.len() >= shortest;
+        let allowed = |id: usize| {
+            u32::try_from(id)
+                .is_ok_and(|id| grammar.allows(previous, id) && (long_enough || id != grammar.end))
+        };
         let next = sampler
             .sample(&logits, allowed)
             .ok_or("the model gave no usable probabilities (NaN or all masked)")?;
@@ -211,19 +258,19 @@ pub async fn write_tune<N: Network>(
     let conditioning = header.config.conditioning.as_ref();
     let told = conditioning.map(|c| clock(c, config, header.grid.step));
     let clock = told.as_ref().map(|(clock, ..)| *clock);
-    // The start tokens before the last predict nothing; the rest predict steps 0, 1, ….
-    let inputs: Vec<u32> = clock.map_or_else(Vec::new, |clock| {
-        (0..=primer.len())
-            .flat_map(|step| clock.inputs(step))
-            .collect()
+    let steer = clock.as_ref().map(|clock| Steer {
+        clock,
+        vocab: &header.vocab,
     });
+    // The start tokens before the last predict nothing; the rest predict steps 0, 1, ….
+    let inputs: Vec<u32> = steer.map_or_else(Vec::new, |s| s.inputs(primer));
     let mut decoder = if inputs.is_empty() {
         network.decoder(&context, &[])
     } else {
         // Only whole-song models are conditioned: their context is one start token.
         network.decoder(&context[start - 1..], &inputs)
     };
-    let ids = generate(&mut decoder, grammar, primer, clock.as_ref(), config).await?;
+    let ids = generate(&mut decoder, grammar, primer, steer, config).await?;
     Ok(Written {
         tokens: header.vocab.decode(&ids).map_err(|e| e.to_string())?,
         meter: told.map(|(_, meter, _)| meter),

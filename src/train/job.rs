@@ -108,7 +108,7 @@ impl Job {
             .iter()
             .map(|(song, ids)| SongSeq {
                 inputs: config.conditioning.as_ref().map_or_else(Vec::new, |c| {
-                    c.song_inputs(&song.song, spec.grid.step, ids.len())
+                    c.song_inputs(&song.song, spec.grid.step, &song.tokens)
                 }),
                 ids: ids.clone(),
             })

@@ -22,6 +22,7 @@ pub fn conditioned_config() -> ModelConfig {
         conditioning: Some(Conditioning {
             meters: vec![prior(3), prior(4)],
             bars_left: true,
+            melodic: true,
         }),
         look_back: 8,
         dropout: 0.0,
