@@ -197,3 +197,71 @@ fn every_parameter_gets_a_gradient() {
         assert!(bias.val().grad(&grads).is_some());
     }
 }
+
+/// A network with a look-back and a copy head, no dropout.
+fn copying(vocab: usize) -> ModelConfig {
+    ModelConfig {
+        hidden: 16,
+        look_back: 8,
+        copy: true,
+        dropout: 0.0,
+        ..ModelConfig::seed(vocab)
+    }
+}
+
+fn ids(values: Vec<i64>, shape: [usize; 2]) -> Tensor<2, Int> {
+    Tensor::<2, Int>::from_data(TensorData::new(values, shape), &device())
+}
+
+#[test]
+fn a_song_read_in_chunks_with_its_memory_carried_gives_the_same_scores() {
+    let device = device();
+    let model = copying(9).init(&device);
+    let song = ids(vec![0, 3, 5, 3, 5, 8, 2, 0, 1, 1, 4, 6, 4, 6], [2, 7]);
+    let (whole, _) = model.forward(song.clone(), None, None);
+    let (first, state) = model.forward(song.clone().narrow(1, 0, 3), None, None);
+    let (rest, _) = model.forward(song.narrow(1, 3, 4), None, Some(state));
+    assert!(max_diff(whole.clone().narrow(1, 0, 3), first) < 1e-5);
+    assert!(max_diff(whole.narrow(1, 3, 4), rest) < 1e-5);
+}
+
+#[test]
+fn a_copy_head_that_always_copies_proposes_only_tokens_that_followed_earlier_steps() {
+    use burn::module::Param;
+
+    let device = device();
+    let mut model = copying(9).init(&device);
+    let head = model.look_back.as_mut().unwrap().copy.as_mut().unwrap();
+    head.gate.bias = Some(Param::from_data(
+        TensorData::new(vec![60.0f32], [1]),
+        &device,
+    ));
+    let (scores, _) = model.forward(ids(vec![0, 3, 5, 7], [1, 4]), None, None);
+    let p = |t: usize, token: usize| {
+        scores
+            .clone()
+            .narrow(1, t, 1)
+            .narrow(2, token, 1)
+            .exp()
+            .into_scalar::<f32>()
+    };
+    let total = |t: usize| (0..9).map(|k| p(t, k)).sum::<f32>();
+    // The first step has nothing to copy: the output layer's softmax alone.
+    assert!((total(0) - 1.0).abs() < 1e-4);
+    assert!(p(0, 1) > 1e-3);
+    // Step 2 (fed 5) can point at steps 0 and 1, which were followed by 3 and 5; the
+    // terminator (0) keeps the output layer's probability.
+    assert!(p(2, 0) > 1e-3);
+    assert!((p(2, 0) + p(2, 3) + p(2, 5) - 1.0).abs() < 1e-4);
+    // Step 3 (fed 7) can also propose 7.
+    assert!((p(3, 0) + p(3, 3) + p(3, 5) + p(3, 7) - 1.0).abs() < 1e-4);
+    // The terminator's probability is the output layer's, copy head or not.
+    let mut plain = model.clone();
+    plain.look_back.as_mut().unwrap().copy = None;
+    let (logits, _) = plain.forward(ids(vec![0, 3, 5, 7], [1, 4]), None, None);
+    let end = burn::tensor::activation::softmax(logits, 2)
+        .narrow(1, 2, 1)
+        .narrow(2, 0, 1)
+        .into_scalar::<f32>();
+    assert!((p(2, 0) - end).abs() < 1e-5);
+}

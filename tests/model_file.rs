@@ -252,3 +252,40 @@ fn a_half_precision_file_is_smaller_and_predicts_alike() {
         .fold(0.0, f32::max);
     assert!(diff < 1e-2, "logits differ by {diff}");
 }
+
+/// The model shipped from 2026-11-26 to 2026-11-27 (format 2: whole songs, conditioned, with
+/// look-back), kept as it was: files saved before the melodic inputs and the copy head, as
+/// users' browsers hold them.
+const BEFORE_MELODIC: &[u8] = include_bytes!("models/german-before-melodic.mdl");
+
+#[test]
+fn model_files_from_before_the_melodic_inputs_load_and_write_tunes() {
+    use melodeon::generate::{GenerateConfig, SamplerConfig, write_tune};
+
+    let (header, weights) = file::read(BEFORE_MELODIC).expect("reads as plain arrays");
+    let conditioning = header.config.conditioning.as_ref().expect("conditioned");
+    assert!(!conditioning.melodic && !conditioning.bars_left && !header.config.copy);
+    assert_eq!(
+        conditioning.classes().len(),
+        5,
+        "meter, mode and the bar clock"
+    );
+    assert_eq!(header.config.num_params(), 168_086);
+    let config = GenerateConfig {
+        sampler: SamplerConfig {
+            temperature: 1.0,
+            top_k: None,
+            seed: 4,
+        },
+        max_len: 512,
+        meter: melodeon::song::Meter::parse("3/4"),
+        mode: Some(melodeon::song::Mode::Minor),
+    };
+    let tune = pollster::block_on(write_tune(&weights, &header, &[], &config)).unwrap();
+    assert!(
+        tune.tokens.len() >= 12,
+        "at least one bar: {:?}",
+        tune.tokens
+    );
+    assert_eq!(tune.mode, Some(melodeon::song::Mode::Minor));
+}

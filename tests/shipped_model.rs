@@ -62,15 +62,20 @@ fn the_shipped_model_describes_its_held_out_songs_and_its_index_matches_its_trai
     );
 }
 
-/// The page reads model files without burn: the shipped model (conditioned, with look-back)
-/// and a format-1 file give the same next-token logits that way as through burn.
+/// The page reads model files without burn: the shipped model, the one before it and a
+/// format-1 file give the same next-token logits that way as through burn.
 #[test]
 fn model_files_read_without_burn_give_burns_logits() {
     use burn::tensor::Device;
     use melodeon::generate::{CarriedState, Decoder, KernelDecoder};
 
     let format_1 = include_bytes!("models/erk-format1.mdl");
-    for bytes in [shipped("german.mdl"), format_1.to_vec()] {
+    let before_melodic = include_bytes!("models/german-before-melodic.mdl");
+    for bytes in [
+        shipped("german.mdl"),
+        format_1.to_vec(),
+        before_melodic.to_vec(),
+    ] {
         let device = Device::flex();
         let (header, weights) = file::read(&bytes).expect("reads as plain arrays");
         let (_, model) = file::load(&bytes, &device).expect("loads as a network");

@@ -47,6 +47,7 @@ fn tiny_model() -> ModelConfig {
         dropout: 0.0,
         conditioning: None,
         look_back: 0,
+        copy: false,
     }
 }
 

@@ -70,12 +70,15 @@ pub struct TrainArgs {
     /// Width of a look-back head (attention over the earlier steps; 0: none).
     #[arg(long)]
     look_back: Option<usize>,
+    /// Also a copy head: the look-back points at earlier steps to repeat what followed them.
+    #[arg(long)]
+    copy: bool,
     /// Also tell a conditioned model how many bars are left (an experiment; see the README).
     #[arg(long)]
     bars_left: bool,
-    /// Also tell a conditioned model the sounding scale degree and the range so far.
+    /// Without the melodic inputs (the sounding scale degree and the range so far).
     #[arg(long)]
-    melodic: bool,
+    no_melodic: bool,
     /// Window recipe: loss on the last token (the seed) or on every position.
     #[arg(long, value_enum)]
     loss: Option<LossArg>,
@@ -139,8 +142,9 @@ impl TrainArgs {
             dropout: self.dropout.unwrap_or(base.dropout),
             conditioned: base.conditioned && !self.unconditioned,
             look_back: self.look_back.unwrap_or(base.look_back),
+            copy: base.copy || self.copy,
             bars_left: base.bars_left || self.bars_left,
-            melodic: base.melodic || self.melodic,
+            melodic: base.melodic && !self.no_melodic,
         }
     }
 

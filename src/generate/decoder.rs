@@ -7,6 +7,7 @@
 //! All give the same distributions (tested); `melodeon bench` times them.
 
 use crate::data::INPUTS_PER_STEP;
+use crate::encoding::vocab::END_ID;
 use crate::model::kernel::{self, Dims};
 use crate::model::weights::{self, Weights};
 
@@ -28,11 +29,12 @@ pub trait Decoder {
 /// One LSTM layer's carried state `(h, c)`.
 type LayerState = (Vec<f32>, Vec<f32>);
 
-/// The look-back head's keys and values of every step fed so far.
+/// The look-back head's keys and values of every step fed so far, and the tokens fed.
 #[derive(Default)]
 struct Memory {
     keys: Vec<f32>,
     values: Vec<f32>,
+    ids: Vec<u32>,
 }
 
 /// `state × weight + bias` for one projection of `inputs → outputs`.
@@ -60,27 +62,70 @@ impl Memory {
         self.values.extend(project(&head.value, state));
     }
 
-    /// What the step with `state` (already remembered) reads from every step so far.
-    fn read(&self, head: &weights::LookBack, state: &[f32]) -> Vec<f32> {
-        let width = head.width;
-        let query = project(&head.query, state);
+    /// Softmax weights of `query` against the first `keys` keys.
+    fn attention(&self, width: usize, query: &[f32], keys: usize) -> Vec<f32> {
         let scale = 1.0 / (width as f32).sqrt();
         let scores: Vec<f32> = self
             .keys
             .chunks(width)
-            .map(|key| scale * key.iter().zip(&query).map(|(k, q)| k * q).sum::<f32>())
+            .take(keys)
+            .map(|key| scale * key.iter().zip(query).map(|(k, q)| k * q).sum::<f32>())
             .collect();
         let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let weights: Vec<f32> = scores.iter().map(|s| (s - max).exp()).collect();
         let total: f32 = weights.iter().sum();
+        weights.iter().map(|w| w / total).collect()
+    }
+
+    /// What the step with `state` (already remembered) reads from every step so far.
+    fn read(&self, head: &weights::LookBack, state: &[f32]) -> Vec<f32> {
+        let width = head.width;
+        let query = project(&head.query, state);
+        let weights = self.attention(width, &query, self.keys.len() / width);
         let mut read = vec![0.0; width];
         for (w, value) in weights.iter().zip(self.values.chunks(width)) {
             for (r, v) in read.iter_mut().zip(value) {
-                *r += w / total * v;
+                *r += w * v;
             }
         }
         read
     }
+
+    /// The next-token log-probabilities of the step with `top` (its state, then what it read):
+    /// the softmax of `logits` mixed with the copy head's pointer at the earlier steps, as
+    /// [`crate::model::look_back::LookBack::mix`] does.
+    fn mix(&self, head: &weights::LookBack, logits: &[f32], top: &[f32]) -> Vec<f32> {
+        let Some((query, gate)) = &head.copy else {
+            return logits.to_vec();
+        };
+        let probabilities = softmax(logits);
+        let steps = self.ids.len();
+        if steps < 2 {
+            return probabilities.iter().map(|p| p.ln()).collect();
+        }
+        let hidden = top.len() - head.width;
+        let pointer = self.attention(head.width, &project(query, &top[..hidden]), steps - 1);
+        let g = 1.0 / (1.0 + (-project(gate, top)[0]).exp());
+        let end = probabilities.get(END_ID as usize).copied().unwrap_or(0.0);
+        let mut mixed: Vec<f32> = probabilities.iter().map(|p| (1.0 - g) * p).collect();
+        if let Some(p) = mixed.get_mut(END_ID as usize) {
+            *p = end;
+        }
+        for (w, &next) in pointer.iter().zip(&self.ids[1..]) {
+            if let Some(p) = mixed.get_mut(next as usize) {
+                *p += g * (1.0 - end) * w;
+            }
+        }
+        mixed.iter().map(|p| p.max(1e-20).ln()).collect()
+    }
+}
+
+/// `softmax(logits)`.
+fn softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exp: Vec<f32> = logits.iter().map(|x| (x - max).exp()).collect();
+    let total: f32 = exp.iter().sum();
+    exp.iter().map(|e| e / total).collect()
 }
 
 /// Feeds one token per step through the CPU kernel with carried state.
@@ -201,13 +246,18 @@ impl<'w> KernelDecoder<'w> {
         let last = self.weights.layers.last().map_or(0, |l| l.hidden);
         let state = |t: usize| &below[t * 2 * last..t * 2 * last + last];
         let mut top = state(steps - 1).to_vec();
-        if let Some(head) = &self.weights.look_back {
-            for t in 0..steps {
-                self.memory.remember(head, state(t));
-            }
-            top.extend(self.memory.read(head, state(steps - 1)));
+        let Some(head) = &self.weights.look_back else {
+            self.logits = project(&self.weights.output, &top);
+            return;
+        };
+        for t in 0..steps {
+            self.memory.remember(head, state(t));
         }
-        self.logits = project(&self.weights.output, &top);
+        self.memory.ids.extend_from_slice(tokens);
+        top.extend(self.memory.read(head, state(steps - 1)));
+        self.logits = self
+            .memory
+            .mix(head, &project(&self.weights.output, &top), &top);
     }
 }
 

@@ -195,10 +195,10 @@ pub async fn generate<D: Decoder>(
             .for_each(|t| contour.push(t));
     }
     while tune.len() < config.max_len {
-        if let (Some(steer), Some(id)) = (steer, last) {
-            if let Some(token) = steer.vocab.token(id) {
-                contour.push(token);
-            }
+        if let (Some(steer), Some(id)) = (steer, last)
+            && let Some(token) = steer.vocab.token(id)
+        {
+            contour.push(token);
         }
         let inputs = steer.map_or_else(Vec::new, |s| s.clock.inputs(tune.len(), &contour).to_vec());
         let logits = decoder

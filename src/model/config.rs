@@ -25,6 +25,10 @@ pub struct ModelConfig {
     /// Width of the look-back head's keys and values (0: no look-back, as the seed).
     #[serde(default)]
     pub look_back: usize,
+    /// Whether the look-back head also points at earlier steps to repeat what followed them
+    /// (files from before it: no).
+    #[serde(default)]
+    pub copy: bool,
 }
 
 impl ModelConfig {
@@ -59,6 +63,9 @@ impl ModelConfig {
                 self.look_back
             ));
         }
+        if self.copy && self.look_back == 0 {
+            return Err("a copy head needs a look-back head".into());
+        }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("dropout must be in [0, 1), not {}", self.dropout));
         }
@@ -80,8 +87,14 @@ impl ModelConfig {
         }];
         let classes = self.input_classes();
         if !classes.is_empty() {
+            let melodic = self.conditioning.as_ref().is_some_and(|c| c.melodic);
             layers.push(LayerSummary {
-                name: "Meter, mode, bar clock".into(),
+                name: if melodic {
+                    "Meter, mode, bar clock, melody so far"
+                } else {
+                    "Meter, mode, bar clock"
+                }
+                .into(),
                 output: format!("[batch, seq, {}]", 4 * h),
                 params: classes.iter().sum::<usize>() * 4 * h,
             });
@@ -105,6 +118,13 @@ impl ModelConfig {
                 name: "Look-back attention".into(),
                 output: format!("[batch, seq, {d}]"),
                 params: 3 * (h * d + d),
+            });
+        }
+        if self.copy {
+            layers.push(LayerSummary {
+                name: "Copy head".into(),
+                output: format!("[batch, seq, {v}]"),
+                params: h * d + d + (h + d) + 1,
             });
         }
         layers.push(LayerSummary {

@@ -55,7 +55,8 @@ pub struct MelodyModel {
 impl MelodyModel {
     /// Logits at every position: `ids: [batch, seq]` (and, for a conditioned network, its
     /// inputs `[batch, seq, inputs]`) → `[batch, seq, vocab]`, with the final state of each
-    /// layer (to carry on from).
+    /// layer (to carry on from). A network with a copy head gives log-probabilities, which
+    /// every softmax, log-softmax and sampler reads the same way.
     pub fn forward(
         &self,
         ids: Tensor<2, Int>,
@@ -66,15 +67,22 @@ impl MelodyModel {
             Some(state) => (Some(state.layers), state.memory),
             None => (None, None),
         };
-        let (hidden, layers) = self.hidden(ids, inputs, layers);
-        let (top, memory) = match &self.look_back {
-            Some(head) => {
-                let (read, memory) = head.attend(hidden.clone(), memory);
-                (Tensor::cat(vec![hidden, read], 2), Some(memory))
-            }
-            None => (hidden, None),
+        let (hidden, layers) = self.hidden(ids.clone(), inputs, layers);
+        let Some(head) = &self.look_back else {
+            let logits = self.output.forward(hidden);
+            return (
+                logits,
+                State {
+                    layers,
+                    memory: None,
+                },
+            );
         };
-        (self.output.forward(top), State { layers, memory })
+        let (read, memory) = head.attend(hidden.clone(), ids, memory);
+        let top = Tensor::cat(vec![hidden, read], 2);
+        let scores = head.mix(self.output.forward(top.clone()), top, &memory);
+        let memory = Some(memory);
+        (scores, State { layers, memory })
     }
 
     /// Logits for the token after the last position only (the seed's prediction):
@@ -213,7 +221,7 @@ impl ModelConfig {
             layers,
             dropout: DropoutConfig::new(self.dropout).init(),
             look_back: (self.look_back > 0)
-                .then(|| LookBack::new(self.hidden, self.look_back, device)),
+                .then(|| LookBack::new(self.hidden, self.look_back, self.copy, device)),
             output: LinearConfig::new(self.hidden + self.look_back, self.vocab_size).init(device),
         }
     }

@@ -46,6 +46,8 @@ pub struct LookBack {
     pub key: Linear,
     /// What a step gives when found.
     pub value: Linear,
+    /// The copy head: its query `[hidden, width]` and its gate `[hidden + width, 1]`.
+    pub copy: Option<(Linear, Linear)>,
 }
 
 /// Every parameter of a network, checked against its config.
@@ -153,6 +155,14 @@ impl Weights {
                 query: pack.linear("look_back.query", h, width)?,
                 key: pack.linear("look_back.key", h, width)?,
                 value: pack.linear("look_back.value", h, width)?,
+                copy: if config.copy {
+                    Some((
+                        pack.linear("look_back.copy.query", h, width)?,
+                        pack.linear("look_back.copy.gate", h + width, 1)?,
+                    ))
+                } else {
+                    None
+                },
             })
         } else {
             None

@@ -1,5 +1,6 @@
-//! A small network with meter, mode and bar-clock inputs (two meters known) and a look-back
-//! head: the shipped model's kind, for tests (included with `#[path]`).
+//! A small network with meter, mode, bar-clock and melodic inputs (two meters known) and a
+//! look-back head with a copy head: the shipped model's kind, for tests (included with
+//! `#[path]`).
 
 use melodeon::data::condition::{Conditioning, MeterPrior};
 use melodeon::model::ModelConfig;
@@ -25,6 +26,7 @@ pub fn conditioned_config() -> ModelConfig {
             melodic: true,
         }),
         look_back: 8,
+        copy: true,
         dropout: 0.0,
         ..ModelConfig::seed(10)
     }
