@@ -120,7 +120,7 @@ test('journey one on the CPU backend: generate, download, share, reload, play', 
   try {
     const { context, page, errors } = await open(chrome, server.url);
     await page.getByTestId('model-ready').waitFor({ timeout: 240_000 });
-    assert.match(await page.getByTestId('model-params').textContent(), /168,086 parameters/);
+    assert.match(await page.getByTestId('model-params').textContent(), /201,878 parameters/);
     assert.match(await page.getByTestId('model-nll').textContent(), /nats per token/);
 
     const first = await tuneData(await generate(page, { seed: 4242, maxLen: 96 }));
