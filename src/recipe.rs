@@ -151,6 +151,9 @@ pub struct Shape {
     /// brings the tunes' pitch range and endings closer to the songs'; README).
     #[serde(default)]
     pub melodic: bool,
+    /// With conditioning, also tell the model the last interval.
+    #[serde(default)]
+    pub interval: bool,
 }
 
 impl Default for Shape {
@@ -178,6 +181,7 @@ impl Shape {
                 crate::data::Conditioning {
                     bars_left: self.bars_left,
                     melodic: self.melodic,
+                    interval: self.interval,
                     ..c
                 }
             }),
@@ -237,6 +241,7 @@ impl Recipe {
             copy: false,
             bars_left: false,
             melodic: self == Recipe::WholeSong,
+            interval: false,
         }
     }
 

@@ -14,7 +14,8 @@ fn song(kern: &str) -> EncodedSong {
     corpus.songs[0].clone()
 }
 
-/// A conditioning that knows 2/4 and 3/4, with the bars left and the melodic inputs.
+/// A conditioning that knows 2/4 and 3/4, with the bars left, the melodic inputs and the
+/// interval.
 fn conditioning() -> Conditioning {
     let prior = |numerator| MeterPrior {
         meter: Meter {
@@ -30,6 +31,7 @@ fn conditioning() -> Conditioning {
         meters: vec![prior(2), prior(3)],
         bars_left: true,
         melodic: true,
+        interval: true,
     }
 }
 
@@ -64,23 +66,28 @@ fn the_melodic_inputs_follow_the_notes_before_each_step() {
         "the fixture is already in A minor"
     );
     let inputs = conditioning().song_inputs(&song.song, Default::default(), &song.tokens);
-    // [degree, above the lowest, below the highest] after the notes before the step.
+    // [degree, above the lowest, below the highest, interval + 12] after the notes before the
+    // step.
     let melodic = |s: usize| &inputs[s * INPUTS_PER_STEP + 6..(s + 1) * INPUTS_PER_STEP];
-    assert_eq!(melodic(0), [13, 25, 25], "nothing yet");
-    assert_eq!(melodic(1), [0, 0, 0], "the tonic A, the only pitch");
-    assert_eq!(melodic(3), [0, 0, 0], "held");
+    assert_eq!(melodic(0), [13, 25, 25, 25], "nothing yet");
+    assert_eq!(melodic(1), [0, 0, 0, 25], "the tonic A, the only pitch");
+    assert_eq!(melodic(3), [0, 0, 0, 25], "held");
     assert_eq!(
         melodic(5),
-        [3, 3, 0],
+        [3, 3, 0, 15],
         "C, a minor third above A, is the highest"
     );
     assert_eq!(
         melodic(9),
-        [12, 3, 0],
-        "a rest: the range keeps the last pitch"
+        [12, 3, 0, 15],
+        "a rest: the range and the interval keep the last pitch"
     );
-    assert_eq!(melodic(13), [2, 0, 13], "B below A is the lowest");
-    assert_eq!(melodic(16), [2, 0, 13], "the terminator's step");
+    assert_eq!(
+        melodic(13),
+        [2, 0, 13, 0],
+        "B below A is the lowest, 13 down (clamped)"
+    );
+    assert_eq!(melodic(16), [2, 0, 13, 0], "the terminator's step");
     let mode = inputs[INPUTS_PER_STEP + 1];
     assert_eq!(mode, 1, "minor");
 }
@@ -91,6 +98,7 @@ fn a_model_without_the_later_inputs_keeps_the_old_slots() {
     let old = Conditioning {
         bars_left: false,
         melodic: false,
+        interval: false,
         ..conditioning()
     };
     assert_eq!(old.classes(), [3, 2, 32, 32, 32]);
@@ -101,7 +109,10 @@ fn a_model_without_the_later_inputs_keeps_the_old_slots() {
             .all(|step| step[5..].iter().all(|&slot| slot == 0)),
         "only the first five slots are used"
     );
-    assert_eq!(conditioning().classes(), [3, 2, 32, 32, 32, 33, 14, 26, 26]);
+    assert_eq!(
+        conditioning().classes(),
+        [3, 2, 32, 32, 32, 33, 14, 26, 26, 26]
+    );
 }
 
 #[test]

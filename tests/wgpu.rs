@@ -214,6 +214,7 @@ const CLOCK: Clock = Clock {
     layout: Layout {
         bars_left: true,
         melodic: true,
+        interval: true,
     },
 };
 

@@ -79,6 +79,9 @@ pub struct TrainArgs {
     /// Without the melodic inputs (the sounding scale degree and the range so far).
     #[arg(long)]
     no_melodic: bool,
+    /// Also tell a conditioned model the last interval (an experiment; see the README).
+    #[arg(long)]
+    interval: bool,
     /// Window recipe: loss on the last token (the seed) or on every position.
     #[arg(long, value_enum)]
     loss: Option<LossArg>,
@@ -145,6 +148,7 @@ impl TrainArgs {
             copy: base.copy || self.copy,
             bars_left: base.bars_left || self.bars_left,
             melodic: base.melodic && !self.no_melodic,
+            interval: base.interval || self.interval,
         }
     }
 

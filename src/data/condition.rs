@@ -1,7 +1,7 @@
 //! What the model is told at every step besides the token: the meter, the mode, where the step
 //! falls in its bar, how far it is from a whole number of bars since the start, which bar it is
-//! in, how many bars are left, and (the melodic inputs) the scale degree that sounds and where
-//! it lies in the range the tune has spanned so far. A musician chooses the meter and the mode;
+//! in, how many bars are left, (the melodic inputs) the scale degree that sounds and where
+//! it lies in the range the tune has spanned so far, and the last interval. A musician chooses the meter and the mode;
 //! the length in bars is drawn from the songs in that meter, the clock follows from them and
 //! the melodic inputs from the tokens written so far ([`Contour`]).
 //!
@@ -54,6 +54,8 @@ pub enum Input {
     AboveLowest,
     /// Semitones from the last pitch up to the highest pitch so far.
     BelowHighest,
+    /// Semitones from the pitch before the last to the last (rests skipped).
+    Interval,
 }
 
 impl Input {
@@ -68,6 +70,7 @@ impl Input {
             Input::BarsLeft => BARS + 1,
             Input::Degree => DEGREES,
             Input::AboveLowest | Input::BelowHighest => SPAN + 2,
+            Input::Interval => INTERVALS,
         }
     }
 }
@@ -85,7 +88,12 @@ const BASE: [Input; 5] = [
 const MELODIC: [Input; 3] = [Input::Degree, Input::AboveLowest, Input::BelowHighest];
 
 /// Slots stored per step: room for every input.
-pub const INPUTS_PER_STEP: usize = BASE.len() + 1 + MELODIC.len();
+pub const INPUTS_PER_STEP: usize = BASE.len() + 1 + MELODIC.len() + 1;
+
+/// Largest interval in semitones with a class of its own, each way (larger ones are clamped).
+pub const MAX_INTERVAL: i32 = 12;
+/// Classes of the interval: −12 to +12 semitones, and "fewer than two notes yet".
+pub const INTERVALS: usize = 2 * MAX_INTERVAL as usize + 2;
 
 /// Which inputs a model reads beyond [`BASE`], in slot order after it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -94,6 +102,8 @@ pub struct Layout {
     pub bars_left: bool,
     /// The melodic inputs.
     pub melodic: bool,
+    /// The last interval.
+    pub interval: bool,
 }
 
 impl Layout {
@@ -106,6 +116,9 @@ impl Layout {
         if self.melodic {
             inputs.extend(MELODIC);
         }
+        if self.interval {
+            inputs.push(Input::Interval);
+        }
         inputs
     }
 
@@ -114,7 +127,7 @@ impl Layout {
         let mut out = [0; INPUTS_PER_STEP];
         for (slot, input) in out.iter_mut().zip(self.inputs()) {
             *slot = match input {
-                Input::Degree | Input::AboveLowest | Input::BelowHighest => {
+                Input::Degree | Input::AboveLowest | Input::BelowHighest | Input::Interval => {
                     contour.class(input, mode)
                 }
                 _ => clock.class(input),
@@ -132,6 +145,8 @@ pub struct Contour {
     sounding: Option<Option<u8>>,
     /// Lowest, last and highest pitch so far.
     pitches: Option<(u8, u8, u8)>,
+    /// The pitch before the last.
+    before_last: Option<u8>,
 }
 
 impl Contour {
@@ -140,6 +155,7 @@ impl Contour {
         match token {
             Token::Note(pitch) => {
                 self.sounding = Some(Some(pitch));
+                self.before_last = self.pitches.map(|(_, last, _)| last);
                 self.pitches = Some(match self.pitches {
                     None => (pitch, pitch, pitch),
                     Some((low, _, high)) => (low.min(pitch), pitch, high.max(pitch)),
@@ -164,6 +180,15 @@ impl Contour {
             },
             (Input::AboveLowest, Some((low, last, _))) => span(last - low),
             (Input::BelowHighest, Some((_, last, high))) => span(high - last),
+            (Input::Interval, Some((_, last, _))) => match self.before_last {
+                Some(before) => {
+                    let step =
+                        (i32::from(last) - i32::from(before)).clamp(-MAX_INTERVAL, MAX_INTERVAL);
+                    (step + MAX_INTERVAL) as u32
+                }
+                None => INTERVALS as u32 - 1,
+            },
+            (Input::Interval, None) => INTERVALS as u32 - 1,
             _ => none,
         }
     }
@@ -191,7 +216,7 @@ impl ClockValues {
             Input::Phase => clamp(self.step % self.bar_steps.max(1), PHASES),
             Input::Bar => clamp(self.bar, BARS),
             Input::BarsLeft => clamp(self.bars.saturating_sub(self.bar), BARS + 1),
-            Input::Degree | Input::AboveLowest | Input::BelowHighest => 0,
+            Input::Degree | Input::AboveLowest | Input::BelowHighest | Input::Interval => 0,
         }
     }
 }
@@ -224,6 +249,9 @@ pub struct Conditioning {
     /// them: no).
     #[serde(default)]
     pub melodic: bool,
+    /// Whether the model is told the last interval (files from before it: no).
+    #[serde(default)]
+    pub interval: bool,
 }
 
 /// Meters rarer than this share of the songs are learnt as "another meter".
@@ -276,6 +304,7 @@ impl Conditioning {
             meters,
             bars_left: false,
             melodic: false,
+            interval: false,
         }
     }
 
@@ -284,6 +313,7 @@ impl Conditioning {
         Layout {
             bars_left: self.bars_left,
             melodic: self.melodic,
+            interval: self.interval,
         }
     }
 

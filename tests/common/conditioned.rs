@@ -24,6 +24,7 @@ pub fn conditioned_config() -> ModelConfig {
             meters: vec![prior(3), prior(4)],
             bars_left: true,
             melodic: true,
+            interval: true,
         }),
         look_back: 8,
         copy: true,
