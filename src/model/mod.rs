@@ -6,6 +6,8 @@
 #[cfg(feature = "training")]
 pub mod check;
 pub mod config;
+#[cfg(feature = "training")]
+pub mod dropout;
 pub mod file;
 #[cfg(feature = "gpu")]
 pub mod gpu_kernel;

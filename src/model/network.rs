@@ -165,7 +165,7 @@ impl MelodyModel {
                 }
             };
             let (hidden, last) = layer.forward_gates(gates_in, layer_state);
-            below = Some(self.dropout.forward(hidden));
+            below = Some(super::dropout::dropout(&self.dropout, hidden));
             finals.push(last);
         }
         (below.expect("a model has at least one layer"), finals)
