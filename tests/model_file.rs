@@ -70,10 +70,8 @@ fn a_saved_model_loads_back_with_the_same_outputs() {
 /// Why `bytes` are refused: reading them as a burn network and as plain arrays (the page's
 /// way) must refuse them alike.
 fn refusal(bytes: &[u8]) -> ModelFileError {
-    let loaded = file::load(bytes, &Device::flex())
-        .err()
-        .expect("refused as a network");
-    let read = file::read(bytes).err().expect("refused as plain arrays");
+    let loaded = file::load(bytes, &Device::flex()).expect_err("refused as a network");
+    let read = file::read(bytes).expect_err("refused as plain arrays");
     assert_eq!(
         std::mem::discriminant(&loaded),
         std::mem::discriminant(&read),
@@ -238,12 +236,12 @@ fn a_half_precision_file_is_smaller_and_predicts_alike() {
     let a = full
         .forward_last(ids.clone())
         .into_data()
-        .to_vec::<f32>()
+        .try_to_vec::<f32>()
         .unwrap();
     let b = halved
         .forward_last(ids)
         .into_data()
-        .to_vec::<f32>()
+        .try_to_vec::<f32>()
         .unwrap();
     let diff = a
         .iter()

@@ -38,7 +38,7 @@ enum Command {
     /// Read a corpus (files, folders, zips) and print the report.
     Corpus(corpus::CorpusArgs),
     /// Train a model on a corpus and write a model file.
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Test metrics of a model file on a corpus.
     Eval(eval::EvalArgs),
     /// Write new tunes with a model file.

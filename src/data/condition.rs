@@ -257,11 +257,22 @@ pub struct Conditioning {
 /// Meters rarer than this share of the songs are learnt as "another meter".
 const MIN_METER_SHARE: f64 = 0.002;
 
+/// The training songs in one meter, counted.
+struct MeterCount {
+    meter: Meter,
+    songs: usize,
+    minor: usize,
+    /// Songs by pickup length in grid steps.
+    pickups: Vec<usize>,
+    /// Songs by length in bars.
+    bars: Vec<usize>,
+}
+
 impl Conditioning {
     /// The meters of `songs` (their first meter), with their priors, on the grid `step`;
     /// with neither the bars left nor the melodic inputs (set them to add them).
     pub fn from_songs<'a>(songs: impl IntoIterator<Item = &'a Song>, step: Step) -> Self {
-        let mut counts: Vec<(Meter, usize, usize, Vec<usize>, Vec<usize>)> = Vec::new();
+        let mut counts: Vec<MeterCount> = Vec::new();
         let mut total = 0usize;
         for song in songs {
             let Some(&meter) = song.meters.first() else {
@@ -275,29 +286,42 @@ impl Conditioning {
             let pickup = spans
                 .first()
                 .map_or(0, |b| if b.len < bar { b.len } else { 0 });
-            let at = match counts.iter().position(|c| c.0 == meter) {
+            let at = match counts.iter().position(|c| c.meter == meter) {
                 Some(at) => at,
                 None => {
-                    counts.push((meter, 0, 0, vec![0; bar], vec![0; BARS + 1]));
+                    counts.push(MeterCount {
+                        meter,
+                        songs: 0,
+                        minor: 0,
+                        pickups: vec![0; bar],
+                        bars: vec![0; BARS + 1],
+                    });
                     counts.len() - 1
                 }
             };
             let entry = &mut counts[at];
-            entry.1 += 1;
-            entry.2 += usize::from(song.key.mode == Mode::Minor);
-            entry.3[pickup.min(bar - 1)] += 1;
-            entry.4[spans.len().min(BARS)] += 1;
+            entry.songs += 1;
+            entry.minor += usize::from(song.key.mode == Mode::Minor);
+            entry.pickups[pickup.min(bar - 1)] += 1;
+            entry.bars[spans.len().min(BARS)] += 1;
         }
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.numerator.cmp(&b.0.numerator)));
+        counts.sort_by(|a, b| {
+            b.songs
+                .cmp(&a.songs)
+                .then(a.meter.numerator.cmp(&b.meter.numerator))
+        });
         let meters = counts
             .into_iter()
-            .filter(|c| c.1 as f64 >= MIN_METER_SHARE * total as f64)
-            .map(|(meter, n, minor, pickups, bars)| MeterPrior {
-                meter,
-                share: n as f64 / total.max(1) as f64,
-                minor: minor as f64 / n as f64,
-                pickups: pickups.iter().map(|&p| p as f64 / n as f64).collect(),
-                bars: bars.iter().map(|&b| b as f64 / n as f64).collect(),
+            .filter(|c| c.songs as f64 >= MIN_METER_SHARE * total as f64)
+            .map(|c| {
+                let n = c.songs as f64;
+                MeterPrior {
+                    meter: c.meter,
+                    share: n / total.max(1) as f64,
+                    minor: c.minor as f64 / n,
+                    pickups: c.pickups.iter().map(|&p| p as f64 / n).collect(),
+                    bars: c.bars.iter().map(|&b| b as f64 / n).collect(),
+                }
             })
             .collect();
         Self {

@@ -103,7 +103,7 @@ fn steps(item: &str, step: Step) -> Result<usize, String> {
         .map_err(|_| "not a duration".to_string())?;
     let mut quarters = num_rational::Ratio::new(4, reciprocal);
     if dotted {
-        quarters = quarters * num_rational::Ratio::new(3, 2);
+        quarters *= num_rational::Ratio::new(3, 2);
     }
     let steps = quarters / step.quarters();
     if !steps.is_integer() {

@@ -138,7 +138,7 @@ pub enum Stateful<'a> {
     /// The CPU kernel.
     Kernel(KernelDecoder<'a>),
     /// burn on the model's device.
-    Burn(CarriedState<'a>),
+    Burn(Box<CarriedState<'a>>),
 }
 
 impl Network for OnDevice<'_> {
@@ -150,7 +150,12 @@ impl Network for OnDevice<'_> {
     fn decoder(&self, context: &[u32], inputs: &[u32]) -> Stateful<'_> {
         match &self.kernel {
             Some(weights) => Stateful::Kernel(KernelDecoder::new(weights, context, inputs)),
-            None => Stateful::Burn(CarriedState::new(self.model, &self.device, context, inputs)),
+            None => Stateful::Burn(Box::new(CarriedState::new(
+                self.model,
+                &self.device,
+                context,
+                inputs,
+            ))),
         }
     }
 }

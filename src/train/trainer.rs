@@ -173,7 +173,7 @@ impl Trainer {
         let eval_due = self
             .config
             .eval_every
-            .is_some_and(|n| n > 0 && self.step % n == 0);
+            .is_some_and(|n| n > 0 && self.step.is_multiple_of(n));
         let valid = if epoch_done || eval_due {
             Some(self.validate(data).await?)
         } else {
