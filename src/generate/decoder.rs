@@ -71,10 +71,7 @@ impl Memory {
             .take(keys)
             .map(|key| scale * key.iter().zip(query).map(|(k, q)| k * q).sum::<f32>())
             .collect();
-        let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let weights: Vec<f32> = scores.iter().map(|s| (s - max).exp()).collect();
-        let total: f32 = weights.iter().sum();
-        weights.iter().map(|w| w / total).collect()
+        softmax(&scores)
     }
 
     /// What the step with `state` (already remembered) reads from every step so far.

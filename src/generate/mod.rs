@@ -159,13 +159,20 @@ impl Steer<'_> {
     pub fn shortest(&self) -> usize {
         self.clock.pickup + self.clock.bar_steps
     }
+    /// Takes the written `id` into `contour`.
+    fn take(&self, contour: &mut Contour, id: u32) {
+        if let Some(token) = self.vocab.token(id) {
+            contour.push(token);
+        }
+    }
+
     /// The inputs of every step from 0 to `ids.len()`, each after the ids before it.
     pub fn inputs(&self, ids: &[u32]) -> Vec<u32> {
         let mut contour = Contour::default();
         let mut out = Vec::new();
         for step in 0..=ids.len() {
-            if let Some(token) = step.checked_sub(1).and_then(|i| self.vocab.token(ids[i])) {
-                contour.push(token);
+            if let Some(&id) = step.checked_sub(1).and_then(|i| ids.get(i)) {
+                self.take(&mut contour, id);
             }
             out.extend(self.clock.inputs(step, &contour));
         }
@@ -189,17 +196,9 @@ pub async fn generate<D: Decoder>(
     let mut contour = Contour::default();
     let shortest = steer.map_or(0, |s| s.shortest());
     if let Some(steer) = steer {
-        primer
-            .iter()
-            .filter_map(|&id| steer.vocab.token(id))
-            .for_each(|t| contour.push(t));
+        primer.iter().for_each(|&id| steer.take(&mut contour, id));
     }
     while tune.len() < config.max_len {
-        if let (Some(steer), Some(id)) = (steer, last)
-            && let Some(token) = steer.vocab.token(id)
-        {
-            contour.push(token);
-        }
         let inputs = steer.map_or_else(Vec::new, |s| s.clock.inputs(tune.len(), &contour).to_vec());
         let logits = decoder
             .next_logits(last.map(|t| (t, inputs.as_slice())))
@@ -219,6 +218,9 @@ pub async fn generate<D: Decoder>(
         }
         tune.push(next);
         last = Some(next);
+        if let Some(steer) = steer {
+            steer.take(&mut contour, next);
+        }
     }
     Ok(tune)
 }

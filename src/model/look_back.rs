@@ -147,7 +147,8 @@ impl LookBack {
         let mask = causal_mask(len, total - 1, past as isize - 1, &device);
         let pointer = softmax(scores + mask.repeat_dim(0, batch), 2);
         let following = memory.ids.clone().narrow(1, 1, total - 1);
-        let one_hot = embedding(Tensor::eye(vocab, &device), following);
+        let eye = Tensor::<2>::eye(vocab, &device);
+        let one_hot = embedding(eye.clone(), following);
         let copied = pointer.matmul(one_hot);
         // The first step of a song (`past + t == 0`) cannot copy.
         let can_copy: Vec<f32> = (0..len)
@@ -158,9 +159,7 @@ impl LookBack {
         let ones = Tensor::<3>::ones([batch, len, 1], &device);
         let probabilities = softmax(logits, 2);
         let end = probabilities.clone().narrow(2, END_ID as usize, 1);
-        let end_row = Tensor::<2>::eye(vocab, &device)
-            .narrow(0, END_ID as usize, 1)
-            .reshape([1, 1, vocab]);
+        let end_row = eye.narrow(0, END_ID as usize, 1).reshape([1, 1, vocab]);
         let mixed = probabilities * (ones.clone() - gate.clone())
             + copied * (gate.clone() * (ones - end.clone()))
             + end_row.repeat_dim(0, batch).repeat_dim(1, len) * (gate * end);
