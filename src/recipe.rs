@@ -86,6 +86,46 @@ pub enum LossMode {
     All,
 }
 
+/// How the whole-song loss weighs its targets. Batches hold songs of one length, and a song
+/// longer than the chunk is read in several chunks, one optimizer step each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Weighting {
+    /// The mean over each chunk's targets: every chunk weighs the same, so the steps of short
+    /// songs, and every song's terminator, weigh more than long songs' steps. The network then
+    /// foresees the end about 25 % more often than it comes (README), which keeps its tunes
+    /// from running long.
+    #[default]
+    PerChunk,
+    /// Every target weighs the same (the sum over a chunk's targets over the mean number of
+    /// targets in a batch): the likelihood the whole-song NLL measures.
+    PerTarget,
+}
+
+impl Weighting {
+    /// Every weighting, for the command line.
+    pub const ALL: [Weighting; 2] = [Weighting::PerChunk, Weighting::PerTarget];
+
+    /// The name the command line uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Weighting::PerChunk => "per-chunk",
+            Weighting::PerTarget => "per-target",
+        }
+    }
+}
+
+impl FromStr for Weighting {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Weighting::ALL
+            .into_iter()
+            .find(|w| w.name() == s)
+            .ok_or_else(|| format!("weighting '{s}' is not one of: per-chunk, per-target"))
+    }
+}
+
 fn every_window() -> usize {
     1
 }
@@ -118,6 +158,14 @@ pub struct TrainConfig {
     pub grad_clip: Option<f32>,
     /// Also evaluate on the validation data every this many steps (always at epoch ends).
     pub eval_every: Option<usize>,
+    /// Average the weights at the ends of the last this many epochs (stochastic weight
+    /// averaging): from the first of them on, the epoch ends validate (and may keep) the
+    /// average instead of the weights as they are. `None`: no averaging.
+    #[serde(default)]
+    pub average_last: Option<usize>,
+    /// How the whole-song loss weighs its targets.
+    #[serde(default)]
+    pub weighting: Weighting,
     /// Seed of parameter initialisation, dropout and shuffling.
     pub seed: u64,
 }
@@ -259,6 +307,8 @@ impl Recipe {
                 warmup: 0,
                 grad_clip: Some(1.0),
                 eval_every: None,
+                average_last: None,
+                weighting: Weighting::PerChunk,
                 seed: 42,
             },
             Recipe::Seed => TrainConfig {
@@ -272,6 +322,8 @@ impl Recipe {
                 warmup: 0,
                 grad_clip: None,
                 eval_every: None,
+                average_last: None,
+                weighting: Weighting::PerChunk,
                 seed: 42,
             },
         }

@@ -5,9 +5,9 @@ use melodeon::data::{SongSeq, Windows};
 use melodeon::encoding::grid::Token;
 use melodeon::encoding::vocab::Vocab;
 use melodeon::eval::{evaluate, evaluate_songs};
-use melodeon::model::ModelConfig;
+use melodeon::model::{ModelConfig, average};
 use melodeon::recipe::{Context, Recipe};
-use melodeon::train::{LossMode, TrainConfig, TrainData, Trainer};
+use melodeon::train::{LossMode, TrainConfig, TrainData, Trainer, Weighting};
 
 const HOLD: u32 = 5;
 
@@ -254,4 +254,118 @@ fn whole_songs_are_learnt_and_validated_whole() {
     // An ensemble of a model with itself predicts what the model does.
     assert!((measure(&[&best, &best]).nll - again.nll).abs() < 1e-5);
     assert_eq!(again.tokens, set.iter().map(SongSeq::steps).sum::<usize>());
+}
+
+#[test]
+fn averaged_weights_are_the_mean_of_the_networks() {
+    let device = Device::flex();
+    let config = ModelConfig {
+        look_back: 4,
+        ..tiny_model()
+    };
+    let nets: Vec<_> = (0..3)
+        .map(|seed| {
+            device.seed(seed);
+            config.init(&device)
+        })
+        .collect();
+    let two = average::fold_in(nets[0].clone(), &nets[1], 1);
+    let three = average::fold_in(two.clone(), &nets[2], 2);
+    let flat = |net: &melodeon::model::MelodyModel| {
+        let w = net.weights(&config).unwrap();
+        let mut all = w.embedding.clone();
+        all.extend(&w.layers[0].input_weight);
+        all.extend(&w.layers[0].hidden_weight);
+        all.extend(&w.layers[0].bias);
+        all.extend(&w.output.weight);
+        all
+    };
+    let members: Vec<_> = nets.iter().map(flat).collect();
+    assert_ne!(members[0], members[1]);
+    for (k, (got2, got3)) in flat(&two).iter().zip(flat(&three)).enumerate() {
+        let mean2 = (members[0][k] + members[1][k]) / 2.0;
+        let mean3 = (members[0][k] + members[1][k] + members[2][k]) / 3.0;
+        assert!((got2 - mean2).abs() < 1e-6, "{k}: {got2} vs {mean2}");
+        assert!((got3 - mean3).abs() < 1e-6, "{k}: {got3} vs {mean3}");
+    }
+}
+
+#[test]
+fn averaging_validates_the_mean_of_the_last_epochs() {
+    let windows = tiny_corpus();
+    let all = all_windows(&windows);
+    // One initial network for both runs (the device's generator is shared between tests).
+    let device = Device::flex();
+    device.seed(9);
+    let start = tiny_model().init(&device);
+    let run = |average_last| {
+        let config = TrainConfig {
+            epochs: 4,
+            average_last,
+            ..config(LossMode::All)
+        };
+        let mut trainer =
+            Trainer::from_model(start.clone(), config, all.clone(), all.clone(), vocab(), &device)
+                .unwrap();
+        let mut valid = Vec::new();
+        while !trainer.is_finished() {
+            let progress = pollster::block_on(trainer.step(TrainData::Windows(&windows))).unwrap();
+            valid.extend(progress.valid.map(|m| m.nll));
+        }
+        valid
+    };
+    let plain = run(None);
+    let averaged = run(Some(2));
+    assert_eq!(plain.len(), 4);
+    // The same run up to the averaged epochs; the first averaged epoch's mean is that epoch's
+    // weights alone; the last is the mean of two epochs' weights, not the weights themselves.
+    assert_eq!(plain[..3], averaged[..3]);
+    assert_ne!(plain[3], averaged[3]);
+}
+
+#[test]
+fn weighing_every_target_alike_foresees_the_end_as_often_as_it_comes() {
+    // Four short and four long songs of one repeated figure, in batches of one length each.
+    // Trained to convergence with every target weighing the same, the chances of ending summed
+    // over every step of the songs come to one per song. A mean per chunk gives the short
+    // songs' steps, and so the terminators, more weight: the end is foreseen too often.
+    let set: Vec<SongSeq> = [2, 2, 2, 2, 24, 24, 24, 24]
+        .into_iter()
+        .map(|n| SongSeq {
+            ids: [1u32, 5].repeat(n),
+            inputs: Vec::new(),
+        })
+        .collect();
+    let all: Vec<usize> = (0..set.len()).collect();
+    let device = Device::flex();
+    let model = ModelConfig {
+        hidden: 2,
+        ..tiny_model()
+    };
+    let ends = |weighting| {
+        let config = TrainConfig {
+            epochs: 300,
+            batch_size: 4,
+            learning_rate: 0.01,
+            lr_decay: 1.0,
+            grad_clip: None,
+            weighting,
+            seed: 5,
+            ..Recipe::WholeSong.train()
+        };
+        let mut trainer =
+            Trainer::new(&model, config, all.clone(), all.clone(), vocab(), &device).unwrap();
+        while !trainer.is_finished() {
+            pollster::block_on(trainer.step(TrainData::Songs(&set))).unwrap();
+        }
+        let model = trainer.current_model().unwrap();
+        let context = Context::WholeSong { chunk: 64 };
+        pollster::block_on(evaluate_songs(&[&model], &set, &all, &vocab(), context, 8, &device))
+            .unwrap()
+            .ends_foreseen
+    };
+    let per_target = ends(Weighting::PerTarget);
+    assert!((per_target - 1.0).abs() < 0.2, "{per_target} ends foreseen per song");
+    let per_chunk = ends(Weighting::PerChunk);
+    assert!(per_chunk > 2.0, "{per_chunk} ends foreseen per song");
 }

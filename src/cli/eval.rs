@@ -142,7 +142,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
 /// Prints whole-song metrics and, if measured, the seed's window metric.
 pub fn print_metrics(whole: &SongMetrics, windows: Option<&Metrics>) -> std::io::Result<()> {
     outln!(
-        "whole songs ({} songs, {} tokens, {} notes): {:.4} nats/token · {:.3} joint bits/note · {:.3} pitch bits/note · onset {:.3} bits · accuracy {:.3}",
+        "whole songs ({} songs, {} tokens, {} notes): {:.4} nats/token · {:.3} joint bits/note · {:.3} pitch bits/note · onset {:.3} bits · accuracy {:.3} · ends foreseen per song {:.3}",
         whole.songs,
         whole.tokens,
         whole.notes,
@@ -150,7 +150,8 @@ pub fn print_metrics(whole: &SongMetrics, windows: Option<&Metrics>) -> std::io:
         whole.joint_bits_per_note,
         whole.pitch_bits_per_note,
         whole.onset_bits,
-        whole.accuracy
+        whole.accuracy,
+        whole.ends_foreseen
     )?;
     if let Some(w) = windows {
         outln!(

@@ -10,7 +10,7 @@ use super::eval::print_metrics;
 use super::{load_model, read_corpus};
 use crate::backend;
 use crate::data::{SplitConfig, SplitMode};
-use crate::recipe::{Context, LossMode, Recipe, Shape, TrainConfig};
+use crate::recipe::{Context, LossMode, Recipe, Shape, TrainConfig, Weighting};
 use crate::train::{Job, JobSpec};
 
 /// How to split the corpus (command-line spelling of [`SplitMode`]).
@@ -112,6 +112,13 @@ pub struct TrainArgs {
     /// Also validate every N steps.
     #[arg(long)]
     eval_every: Option<usize>,
+    /// Average the weights of the last N epochs' ends (0: no averaging; see the README).
+    #[arg(long)]
+    average_last: Option<usize>,
+    /// Whole songs: how the loss weighs its targets, `per-chunk` (default) or `per-target`
+    /// (see the README).
+    #[arg(long)]
+    weighting: Option<Weighting>,
     /// Seed of initialisation, dropout, shuffling and (unless `--split-seed` is given) the split.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -177,6 +184,12 @@ impl TrainArgs {
                 None => base.grad_clip,
             },
             eval_every: self.eval_every.or(base.eval_every),
+            average_last: match self.average_last {
+                Some(0) => None,
+                Some(n) => Some(n),
+                None => base.average_last,
+            },
+            weighting: self.weighting.unwrap_or(base.weighting),
             seed: self.seed,
         }
     }

@@ -126,6 +126,13 @@ pub fn epoch_batches(
     batches
 }
 
+/// Mean number of targets (steps) in a batch of `batch` of these `songs`: a fixed scale for
+/// the loss, so that every target weighs the same whichever batch or chunk it falls in.
+pub fn targets_per_batch(set: &[SongSeq], songs: &[usize], batch: usize) -> f64 {
+    let steps: usize = songs.iter().map(|&s| set[s].steps()).sum();
+    steps as f64 / songs.len().div_ceil(batch.max(1)).max(1) as f64
+}
+
 /// Batches of songs of similar length, in a fixed order (for evaluation).
 pub fn eval_batches(set: &[SongSeq], songs: &[usize], batch: usize) -> Vec<Vec<usize>> {
     let mut order = songs.to_vec();

@@ -21,6 +21,10 @@ pub struct SongMetrics {
     pub tokens: usize,
     /// Note onsets among them.
     pub notes: usize,
+    /// The terminator's probability summed over every step, per song: how many ends the model
+    /// foresees for each one that comes (1 when it foresees them as often as they come).
+    #[serde(default)]
+    pub ends_foreseen: f64,
 }
 
 /// Negative log-likelihood and accuracy over a set of windows.

@@ -14,7 +14,7 @@ use super::SongMetrics;
 use crate::data::batch;
 use crate::data::songs::{self, SongSeq};
 use crate::encoding::grid::Token;
-use crate::encoding::vocab::Vocab;
+use crate::encoding::vocab::{END_ID, Vocab};
 use crate::model::{MelodyModel, State};
 use crate::readback;
 use crate::recipe::Context;
@@ -46,6 +46,7 @@ struct Totals {
     tokens: usize,
     onsets: usize,
     notes: usize,
+    ends: f64,
 }
 
 /// Evaluates `models` (in validation mode; more than one: an ensemble, their probabilities
@@ -90,6 +91,7 @@ pub async fn evaluate_songs(
         songs: indices.len(),
         tokens: totals.tokens,
         notes: totals.notes,
+        ends_foreseen: per(totals.ends, indices.len()),
     })
 }
 
@@ -125,6 +127,7 @@ fn add_chunk(
         let row = &log_probs[at * vocab..(at + 1) * vocab];
         let nats = -f64::from(row[target as usize]);
         totals.nats += nats;
+        totals.ends += f64::from(row[END_ID as usize].exp());
         totals.tokens += 1;
         let best = row
             .iter()

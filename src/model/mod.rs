@@ -4,6 +4,8 @@
 //! `gpu` feature, the LSTM's GPU kernels ([`gpu_kernel`]).
 
 #[cfg(feature = "training")]
+pub mod average;
+#[cfg(feature = "training")]
 pub mod check;
 pub mod config;
 #[cfg(feature = "training")]

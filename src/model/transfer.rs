@@ -34,7 +34,7 @@ pub async fn to_device(model: &MelodyModel, device: &Device) -> Result<MelodyMod
 }
 
 /// Gathers every float parameter, flattened, with its shape.
-struct Collect(Vec<(Vec<usize>, Tensor<1>)>);
+pub(super) struct Collect(pub(super) Vec<(Vec<usize>, Tensor<1>)>);
 
 impl ModuleVisitor for Collect {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {

@@ -10,7 +10,7 @@ mod spec;
 mod trainer;
 
 pub use crate::eval::{Metrics, SongMetrics};
-pub use crate::recipe::{Context, LossMode, Recipe, Shape, TrainConfig};
+pub use crate::recipe::{Context, LossMode, Recipe, Shape, TrainConfig, Weighting};
 #[cfg(feature = "training")]
 pub use job::Job;
 pub use spec::{JobSizes, JobSpec, Progress, Skipped};

@@ -16,9 +16,9 @@ use crate::data::batch;
 use crate::data::songs::{self, SongSeq};
 use crate::encoding::vocab::Vocab;
 use crate::eval::{Metrics, evaluate, evaluate_songs};
-use crate::model::{MelodyModel, ModelConfig, State};
+use crate::model::{MelodyModel, ModelConfig, State, average};
 use crate::readback;
-use crate::recipe::{Context, LossMode, TrainConfig};
+use crate::recipe::{Context, LossMode, TrainConfig, Weighting};
 
 /// What a trainer reads: windows (the seed's recipe) or whole songs.
 #[derive(Clone, Copy, Debug)]
@@ -55,6 +55,8 @@ pub struct Trainer {
     seen: usize,
     started: Instant,
     best: Option<Best>,
+    /// The mean of the weights at the epoch ends averaged so far, and how many.
+    average: Option<(MelodyModel, usize)>,
 }
 
 impl Trainer {
@@ -116,6 +118,7 @@ impl Trainer {
             seen: 0,
             started: Instant::now(),
             best: None,
+            average: None,
         })
     }
 
@@ -174,8 +177,12 @@ impl Trainer {
             .config
             .eval_every
             .is_some_and(|n| n > 0 && self.step.is_multiple_of(n));
-        let valid = if epoch_done || eval_due {
-            Some(self.validate(data).await?)
+        let valid = if epoch_done && self.averaging() {
+            let mean = self.fold_into_average()?;
+            Some(self.validate(data, mean).await?)
+        } else if epoch_done || eval_due {
+            let model = self.model.as_ref().ok_or("no model")?.valid();
+            Some(self.validate(data, model).await?)
         } else {
             None
         };
@@ -244,6 +251,14 @@ impl Trainer {
     ) -> Result<(f64, usize), String> {
         let mut state: Option<State> = None;
         let (mut nats, mut targets) = (0.0, 0);
+        let scale = match self.config.weighting {
+            Weighting::PerChunk => None,
+            Weighting::PerTarget => Some(songs::targets_per_batch(
+                set,
+                &self.candidates,
+                self.config.batch_size,
+            )),
+        };
         for piece in songs::chunks(set, batch, 1, self.config.context.chunk()) {
             let model = self.take_model()?;
             let (ids, inputs) = batch::chunk_inputs(&piece, &self.device);
@@ -251,14 +266,32 @@ impl Trainer {
             if piece.continues {
                 state = Some(next.detach());
             }
-            let loss = masked_loss(logits, &piece, &self.device);
+            let loss = masked_loss(logits, &piece, scale, &self.device);
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             self.model = Some(self.optim.step(self.learning_rate, model, grads));
             let count = piece.targets_count();
-            nats += readback::scalar(loss).await? * count as f64;
+            nats += readback::scalar(loss).await? * scale.unwrap_or(count as f64);
             targets += count;
         }
         Ok((nats / targets.max(1) as f64, targets))
+    }
+
+    /// Whether the epoch now ending is one whose weights are averaged.
+    fn averaging(&self) -> bool {
+        self.config
+            .average_last
+            .is_some_and(|last| self.epoch + last >= self.config.epochs)
+    }
+
+    /// Adds the weights as they are to the average and returns it, in validation mode.
+    fn fold_into_average(&mut self) -> Result<MelodyModel, String> {
+        let model = self.model.as_ref().ok_or("no model")?.valid();
+        let (mean, count) = match self.average.take() {
+            None => (model, 1),
+            Some((mean, count)) => (average::fold_in(mean, &model, count), count + 1),
+        };
+        self.average = Some((mean.clone(), count));
+        Ok(mean)
     }
 
     fn take_model(&mut self) -> Result<MelodyModel, String> {
@@ -293,8 +326,13 @@ impl Trainer {
         }
     }
 
-    async fn validate(&mut self, data: TrainData<'_>) -> Result<Metrics, String> {
-        let model = self.model.as_ref().ok_or("no model")?.valid();
+    /// Measures `model` (in validation mode) on the validation data and keeps it if it is the
+    /// best so far.
+    async fn validate(
+        &mut self,
+        data: TrainData<'_>,
+        model: MelodyModel,
+    ) -> Result<Metrics, String> {
         let plain = self.device.clone().inner();
         let metrics = match data {
             TrainData::Windows(windows) => {
@@ -329,10 +367,13 @@ impl Trainer {
     }
 }
 
-/// Mean cross-entropy over the real targets of a chunk (padding has weight 0).
+/// Cross-entropy summed over the real targets of a chunk (padding has weight 0) and divided by
+/// `scale` ([`Weighting::PerTarget`]: the mean number of targets in a batch) or, without one,
+/// by the chunk's own count of targets ([`Weighting::PerChunk`]).
 fn masked_loss(
     logits: burn::tensor::Tensor<3>,
     piece: &songs::SongChunk,
+    scale: Option<f64>,
     device: &Device,
 ) -> burn::tensor::Tensor<1> {
     let [rows, len, vocab] = logits.dims();
@@ -341,6 +382,6 @@ fn masked_loss(
         .gather(1, batch::ids(&piece.targets, device).reshape([n, 1]))
         .reshape([n]);
     let weights = batch::floats(&piece.weights, device);
-    let count = piece.targets_count().max(1) as f64;
-    (picked * weights).sum().neg().div_scalar(count)
+    let scale = scale.unwrap_or(piece.targets_count() as f64);
+    (picked * weights).sum().neg().div_scalar(scale.max(1.0))
 }
