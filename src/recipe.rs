@@ -27,9 +27,10 @@ pub const SONG_CHUNK: usize = 256;
 /// pool, from 3.03 to 2.78 (README).
 pub const LOOK_BACK: usize = 32;
 
-/// The page's default for the longest tune, in grid steps: above the 99th percentile of the
-/// German songs' lengths (Erk: 336 steps; the German pool: 416).
-pub const DEFAULT_MAX_LEN: usize = 512;
+/// The page's default for the longest tune, in grid steps: the 99th percentile of the German
+/// songs' lengths (the 4,708 songs of Erk and `deutschl`: 768 steps, 48 bars of 4/4; Erk
+/// alone: 384). Songs in 4/2, 6/2 and 4/1 are the long ones.
+pub const DEFAULT_MAX_LEN: usize = 768;
 
 /// The longest tune the page writes (and a share link may hold), in grid steps: 64 bars of
 /// 4/4, far above the longest German song (the page's length field's range starts at 16).

@@ -1,13 +1,15 @@
 //! The files shipped with the pretrained model agree with it. Its header describes 200
 //! held-out songs for the comparison panel. `german.copies.json` is exactly the index of its
 //! training songs, recomputed here from `../shared/corpus` when present, so a change to the
-//! hash, the split or the encoding cannot leave a stale index in the page.
+//! hash, the split or the encoding cannot leave a stale index in the page. The page's default
+//! tune length covers 99 % of those songs.
 
 use std::path::PathBuf;
 
 use melodeon::corpus::{self, EncodeOptions, archive};
 use melodeon::data::split_songs;
 use melodeon::model::file;
+use melodeon::recipe::DEFAULT_MAX_LEN;
 use melodeon::stats::{CopyIndex, REFERENCE_SONGS};
 
 fn shipped(name: &str) -> Vec<u8> {
@@ -59,6 +61,14 @@ fn the_shipped_model_describes_its_held_out_songs_and_its_index_matches_its_trai
     assert!(
         fresh.runs == index.runs,
         "the shipped index is stale: run `melodeon stats --copies-into`"
+    );
+    // The page's default length lets 99 % of these songs end by themselves.
+    let mut lengths: Vec<usize> = corpus.songs.iter().map(|s| s.tokens.len()).collect();
+    lengths.sort_unstable();
+    let p99 = lengths[lengths.len() * 99 / 100];
+    assert!(
+        p99 <= DEFAULT_MAX_LEN,
+        "99th percentile {p99} steps, default {DEFAULT_MAX_LEN}"
     );
 }
 
