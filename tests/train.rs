@@ -304,9 +304,15 @@ fn averaging_validates_the_mean_of_the_last_epochs() {
             average_last,
             ..config(LossMode::All)
         };
-        let mut trainer =
-            Trainer::from_model(start.clone(), config, all.clone(), all.clone(), vocab(), &device)
-                .unwrap();
+        let mut trainer = Trainer::from_model(
+            start.clone(),
+            config,
+            all.clone(),
+            all.clone(),
+            vocab(),
+            &device,
+        )
+        .unwrap();
         let mut valid = Vec::new();
         while !trainer.is_finished() {
             let progress = pollster::block_on(trainer.step(TrainData::Windows(&windows))).unwrap();
@@ -360,12 +366,23 @@ fn weighing_every_target_alike_foresees_the_end_as_often_as_it_comes() {
         }
         let model = trainer.current_model().unwrap();
         let context = Context::WholeSong { chunk: 64 };
-        pollster::block_on(evaluate_songs(&[&model], &set, &all, &vocab(), context, 8, &device))
-            .unwrap()
-            .ends_foreseen
+        pollster::block_on(evaluate_songs(
+            &[&model],
+            &set,
+            &all,
+            &vocab(),
+            context,
+            8,
+            &device,
+        ))
+        .unwrap()
+        .ends_foreseen
     };
     let per_target = ends(Weighting::PerTarget);
-    assert!((per_target - 1.0).abs() < 0.2, "{per_target} ends foreseen per song");
+    assert!(
+        (per_target - 1.0).abs() < 0.2,
+        "{per_target} ends foreseen per song"
+    );
     let per_chunk = ends(Weighting::PerChunk);
     assert!(per_chunk > 2.0, "{per_chunk} ends foreseen per song");
 }

@@ -13,7 +13,12 @@ pub fn fold_in(average: MelodyModel, model: &MelodyModel, count: usize) -> Melod
     let mut collect = Collect(Vec::new());
     model.visit(&mut collect);
     let mut blend = Blend {
-        values: collect.0.into_iter().map(|(_, flat)| flat).collect::<Vec<_>>().into_iter(),
+        values: collect
+            .0
+            .into_iter()
+            .map(|(_, flat)| flat)
+            .collect::<Vec<_>>()
+            .into_iter(),
         weight: 1.0 / (count + 1) as f64,
     };
     average.map(&mut blend)
