@@ -7,7 +7,7 @@ use melodeon::encoding::vocab::Vocab;
 use melodeon::eval::{evaluate, evaluate_songs};
 use melodeon::model::{ModelConfig, average};
 use melodeon::recipe::{Context, Recipe};
-use melodeon::train::{LossMode, TrainConfig, TrainData, Trainer, Weighting};
+use melodeon::train::{LossMode, Progress, TrainConfig, TrainData, Trainer, Weighting};
 
 const HOLD: u32 = 5;
 
@@ -51,6 +51,15 @@ fn tiny_model() -> ModelConfig {
     }
 }
 
+/// Steps `trainer` through every epoch.
+fn run_to_end(trainer: &mut Trainer, data: TrainData<'_>) -> Vec<Progress> {
+    let mut progress = Vec::new();
+    while !trainer.is_finished() {
+        progress.push(pollster::block_on(trainer.step(data)).unwrap());
+    }
+    progress
+}
+
 fn config(loss: LossMode) -> TrainConfig {
     TrainConfig {
         epochs: 40,
@@ -81,16 +90,10 @@ fn the_model_learns_a_tiny_corpus() {
             &device,
         )
         .unwrap();
-        let mut first = None;
-        let mut last = None;
-        while !trainer.is_finished() {
-            let progress = pollster::block_on(trainer.step(TrainData::Windows(&data))).unwrap();
-            first.get_or_insert(progress.train_loss);
-            last = Some(progress);
-        }
-        let last = last.unwrap();
+        let progress = run_to_end(&mut trainer, TrainData::Windows(&data));
+        let last = progress.last().unwrap();
         assert!(last.finished && last.epoch == 40);
-        assert!(first.unwrap() > 1.0, "{loss:?}: starts near ln 6");
+        assert!(progress[0].train_loss > 1.0, "{loss:?}: starts near ln 6");
         let metrics = trainer
             .best_metrics()
             .expect("validated at every epoch end");
@@ -313,12 +316,10 @@ fn averaging_validates_the_mean_of_the_last_epochs() {
             &device,
         )
         .unwrap();
-        let mut valid = Vec::new();
-        while !trainer.is_finished() {
-            let progress = pollster::block_on(trainer.step(TrainData::Windows(&windows))).unwrap();
-            valid.extend(progress.valid.map(|m| m.nll));
-        }
-        valid
+        run_to_end(&mut trainer, TrainData::Windows(&windows))
+            .iter()
+            .filter_map(|p| p.valid.map(|m| m.nll))
+            .collect::<Vec<_>>()
     };
     let plain = run(None);
     let averaged = run(Some(2));
@@ -361,9 +362,7 @@ fn weighing_every_target_alike_foresees_the_end_as_often_as_it_comes() {
         };
         let mut trainer =
             Trainer::new(&model, config, all.clone(), all.clone(), vocab(), &device).unwrap();
-        while !trainer.is_finished() {
-            pollster::block_on(trainer.step(TrainData::Songs(&set))).unwrap();
-        }
+        run_to_end(&mut trainer, TrainData::Songs(&set));
         let model = trainer.current_model().unwrap();
         let context = Context::WholeSong { chunk: 64 };
         pollster::block_on(evaluate_songs(
