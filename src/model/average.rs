@@ -13,12 +13,7 @@ pub fn fold_in(average: MelodyModel, model: &MelodyModel, count: usize) -> Melod
     let mut collect = Collect(Vec::new());
     model.visit(&mut collect);
     let mut blend = Blend {
-        values: collect
-            .0
-            .into_iter()
-            .map(|(_, flat)| flat)
-            .collect::<Vec<_>>()
-            .into_iter(),
+        values: collect.0.into_iter(),
         weight: 1.0 / (count + 1) as f64,
     };
     average.map(&mut blend)
@@ -26,14 +21,16 @@ pub fn fold_in(average: MelodyModel, model: &MelodyModel, count: usize) -> Melod
 
 /// Moves every float parameter, in visiting order, the `weight` of the way to the next value.
 struct Blend {
-    values: std::vec::IntoIter<Tensor<1>>,
+    /// Each parameter of the network folded in, flattened, with its shape (unused: the
+    /// average's own shape is the same).
+    values: std::vec::IntoIter<(Vec<usize>, Tensor<1>)>,
     weight: f64,
 }
 
 impl ModuleMapper for Blend {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         match self.values.next() {
-            Some(flat) => {
+            Some((_, flat)) => {
                 let weight = self.weight;
                 param.map(move |mean| {
                     let next: Tensor<D> = flat.reshape(mean.dims());

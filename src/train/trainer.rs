@@ -382,6 +382,6 @@ fn masked_loss(
         .gather(1, batch::ids(&piece.targets, device).reshape([n, 1]))
         .reshape([n]);
     let weights = batch::floats(&piece.weights, device);
-    let scale = scale.unwrap_or(piece.targets_count() as f64);
+    let scale = scale.unwrap_or_else(|| piece.targets_count() as f64);
     (picked * weights).sum().neg().div_scalar(scale.max(1.0))
 }
