@@ -14,7 +14,7 @@ use melodeon::data::songs::{self, SongSeq};
 use melodeon::data::{Clock, Contour, batch};
 use melodeon::generate::{CarriedState, Decoder, KernelDecoder};
 use melodeon::model::check::startup_check;
-use melodeon::model::{FusedLstm, LstmState, sequence};
+use melodeon::model::{FusedLstm, LstmState, gpu_kernel, sequence};
 
 #[path = "common/conditioned.rs"]
 mod conditioned;
@@ -25,7 +25,7 @@ use fused::fused_from;
 
 /// The wgpu device (lavapipe under `./dev test`), started once for all the tests with
 /// WebGPU's default limits, the ones every browser guarantees (eight storage buffers per
-/// shader stage, 16 KiB of workgroup memory): lavapipe's own are larger, and a kernel within
+/// shader stage, 16 KiB of workgroup memory; see [`limits`]): lavapipe's own are larger, and a kernel within
 /// them could still be refused in a browser.
 fn gpu() -> Device {
     static DEVICE: OnceLock<Device> = OnceLock::new();
@@ -36,10 +36,16 @@ fn gpu() -> Device {
                 .expect("no wgpu adapter: install Mesa's lavapipe (mesa-vulkan-drivers)");
             let (device, queue) = pollster::block_on(
                 adapter.request_device(&wgpu::DeviceDescriptor {
+                    // The adapter's features, as CubeCL asks for them (it compiles for what
+                    // the adapter offers); NVIDIA's Vulkan driver offers experimental ones,
+                    // which need the opt-in below.
                     required_features: adapter
                         .features()
                         .difference(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS),
-                    required_limits: wgpu::Limits::default(),
+                    required_limits: limits(&adapter),
+                    // SAFETY: as in CubeCL's own device request (cubecl-wgpu's
+                    // `try_request_device`): no experimental feature is used by these kernels.
+                    experimental_features: unsafe { wgpu::ExperimentalFeatures::enabled() },
                     ..Default::default()
                 }),
             )
@@ -58,6 +64,18 @@ fn gpu() -> Device {
                 .expect("burn on the wgpu device")
         })
         .clone()
+}
+
+/// WebGPU's default limits; on a real GPU with the adapter's workgroup memory, since burn's
+/// matrix products size their tiles for it (on an NVIDIA H200 one asked for 18 KiB and was
+/// refused under 16). The page's device has the adapter's limits, as CubeCL asks for them.
+fn limits(adapter: &wgpu::Adapter) -> wgpu::Limits {
+    let mut limits = wgpu::Limits::default();
+    if adapter.get_info().device_type != wgpu::DeviceType::Cpu {
+        limits.max_compute_workgroup_storage_size =
+            adapter.limits().max_compute_workgroup_storage_size;
+    }
+    limits
 }
 
 /// `tensor`'s values on `device` (a fresh leaf there, which may require gradients).
@@ -203,6 +221,22 @@ fn the_lstm_kernels_take_a_batch_that_does_not_fill_the_last_workgroup() {
 fn the_lstm_kernels_share_units_between_threads_when_the_layer_is_wide() {
     // More hidden units than threads in a workgroup (256): threads take several units.
     layer_matches_the_cpu(3, 5, 7, 300);
+}
+
+#[test]
+fn every_kernel_tuning_gives_the_same_numbers() {
+    // The shapes `melodeon bench --gpu --tuning` may time: the sum split or not, weights
+    // loaded one or several at a time, few or many sequences per workgroup. Tests running
+    // meanwhile use these shapes too, and get the same numbers.
+    for (min_workgroups, split, unroll) in [(1, 1, 1), (64, 2, 8), (4, 4, 2)] {
+        gpu_kernel::tune(gpu_kernel::Tuning {
+            min_workgroups,
+            split,
+            unroll,
+        });
+        layer_matches_the_cpu(9, 6, 5, 48);
+    }
+    gpu_kernel::tune(gpu_kernel::Tuning::DEFAULT);
 }
 
 const CLOCK: Clock = Clock {

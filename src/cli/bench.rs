@@ -44,6 +44,30 @@ pub struct BenchArgs {
     #[cfg(feature = "gpu")]
     #[arg(long)]
     gpu: bool,
+    /// With `--gpu`: time only the LSTM kernels, in this shape: MIN_WORKGROUPS,SPLIT,UNROLL
+    /// (the fields of `gpu_kernel::Tuning`), to compare shapes on this GPU.
+    #[cfg(feature = "gpu")]
+    #[arg(long, requires = "gpu", value_parser = parse_tuning)]
+    tuning: Option<crate::model::gpu_kernel::Tuning>,
+}
+
+/// `MIN_WORKGROUPS,SPLIT,UNROLL`, each at least 1.
+#[cfg(feature = "gpu")]
+fn parse_tuning(text: &str) -> Result<crate::model::gpu_kernel::Tuning, String> {
+    let numbers: Vec<usize> = text
+        .split(',')
+        .map(|n| n.trim().parse().map_err(|e| format!("{n:?}: {e}")))
+        .collect::<Result<_, _>>()?;
+    match numbers[..] {
+        [min_workgroups, split, unroll] if numbers.iter().all(|&n| n >= 1) => {
+            Ok(crate::model::gpu_kernel::Tuning {
+                min_workgroups,
+                split,
+                unroll,
+            })
+        }
+        _ => Err("three whole numbers of at least 1: MIN_WORKGROUPS,SPLIT,UNROLL".into()),
+    }
 }
 
 /// Figures for one CPU backend: the LSTM kernel on one thread, unless said otherwise.
@@ -151,11 +175,18 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
 /// backend: the LSTM as Melodeon's CubeCL kernels, and composed from burn's tensor operations.
 #[cfg(feature = "gpu")]
 fn gpu(args: &BenchArgs, runs: usize) -> anyhow::Result<()> {
-    use crate::model::sequence;
+    use crate::model::{gpu_kernel, sequence};
     let device = pollster::block_on(Device::wgpu_options().init_async())
         .map_err(|e| anyhow::anyhow!("no GPU through wgpu: {e}"))?;
     let mut rows = serde_json::Map::new();
-    for (name, composed) in [("kernel", false), ("composed", true)] {
+    let ways: &[(&str, bool)] = match args.tuning {
+        Some(tuning) => {
+            gpu_kernel::tune(tuning);
+            &[("kernel", false)]
+        }
+        None => &[("kernel", false), ("composed", true)],
+    };
+    for &(name, composed) in ways {
         sequence::compose_always(composed);
         let train = median(runs, || {
             pollster::block_on(train_speed(&device, args.steps))
@@ -187,6 +218,7 @@ fn gpu(args: &BenchArgs, runs: usize) -> anyhow::Result<()> {
     if args.json {
         let json = serde_json::json!({
             "backend": "wgpu", "runs": runs, "songs": args.songs,
+            "tuning": format!("{:?}", args.tuning.unwrap_or(gpu_kernel::Tuning::DEFAULT)),
             "lstm": rows, "burn_carried_tokens_per_s": generate,
         });
         outln!("{json}")?;

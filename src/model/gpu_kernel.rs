@@ -6,13 +6,17 @@
 //! many backward, so a GPU waits on launches rather than arithmetic. Here the whole sequence
 //! is one launch each way:
 //!
-//! - **Forward** ([`forward`]): one workgroup per sequence of the batch, looping over the time
-//!   steps inside the dispatch with `h` and `c` in workgroup (on-chip) memory. Each thread owns
-//!   some hidden units: it computes their four gates from `h` (read by every thread) and the
-//!   recurrent weights (read from global memory, coalesced across threads), then their new
-//!   `c` and `h`. Two barriers per step separate reading `h` from writing it.
-//! - **Backward** ([`backward`]): the same shape in reverse time; the gate gradients of a step
-//!   sit in workgroup memory while each thread forms its units' `dh` from them and `Wᵀ`.
+//! - **Forward** ([`forward`]): one workgroup per few sequences of the batch, looping over the
+//!   time steps inside the dispatch with `h` in workgroup (on-chip) memory and each unit's `c`
+//!   in its thread. A thread owns a hidden unit and reads its four gates' recurrent weights as
+//!   one 16-byte vector per input unit (the weights re-laid out once per launch, so that
+//!   neighbouring threads read neighbouring vectors), several loads in flight at a time. Where
+//!   threads remain (128 units or fewer) each unit's sum over `h` is split between two threads
+//!   and added in workgroup memory: twice the threads to hide the loads' latency. The input
+//!   part of the next step's gates is fetched while this step's sums run.
+//! - **Backward** ([`backward`]): the same shape in reverse time. The step's gate gradients
+//!   are formed by all threads into workgroup memory (as one vector per unit), then each
+//!   thread forms its unit's `dh` from them and the weights, laid out for that direction.
 //! - The input part of the gates (one product for all steps) is computed before, by
 //!   [`super::FusedLstm::input_gates`]; the recurrent weights' gradient after, as one large
 //!   product `Σ_t h_{t−1}ᵀ · dG_t` over all steps.
@@ -22,7 +26,10 @@
 //!
 //! A kernel takes at most seven tensors: WebGPU guarantees eight storage buffers per shader
 //! stage, and CubeCL adds one for the tensors' shapes (SwiftShader's limit of ten caught a
-//! backward kernel with ten tensors in the browser; lavapipe allows more).
+//! backward kernel with ten tensors in the browser; lavapipe allows more). Workgroup memory
+//! stays within WebGPU's guaranteed 16 KiB and workgroups within its 256 threads.
+
+use std::sync::Mutex;
 
 use burn::backend::Cube;
 use burn::backend::ops::FloatTensorOps;
@@ -32,23 +39,59 @@ use burn_cubecl::ops::numeric::empty_device_contiguous_dtype;
 use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
 
-/// The largest hidden size the kernels take: their workgroup memory, up to six floats per
-/// hidden unit, then fits in WebGPU's guaranteed 16 KiB.
+/// The largest hidden size the kernels take: their workgroup memory, up to seven floats per
+/// hidden unit and sequence, then fits in WebGPU's guaranteed 16 KiB.
 pub const MAX_HIDDEN: usize = 512;
 
 /// Threads per workgroup at most (WebGPU guarantees 256).
 const MAX_THREADS: usize = 256;
 
-/// Hidden units per thread in the backward kernel's product with Wᵀ.
-const BACKWARD_UNITS: usize = 4;
+/// Floats of workgroup memory a kernel may use (WebGPU guarantees 16 KiB).
+const SHARED_FLOATS: usize = 4096;
 
 /// Sequences per workgroup at most: each weight read serves them all.
 const MAX_ROWS: usize = 8;
 
-/// Workgroups kept at least, where the batch allows: a GPU runs each on one of its many compute
-/// units, so fewer would leave most of them idle (the seed's batch of 64 gets 16 workgroups of
-/// 4 sequences).
-const MIN_WORKGROUPS: usize = 16;
+/// Groups of sequences at most whose products the recurrent weights' gradient sums.
+const MAX_GROUPS: usize = 32;
+
+/// The four gates of one hidden unit (input, forget, output, cell), or their weights.
+type Gates = Vector<f32, Const<4>>;
+
+/// How the kernels spread their work; [`Tuning::DEFAULT`] unless a benchmark sets another
+/// ([`tune`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// Workgroups kept at least, where the batch allows: a GPU runs each on one of its many
+    /// compute units, so fewer would leave most of them idle.
+    pub min_workgroups: usize,
+    /// Threads that share one unit's sum over the hidden state, at most (where the
+    /// workgroup's threads allow).
+    pub split: usize,
+    /// Weight vectors each thread loads at a time (in flight together).
+    pub unroll: usize,
+}
+
+impl Tuning {
+    /// The kernels' shape unless a benchmark asks for another.
+    pub const DEFAULT: Tuning = Tuning {
+        min_workgroups: 16,
+        split: 2,
+        unroll: 4,
+    };
+}
+
+/// Set by `melodeon bench --gpu --tuning` to time another shape.
+static TUNING: Mutex<Tuning> = Mutex::new(Tuning::DEFAULT);
+
+/// Makes the kernels use `tuning` from now on (benchmarks compare shapes with it).
+pub fn tune(tuning: Tuning) {
+    *TUNING.lock().unwrap_or_else(|e| e.into_inner()) = tuning;
+}
+
+fn tuning() -> Tuning {
+    *TUNING.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 #[cube]
 fn sigmoid(x: f32) -> f32 {
@@ -66,223 +109,384 @@ fn read_row(first: usize, r: usize, batch: usize) -> usize {
     b
 }
 
+/// Four floats as one gate vector.
+#[cube]
+fn gates(a: f32, b: f32, c: f32, d: f32) -> Gates {
+    let mut v = Gates::new(0.0);
+    v.insert(0usize, a);
+    v.insert(1usize, b);
+    v.insert(2usize, c);
+    v.insert(3usize, d);
+    v
+}
+
 /// One workgroup per `rows` sequences: every step's hidden and cell states into `output`, and
-/// with `save` the gate activations σ(i), σ(f), σ(o), tanh(g) into `activations`. Each weight
-/// read serves all `rows` sequences. The hidden state is double-buffered (read from one half,
-/// written to the other), so one barrier per step suffices; each thread keeps its own units'
-/// cell state.
+/// with `save` the gate activations σ(i), σ(f), σ(o), tanh(g) into `activations`. `weight`
+/// holds the recurrent weights as `[h (input unit k), h (unit j)]` gate vectors. Threads
+/// `part · lanes + lane` own units `lane + u · lanes` and sum over the `part`-th of the input
+/// units; part 0 adds the other parts' sums (from workgroup memory) and owns the cell state.
+/// The hidden state is double-buffered (read from one half, written to the other).
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
 fn forward_kernel(
     gates_in: &Tensor<f32>,
     hidden0: &Tensor<f32>,
     cell0: &Tensor<f32>,
-    weight: &Tensor<f32>,
+    weight: &Tensor<Gates>,
     output: &mut Tensor<f32>,
     activations: &mut Tensor<f32>,
     #[comptime] hidden: usize,
     #[comptime] rows: usize,
+    #[comptime] lanes: usize,
+    #[comptime] split: usize,
+    #[comptime] unroll: usize,
     #[comptime] save: bool,
 ) {
     let batch = hidden0.shape(0);
     let first = CUBE_POS_X as usize * rows;
-    let threads = CUBE_DIM_X as usize;
     let seq = gates_in.shape(1);
     let g4 = 4 * hidden;
     let half = rows * hidden;
-    // Two halves of [rows, hidden]: the hidden state of even steps, then of odd steps.
-    let mut hs = Shared::new_slice(2 * half);
-    let mut cs = Shared::new_slice(half);
-    let mut j = UNIT_POS_X as usize;
-    while j < hidden {
+    let units = comptime![hidden.div_ceil(lanes)];
+    let span = comptime![hidden / split];
+    let lane = UNIT_POS_X as usize % lanes;
+    let part = UNIT_POS_X as usize / lanes;
+    let mut hs = Shared::<[f32]>::new_slice(2 * half);
+    let mut sums = Shared::<[Gates]>::new_slice(comptime![if split > 1 { (split - 1) * rows * hidden } else { 1 }]);
+    let mut cs = Array::<f32>::new(rows * units);
+    let mut next = Array::<Gates>::new(rows * units);
+    if part == 0 {
         #[unroll]
-        for r in 0..rows {
-            let b = read_row(first, r, batch);
-            hs[r * hidden + j] = hidden0[b * hidden + j];
-            cs[r * hidden + j] = cell0[b * hidden + j];
+        for u in 0..units {
+            let j = lane + u * lanes;
+            if j < hidden {
+                #[unroll]
+                for r in 0..rows {
+                    let b = read_row(first, r, batch);
+                    hs[r * hidden + j] = hidden0[b * hidden + j];
+                    cs[r * units + u] = cell0[b * hidden + j];
+                    let row = b * seq * g4 + j;
+                    next[r * units + u] = gates(
+                        gates_in[row],
+                        gates_in[row + hidden],
+                        gates_in[row + 2 * hidden],
+                        gates_in[row + 3 * hidden],
+                    );
+                }
+            }
         }
-        j += threads;
     }
     sync_cube();
     for t in 0..seq {
         let from = (t % 2) * half;
         let to = half - from;
-        let mut j = UNIT_POS_X as usize;
-        while j < hidden {
-            let mut acc = Array::<f32>::new(4 * rows);
+        let mut acc = Array::<Gates>::new(rows * units);
+        #[unroll]
+        for q in 0..rows * units {
+            acc[q] = Gates::new(0.0);
+        }
+        let k0 = part * span;
+        for block in 0..comptime![span / unroll] {
+            let k = k0 + block * unroll;
             #[unroll]
-            for r in 0..rows {
-                let row = (read_row(first, r, batch) * seq + t) * g4 + j;
-                acc[4 * r] = gates_in[row];
-                acc[4 * r + 1] = gates_in[row + hidden];
-                acc[4 * r + 2] = gates_in[row + 2 * hidden];
-                acc[4 * r + 3] = gates_in[row + 3 * hidden];
-            }
-            for k in 0..hidden {
-                let w = k * g4 + j;
-                let wi = weight[w];
-                let wf = weight[w + hidden];
-                let wo = weight[w + 2 * hidden];
-                let wg = weight[w + 3 * hidden];
-                #[unroll]
-                for r in 0..rows {
-                    let hk = hs[from + r * hidden + k];
-                    acc[4 * r] += hk * wi;
-                    acc[4 * r + 1] += hk * wf;
-                    acc[4 * r + 2] += hk * wo;
-                    acc[4 * r + 3] += hk * wg;
-                }
-            }
-            #[unroll]
-            for r in 0..rows {
-                let i = sigmoid(acc[4 * r]);
-                let f = sigmoid(acc[4 * r + 1]);
-                let o = sigmoid(acc[4 * r + 2]);
-                let g = acc[4 * r + 3].tanh();
-                let c = f * cs[r * hidden + j] + i * g;
-                let h = o * c.tanh();
-                hs[to + r * hidden + j] = h;
-                cs[r * hidden + j] = c;
-                let b = first + r;
-                if b < batch {
-                    let at = (b * seq + t) * 2 * hidden + j;
-                    output[at] = h;
-                    output[at + hidden] = c;
-                    if comptime![save] {
-                        let row = (b * seq + t) * g4 + j;
-                        activations[row] = i;
-                        activations[row + hidden] = f;
-                        activations[row + 2 * hidden] = o;
-                        activations[row + 3 * hidden] = g;
+            for u in 0..units {
+                let j = lane + u * lanes;
+                if j < hidden {
+                    let mut w = Array::<Gates>::new(unroll);
+                    #[unroll]
+                    for x in 0..unroll {
+                        w[x] = weight[(k + x) * hidden + j];
+                    }
+                    #[unroll]
+                    for x in 0..unroll {
+                        #[unroll]
+                        for r in 0..rows {
+                            let q = r * units + u;
+                            acc[q] += Gates::new(hs[from + r * hidden + k + x]) * w[x];
+                        }
                     }
                 }
             }
-            j += threads;
+        }
+        if comptime![split > 1] {
+            if part > 0 {
+                #[unroll]
+                for r in 0..rows {
+                    sums[((part - 1) * rows + r) * hidden + lane] = acc[r];
+                }
+            }
+            sync_cube();
+        }
+        if part == 0 {
+            #[unroll]
+            for u in 0..units {
+                let j = lane + u * lanes;
+                if j < hidden {
+                    #[unroll]
+                    for r in 0..rows {
+                        let q = r * units + u;
+                        let mut a = acc[q] + next[q];
+                        #[unroll]
+                        for p in 1..split {
+                            a += sums[((p - 1) * rows + r) * hidden + j];
+                        }
+                        // The input part of the next step's gates, fetched while it is far off.
+                        if t + 1 < seq {
+                            let row = (read_row(first, r, batch) * seq + t + 1) * g4 + j;
+                            next[q] = gates(
+                                gates_in[row],
+                                gates_in[row + hidden],
+                                gates_in[row + 2 * hidden],
+                                gates_in[row + 3 * hidden],
+                            );
+                        }
+                        let i = sigmoid(a.extract(0usize));
+                        let f = sigmoid(a.extract(1usize));
+                        let o = sigmoid(a.extract(2usize));
+                        let g = a.extract(3usize).tanh();
+                        let c = f * cs[q] + i * g;
+                        let h = o * c.tanh();
+                        hs[to + r * hidden + j] = h;
+                        cs[q] = c;
+                        let b = first + r;
+                        if b < batch {
+                            let at = (b * seq + t) * 2 * hidden + j;
+                            output[at] = h;
+                            output[at + hidden] = c;
+                            if comptime![save] {
+                                let row = (b * seq + t) * g4 + j;
+                                activations[row] = i;
+                                activations[row + hidden] = f;
+                                activations[row + 2 * hidden] = o;
+                                activations[row + 3 * hidden] = g;
+                            }
+                        }
+                    }
+                }
+            }
         }
         sync_cube();
     }
 }
 
+/// Floats the backward kernel fetches per (sequence, unit) item and step.
+const AHEAD: usize = 8;
+
+/// Into `ahead[at..at + AHEAD]`, what the backward kernel reads of sequence `b`, step `t`,
+/// unit `j`: σ(i), σ(f), σ(o), tanh(g), the cell state before and after, and the gradients of
+/// the output's hidden and cell state.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn fetch_step(
+    activations: &Tensor<f32>,
+    output: &Tensor<f32>,
+    cell0: &Tensor<f32>,
+    grad_out: &Tensor<f32>,
+    ahead: &mut Array<f32>,
+    at: usize,
+    b: usize,
+    t: usize,
+    j: usize,
+    #[comptime] hidden: usize,
+) {
+    let seq = output.shape(1);
+    let row = (b * seq + t) * 4 * hidden + j;
+    let out = (b * seq + t) * 2 * hidden + j;
+    ahead[at] = activations[row];
+    ahead[at + 1] = activations[row + hidden];
+    ahead[at + 2] = activations[row + 2 * hidden];
+    ahead[at + 3] = activations[row + 3 * hidden];
+    let mut c_before = cell0[b * hidden + j];
+    if t > 0 {
+        c_before = output[out - hidden];
+    }
+    ahead[at + 4] = c_before;
+    ahead[at + 5] = output[out + hidden];
+    ahead[at + 6] = grad_out[out];
+    ahead[at + 7] = grad_out[out + hidden];
+}
+
 /// One workgroup per `rows` sequences, in reverse time: the gradients of the gates' input part
 /// and of the initial state (`grad_state`: hidden `[batch, h]`, then cell `[batch, h]`).
+/// `weight` holds the recurrent weights as `[h (unit j), h (input unit k)]` gate vectors. Each
+/// step, all threads form the gate gradients of every (sequence, unit) into workgroup memory;
+/// then threads `part · lanes + lane` form `dh` of units `lane + u · lanes` over the `part`-th
+/// of the units' gate gradients, part 0 adding the others' sums.
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
 fn backward_kernel(
     activations: &Tensor<f32>,
     output: &Tensor<f32>,
     cell0: &Tensor<f32>,
-    weight_t: &Tensor<f32>,
+    weight: &Tensor<Gates>,
     grad_out: &Tensor<f32>,
     grad_gates: &mut Tensor<f32>,
     grad_state: &mut Tensor<f32>,
     #[comptime] hidden: usize,
     #[comptime] rows: usize,
-    #[comptime] threads: usize,
-    #[comptime] units: usize,
+    #[comptime] lanes: usize,
+    #[comptime] split: usize,
+    #[comptime] unroll: usize,
 ) {
     let batch = cell0.shape(0);
     let first = CUBE_POS_X as usize * rows;
     let seq = output.shape(1);
     let g4 = 4 * hidden;
-    let mut dhs = Shared::new_slice(rows * hidden);
-    let mut dcs = Shared::new_slice(rows * hidden);
-    let mut dgs = Shared::new_slice(rows * g4);
-    let mut j = UNIT_POS_X as usize;
-    while j < hidden {
-        #[unroll]
-        for r in 0..rows {
-            dhs[r * hidden + j] = 0.0;
-            dcs[r * hidden + j] = 0.0;
+    let half = rows * hidden;
+    let threads = comptime![lanes * split];
+    let units = comptime![hidden.div_ceil(lanes)];
+    let span = comptime![hidden / split];
+    let lane = UNIT_POS_X as usize % lanes;
+    let part = UNIT_POS_X as usize / lanes;
+    let mut dhs = Shared::<[f32]>::new_slice(half);
+    let mut dcs = Shared::<[f32]>::new_slice(half);
+    let mut dgs = Shared::<[Gates]>::new_slice(half);
+    let mut sums = Shared::<[f32]>::new_slice(comptime![if split > 1 { (split - 1) * rows * hidden } else { 1 }]);
+    // What each of this thread's (sequence, unit) items reads from global memory at a step:
+    // fetched a step ahead, so that the loads' latency hides behind the product with W.
+    let items = comptime![(rows * hidden).div_ceil(threads)];
+    let mut ahead = Array::<f32>::new(items * AHEAD);
+    #[unroll]
+    for n in 0..items {
+        let q = UNIT_POS_X as usize + n * threads;
+        if q < half {
+            dhs[q] = 0.0;
+            dcs[q] = 0.0;
+            if seq > 0 {
+                let b = read_row(first, q / hidden, batch);
+                fetch_step(
+                    activations,
+                    output,
+                    cell0,
+                    grad_out,
+                    &mut ahead,
+                    n * AHEAD,
+                    b,
+                    seq - 1,
+                    q % hidden,
+                    hidden,
+                );
+            }
         }
-        j += threads;
     }
+    sync_cube();
     for s in 0..seq {
         let t = seq - 1 - s;
-        let mut j = UNIT_POS_X as usize;
-        while j < hidden {
-            #[unroll]
-            for r in 0..rows {
-                let b = read_row(first, r, batch);
-                let row = (b * seq + t) * g4 + j;
-                let at = (b * seq + t) * 2 * hidden + j;
-                let i = activations[row];
-                let f = activations[row + hidden];
-                let o = activations[row + 2 * hidden];
-                let g = activations[row + 3 * hidden];
-                let mut c_before = cell0[b * hidden + j];
-                if t > 0 {
-                    c_before = output[at - hidden];
-                }
-                let tc = output[at + hidden].tanh();
-                let dh = grad_out[at] + dhs[r * hidden + j];
-                let dc = grad_out[at + hidden] + dcs[r * hidden + j] + dh * o * (1.0 - tc * tc);
+        #[unroll]
+        for n in 0..items {
+            let q = UNIT_POS_X as usize + n * threads;
+            if q < half {
+                let r = q / hidden;
+                let j = q % hidden;
+                let at = n * AHEAD;
+                let i = ahead[at];
+                let f = ahead[at + 1];
+                let o = ahead[at + 2];
+                let g = ahead[at + 3];
+                let c_before = ahead[at + 4];
+                let tc = ahead[at + 5].tanh();
+                let dh = ahead[at + 6] + dhs[q];
+                let dc = ahead[at + 7] + dcs[q] + dh * o * (1.0 - tc * tc);
                 let di = dc * g * i * (1.0 - i);
                 let df = dc * c_before * f * (1.0 - f);
                 let d_o = dh * tc * o * (1.0 - o);
                 let dg = dc * i * (1.0 - g * g);
-                dgs[r * g4 + j] = di;
-                dgs[r * g4 + hidden + j] = df;
-                dgs[r * g4 + 2 * hidden + j] = d_o;
-                dgs[r * g4 + 3 * hidden + j] = dg;
-                dcs[r * hidden + j] = dc * f;
-                if first + r < batch {
+                dgs[q] = gates(di, df, d_o, dg);
+                dcs[q] = dc * f;
+                let b = first + r;
+                if b < batch {
+                    let row = (b * seq + t) * g4 + j;
                     grad_gates[row] = di;
                     grad_gates[row + hidden] = df;
                     grad_gates[row + 2 * hidden] = d_o;
                     grad_gates[row + 3 * hidden] = dg;
                 }
+                if t > 0 {
+                    fetch_step(
+                        activations,
+                        output,
+                        cell0,
+                        grad_out,
+                        &mut ahead,
+                        at,
+                        read_row(first, r, batch),
+                        t - 1,
+                        j,
+                        hidden,
+                    );
+                }
             }
-            j += threads;
         }
         sync_cube();
-        // dh_{t−1} = dG_t · Wᵀ, each thread for its `units` units: each read of a gate
-        // gradient serves all of them, and each read of Wᵀ all rows.
-        let mut acc = Array::<f32>::new(rows * units);
+        // dh_{t−1}[k] = Σ_j dG_t[j] · W[k, gates of j]: each weight vector read serves all rows.
+        let mut acc = Array::<Gates>::new(rows * units);
         #[unroll]
         for q in 0..rows * units {
-            acc[q] = 0.0;
+            acc[q] = Gates::new(0.0);
         }
-        for m in 0..g4 {
-            let mut dg = Array::<f32>::new(rows);
-            #[unroll]
-            for r in 0..rows {
-                dg[r] = dgs[r * g4 + m];
-            }
+        let j0 = part * span;
+        for block in 0..comptime![span / unroll] {
+            let j = j0 + block * unroll;
             #[unroll]
             for u in 0..units {
-                let j = UNIT_POS_X as usize + u * threads;
-                if j < hidden {
-                    let w = weight_t[m * hidden + j];
+                let k = lane + u * lanes;
+                if k < hidden {
+                    let mut w = Array::<Gates>::new(unroll);
                     #[unroll]
-                    for r in 0..rows {
-                        acc[r * units + u] += dg[r] * w;
+                    for x in 0..unroll {
+                        w[x] = weight[(j + x) * hidden + k];
+                    }
+                    #[unroll]
+                    for x in 0..unroll {
+                        #[unroll]
+                        for r in 0..rows {
+                            acc[r * units + u] += dgs[r * hidden + j + x] * w[x];
+                        }
                     }
                 }
             }
         }
-        #[unroll]
-        for u in 0..units {
-            let j = UNIT_POS_X as usize + u * threads;
-            if j < hidden {
+        if comptime![split > 1] {
+            if part > 0 {
                 #[unroll]
                 for r in 0..rows {
-                    dhs[r * hidden + j] = acc[r * units + u];
+                    let a = acc[r];
+                    sums[((part - 1) * rows + r) * hidden + lane] =
+                        a.extract(0usize) + a.extract(1usize) + a.extract(2usize) + a.extract(3usize);
+                }
+            }
+            sync_cube();
+        }
+        if part == 0 {
+            #[unroll]
+            for u in 0..units {
+                let k = lane + u * lanes;
+                if k < hidden {
+                    #[unroll]
+                    for r in 0..rows {
+                        let a = acc[r * units + u];
+                        let mut dh = a.extract(0usize) + a.extract(1usize) + a.extract(2usize) + a.extract(3usize);
+                        #[unroll]
+                        for p in 1..split {
+                            dh += sums[((p - 1) * rows + r) * hidden + k];
+                        }
+                        dhs[r * hidden + k] = dh;
+                    }
                 }
             }
         }
         sync_cube();
     }
-    let mut j = UNIT_POS_X as usize;
-    while j < hidden {
-        #[unroll]
-        for r in 0..rows {
-            let b = first + r;
-            if b < batch {
-                grad_state[b * hidden + j] = dhs[r * hidden + j];
-                grad_state[(batch + b) * hidden + j] = dcs[r * hidden + j];
-            }
+    let mut q = UNIT_POS_X as usize;
+    while q < half {
+        let r = q / hidden;
+        let b = first + r;
+        if b < batch {
+            let j = q % hidden;
+            grad_state[b * hidden + j] = dhs[q];
+            grad_state[(batch + b) * hidden + j] = dcs[q];
         }
-        j += threads;
+        q += threads;
     }
 }
 
@@ -306,15 +510,55 @@ fn empty_like(like: &CubeTensor, shape: impl Into<Shape>) -> CubeTensor {
     )
 }
 
-/// Sequences per workgroup and the workgroup count for `batch` sequences of `hidden` units,
-/// where a kernel keeps `floats` floats per unit and sequence in workgroup memory: several
-/// sequences per workgroup (so that each weight read serves them all) only while
-/// [`MIN_WORKGROUPS`] remain, and no more (up to [`MAX_ROWS`]) than fit in WebGPU's guaranteed
-/// 16 KiB.
-fn workgroups(batch: usize, hidden: usize, floats: usize) -> (usize, CubeCount) {
-    let fit = (4096 / (floats * hidden)).clamp(1, MAX_ROWS);
-    let rows = fit.min(batch / MIN_WORKGROUPS).max(1);
-    (rows, CubeCount::Static(batch.div_ceil(rows) as u32, 1, 1))
+/// How one launch spreads its work over workgroups and threads.
+struct Plan {
+    /// Sequences per workgroup.
+    rows: usize,
+    /// Threads per part: each owns units `lane + u · lanes`.
+    lanes: usize,
+    /// Parts each unit's sum is split into.
+    split: usize,
+    /// Weight vectors loaded at a time.
+    unroll: usize,
+    count: CubeCount,
+    dim: CubeDim,
+}
+
+/// The plan for `batch` sequences of `hidden` units under the current [`Tuning`], for a
+/// kernel that keeps `floats(split)` floats of workgroup memory per unit and sequence: the
+/// sum split only while the threads allow (and evenly), several sequences per workgroup (so
+/// that each weight read serves them all) only while [`Tuning::min_workgroups`] remain, and no
+/// more (up to [`MAX_ROWS`]) than fit in WebGPU's guaranteed 16 KiB.
+fn plan(batch: usize, hidden: usize, floats: impl Fn(usize) -> usize) -> Plan {
+    let tuning = tuning();
+    let split = (1..=tuning.split.max(1))
+        .rev()
+        .find(|&s| s * hidden <= MAX_THREADS && hidden % s == 0)
+        .unwrap_or(1);
+    let lanes = hidden.min(MAX_THREADS / split);
+    let span = hidden / split;
+    let unroll = (1..=tuning.unroll.max(1))
+        .rev()
+        .find(|&u| span % u == 0)
+        .unwrap_or(1);
+    let fit = (SHARED_FLOATS / (floats(split) * hidden)).clamp(1, MAX_ROWS);
+    let rows = fit.min(batch / tuning.min_workgroups.max(1)).max(1);
+    Plan {
+        rows,
+        lanes,
+        split,
+        unroll,
+        count: CubeCount::Static(batch.div_ceil(rows) as u32, 1, 1),
+        dim: CubeDim::new_1d((lanes * split) as u32),
+    }
+}
+
+/// The recurrent weights `[h (k), 4h (gate blocks of j)]` as gate vectors laid out
+/// `[h (k), h (j)]` (`by_input`, the forward kernel's) or `[h (j), h (k)]` (the backward's).
+fn gate_vectors(weight: CubeTensor, h: usize, by_input: bool) -> CubeTensor {
+    let blocks = Cube::float_reshape(weight, Shape::new([h, 4, h]));
+    let axes = if by_input { [0, 2, 1] } else { [2, 0, 1] };
+    into_contiguous(Cube::float_permute(blocks, &axes))
 }
 
 /// The recurrence from `(hidden, cell)` (`[batch, h]` each) over `gates_in [batch, seq, 4h]`
@@ -361,25 +605,30 @@ pub fn forward(
     } else {
         empty_like(&gates_in, [1])
     };
-    let (rows, count) = workgroups(batch, h, 3);
-    // Up to MAX_THREADS threads share the units.
-    let dim = CubeDim::new_1d(h.min(MAX_THREADS) as u32);
+    // Workgroup memory per unit and sequence: the double-buffered hidden state, and the other
+    // parts' gate sums.
+    let plan = plan(batch, h, |split| 2 + 4 * (split - 1));
+    let vectors = gate_vectors(weight.clone(), h, true);
     // SAFETY: every index the kernel reads or writes lies inside the tensors' shapes, which are
-    // checked above (contiguous [batch, seq, 4h] gates, [batch, h] states, [h, 4h] weights) and
-    // made here; rows past the batch read the last row and write nothing.
+    // checked above (contiguous [batch, seq, 4h] gates, [batch, h] states, [h, 4h] weights,
+    // [h, h] gate vectors) and made here; rows past the batch read the last row and write
+    // nothing, and units past `h` neither read nor write.
     unsafe {
         forward_kernel::launch_unchecked(
             &gates_in.client,
-            count,
-            dim,
+            plan.count,
+            plan.dim,
             gates_in.clone().into_tensor_arg(),
             hidden.clone().into_tensor_arg(),
             cell.clone().into_tensor_arg(),
-            weight.clone().into_tensor_arg(),
+            vectors.into_tensor_arg(),
             output.clone().into_tensor_arg(),
             activations.clone().into_tensor_arg(),
             h,
-            rows,
+            plan.rows,
+            plan.lanes,
+            plan.split,
+            plan.unroll,
             save,
         );
     }
@@ -404,37 +653,41 @@ pub fn backward(saved: Saved, grad_out: CubeTensor) -> [CubeTensor; 4] {
         "output gradient"
     );
     let grad_out = into_contiguous(grad_out);
-    let weight_t = into_contiguous(Cube::float_transpose(saved.weight));
+    let vectors = gate_vectors(saved.weight, h, false);
     let grad_gates = empty_like(&grad_out, [batch, seq, 4 * h]);
     let grad_state = empty_like(&grad_out, [2, batch, h]);
-    let (rows, count) = workgroups(batch, h, 6);
-    // Fewer threads than units, each computing BACKWARD_UNITS units' dh per read of dG.
-    let threads = h.div_ceil(BACKWARD_UNITS).min(MAX_THREADS);
-    let units = h.div_ceil(threads);
-    let dim = CubeDim::new_1d(threads as u32);
+    // Workgroup memory per unit and sequence: dh, dc, the gate gradients, the other parts' sums.
+    let plan = plan(batch, h, |split| 6 + (split - 1));
     // SAFETY: as in `forward`; the saved tensors are the forward pass's own, and `grad_out`
     // has the output's shape (checked above).
     unsafe {
         backward_kernel::launch_unchecked(
             &grad_out.client,
-            count,
-            dim,
+            plan.count,
+            plan.dim,
             saved.activations.into_tensor_arg(),
             saved.output.clone().into_tensor_arg(),
             saved.cell.into_tensor_arg(),
-            weight_t.into_tensor_arg(),
+            vectors.into_tensor_arg(),
             grad_out.clone().into_tensor_arg(),
             grad_gates.clone().into_tensor_arg(),
             grad_state.clone().into_tensor_arg(),
             h,
-            rows,
-            threads,
-            units,
+            plan.rows,
+            plan.lanes,
+            plan.split,
+            plan.unroll,
         );
     }
-    // dW = Σ_t h_{t−1}ᵀ · dG_t: one product over all steps of all sequences, the hidden states
-    // before each step being the initial one and the outputs' but the last.
-    let steps = batch * seq;
+    // dW = Σ_t h_{t−1}ᵀ · dG_t over all steps of all sequences, the hidden states before each
+    // step being the initial one and the outputs' but the last: as a batch of products over
+    // groups of sequences, then summed (one product over every step would leave a GPU a few
+    // workgroups, each walking all the steps).
+    let groups = (1..=MAX_GROUPS.min(batch))
+        .rev()
+        .find(|g| batch % g == 0)
+        .unwrap_or(1);
+    let steps = batch * seq / groups;
     let earlier = Cube::float_slice(
         saved.output,
         &[Slice::from(..), Slice::from(..seq - 1), Slice::from(..h)],
@@ -446,9 +699,17 @@ pub fn backward(saved: Saved, grad_out: CubeTensor) -> [CubeTensor; 4] {
         ],
         1,
     );
-    let grad_weight = Cube::float_matmul(
-        Cube::float_transpose(Cube::float_reshape(hidden_before, Shape::new([steps, h]))),
-        Cube::float_reshape(grad_gates.clone(), Shape::new([steps, 4 * h])),
+    let per_group = Cube::float_matmul(
+        Cube::float_swap_dims(
+            Cube::float_reshape(hidden_before, Shape::new([groups, steps, h])),
+            1,
+            2,
+        ),
+        Cube::float_reshape(grad_gates.clone(), Shape::new([groups, steps, 4 * h])),
+    );
+    let grad_weight = Cube::float_reshape(
+        Cube::float_sum_dim(per_group, 0),
+        Shape::new([h, 4 * h]),
     );
     let part = |k: usize| {
         let state = Cube::float_slice(grad_state.clone(), &[Slice::from(k..k + 1)]);
