@@ -110,13 +110,26 @@ impl FusedLstm {
     /// like burn's `Lstm::forward`: every step's hidden state `[batch, seq, d_hidden]` and the
     /// final state.
     pub fn forward(&self, input: Tensor<3>, state: Option<LstmState>) -> (Tensor<3>, LstmState) {
-        let [batch, seq, d_input] = input.dims();
+        let batch = input.dims()[0];
         let state =
             state.unwrap_or_else(|| LstmState::zeros(batch, self.d_hidden, &input.device()));
-        let gates = self
-            .input_gates(input.reshape([batch * seq, d_input]))
-            .reshape([batch, seq, 4 * self.d_hidden]);
+        let gates = self.sequence_gates(input);
         self.forward_gates(gates, state)
+    }
+
+    /// The input part of the gates for `input: [batch, seq, d_input]`:
+    /// `[batch, seq, 4·d_hidden]`. On a GPU the product is batched per sequence, so that its
+    /// weight gradient is many short products rather than one over every step of the batch
+    /// (which leaves a GPU a few workgroups, each walking all the steps).
+    pub fn sequence_gates(&self, input: Tensor<3>) -> Tensor<3> {
+        let [batch, seq, d_input] = input.dims();
+        if sequence::on_cpu(&input.device()) {
+            return self
+                .input_gates(input.reshape([batch * seq, d_input]))
+                .reshape([batch, seq, 4 * self.d_hidden]);
+        }
+        let bias = self.input_bias.val() + self.hidden_bias.val();
+        input.matmul(self.input_weight.val().unsqueeze()) + bias.unsqueeze()
     }
 
     /// Runs the layer over the input part of the gates `[batch, seq, 4·d_hidden]` (see
