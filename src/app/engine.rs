@@ -24,10 +24,11 @@ pub async fn start(force_cpu: bool) -> Engine {
     let reason = if force_cpu {
         "forced by the user (setting)".to_string()
     } else {
-        match webgpu_adapter_name().await {
+        match webgpu_adapter().await {
             Err(reason) => reason,
-            Ok(adapter) => match Device::wgpu_options().init_async().await {
+            Ok((adapter, fallback)) => match Device::wgpu_options().init_async().await {
                 Ok(device) => {
+                    crate::model::network::lookup_products_on_gpu(!fallback);
                     return Engine {
                         info: BackendInfo::WebGpu { adapter },
                         device,
@@ -44,8 +45,9 @@ pub async fn start(force_cpu: bool) -> Engine {
     }
 }
 
-/// Asks `navigator.gpu` for an adapter and returns its name, or why there is none.
-async fn webgpu_adapter_name() -> Result<String, String> {
+/// Asks `navigator.gpu` for an adapter and returns its name and whether it is a fallback
+/// (software) adapter, or why there is none.
+async fn webgpu_adapter() -> Result<(String, bool), String> {
     // `navigator` of the window or of a worker: training runs in a dedicated worker.
     let navigator = property(&js_sys::global(), "navigator");
     let gpu = property(&navigator, "gpu");
@@ -72,9 +74,11 @@ async fn webgpu_adapter_name() -> Result<String, String> {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    Ok(if name.is_empty() {
+    let fallback = property(&info, "isFallbackAdapter").as_bool() == Some(true);
+    let name = if name.is_empty() {
         "unnamed adapter".into()
     } else {
         name
-    })
+    };
+    Ok((name, fallback))
 }
