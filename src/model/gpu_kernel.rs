@@ -109,6 +109,59 @@ fn read_row(first: usize, r: usize, batch: usize) -> usize {
     b
 }
 
+/// `n` gate vectors of zeros.
+#[cube]
+fn zero_gates(#[comptime] n: usize) -> Array<Gates> {
+    let mut a = Array::<Gates>::new(n);
+    #[unroll]
+    for q in 0..n {
+        a[q] = Gates::new(0.0);
+    }
+    a
+}
+
+/// Rows `first..first + unroll` of column `column` of `weight` (gate vectors laid out
+/// `[h, h]`), loaded together so that their latencies overlap.
+#[cube]
+fn weight_block(
+    weight: &Tensor<Gates>,
+    first: usize,
+    column: usize,
+    #[comptime] hidden: usize,
+    #[comptime] unroll: usize,
+) -> Array<Gates> {
+    let mut w = Array::<Gates>::new(unroll);
+    #[unroll]
+    for x in 0..unroll {
+        w[x] = weight[(first + x) * hidden + column];
+    }
+    w
+}
+
+/// With a split sum, the threads of parts 1.. put their partial sums for unit `lane` (one
+/// per sequence: `partial[r]`, a thread of a split part owning one unit) into `sums`, and
+/// the workgroup waits for them before part 0 adds them up.
+#[cube]
+fn publish_parts<E: CubePrimitive>(
+    partial: &Array<E>,
+    sums: &mut Shared<[E]>,
+    part: usize,
+    lane: usize,
+    #[comptime] rows: usize,
+    #[comptime] hidden: usize,
+    #[comptime] split: usize,
+) {
+    if comptime![split > 1] {
+        if part > 0 {
+            #[unroll]
+            for r in 0..rows {
+                sums[((part - 1) * rows + r) * hidden + lane] = partial[r];
+            }
+        }
+        sync_cube();
+    }
+}
+
 /// Four floats as one gate vector.
 #[cube]
 fn gates(a: f32, b: f32, c: f32, d: f32) -> Gates {
@@ -152,7 +205,11 @@ fn forward_kernel(
     let lane = UNIT_POS_X as usize % lanes;
     let part = UNIT_POS_X as usize / lanes;
     let mut hs = Shared::<[f32]>::new_slice(2 * half);
-    let mut sums = Shared::<[Gates]>::new_slice(comptime![if split > 1 { (split - 1) * rows * hidden } else { 1 }]);
+    let mut sums = Shared::<[Gates]>::new_slice(comptime![if split > 1 {
+        (split - 1) * rows * hidden
+    } else {
+        1
+    }]);
     let mut cs = Array::<f32>::new(rows * units);
     let mut next = Array::<Gates>::new(rows * units);
     if part == 0 {
@@ -180,11 +237,7 @@ fn forward_kernel(
     for t in 0..seq {
         let from = (t % 2) * half;
         let to = half - from;
-        let mut acc = Array::<Gates>::new(rows * units);
-        #[unroll]
-        for q in 0..rows * units {
-            acc[q] = Gates::new(0.0);
-        }
+        let mut acc = zero_gates(rows * units);
         let k0 = part * span;
         for block in 0..comptime![span / unroll] {
             let k = k0 + block * unroll;
@@ -192,11 +245,7 @@ fn forward_kernel(
             for u in 0..units {
                 let j = lane + u * lanes;
                 if j < hidden {
-                    let mut w = Array::<Gates>::new(unroll);
-                    #[unroll]
-                    for x in 0..unroll {
-                        w[x] = weight[(k + x) * hidden + j];
-                    }
+                    let w = weight_block(weight, k, j, hidden, unroll);
                     #[unroll]
                     for x in 0..unroll {
                         #[unroll]
@@ -208,15 +257,7 @@ fn forward_kernel(
                 }
             }
         }
-        if comptime![split > 1] {
-            if part > 0 {
-                #[unroll]
-                for r in 0..rows {
-                    sums[((part - 1) * rows + r) * hidden + lane] = acc[r];
-                }
-            }
-            sync_cube();
-        }
+        publish_parts(&acc, &mut sums, part, lane, rows, hidden, split);
         if part == 0 {
             #[unroll]
             for u in 0..units {
@@ -341,7 +382,11 @@ fn backward_kernel(
     let mut dhs = Shared::<[f32]>::new_slice(half);
     let mut dcs = Shared::<[f32]>::new_slice(half);
     let mut dgs = Shared::<[Gates]>::new_slice(half);
-    let mut sums = Shared::<[f32]>::new_slice(comptime![if split > 1 { (split - 1) * rows * hidden } else { 1 }]);
+    let mut sums = Shared::<[f32]>::new_slice(comptime![if split > 1 {
+        (split - 1) * rows * hidden
+    } else {
+        1
+    }]);
     // What each of this thread's (sequence, unit) items reads from global memory at a step:
     // fetched a step ahead, so that the loads' latency hides behind the product with W.
     let items = comptime![(rows * hidden).div_ceil(threads)];
@@ -419,11 +464,7 @@ fn backward_kernel(
         }
         sync_cube();
         // dh_{t−1}[k] = Σ_j dG_t[j] · W[k, gates of j]: each weight vector read serves all rows.
-        let mut acc = Array::<Gates>::new(rows * units);
-        #[unroll]
-        for q in 0..rows * units {
-            acc[q] = Gates::new(0.0);
-        }
+        let mut acc = zero_gates(rows * units);
         let j0 = part * span;
         for block in 0..comptime![span / unroll] {
             let j = j0 + block * unroll;
@@ -431,11 +472,7 @@ fn backward_kernel(
             for u in 0..units {
                 let k = lane + u * lanes;
                 if k < hidden {
-                    let mut w = Array::<Gates>::new(unroll);
-                    #[unroll]
-                    for x in 0..unroll {
-                        w[x] = weight[(j + x) * hidden + k];
-                    }
+                    let w = weight_block(weight, j, k, hidden, unroll);
                     #[unroll]
                     for x in 0..unroll {
                         #[unroll]
@@ -446,17 +483,15 @@ fn backward_kernel(
                 }
             }
         }
-        if comptime![split > 1] {
-            if part > 0 {
-                #[unroll]
-                for r in 0..rows {
-                    let a = acc[r];
-                    sums[((part - 1) * rows + r) * hidden + lane] =
-                        a.extract(0usize) + a.extract(1usize) + a.extract(2usize) + a.extract(3usize);
-                }
-            }
-            sync_cube();
+        // Each unit's dh over this part: its gate vector's four components added.
+        let mut dh_part = Array::<f32>::new(rows * units);
+        #[unroll]
+        for q in 0..rows * units {
+            let a = acc[q];
+            dh_part[q] =
+                a.extract(0usize) + a.extract(1usize) + a.extract(2usize) + a.extract(3usize);
         }
+        publish_parts(&dh_part, &mut sums, part, lane, rows, hidden, split);
         if part == 0 {
             #[unroll]
             for u in 0..units {
@@ -464,8 +499,7 @@ fn backward_kernel(
                 if k < hidden {
                     #[unroll]
                     for r in 0..rows {
-                        let a = acc[r * units + u];
-                        let mut dh = a.extract(0usize) + a.extract(1usize) + a.extract(2usize) + a.extract(3usize);
+                        let mut dh = dh_part[r * units + u];
                         #[unroll]
                         for p in 1..split {
                             dh += sums[((p - 1) * rows + r) * hidden + k];
@@ -533,13 +567,13 @@ fn plan(batch: usize, hidden: usize, floats: impl Fn(usize) -> usize) -> Plan {
     let tuning = tuning();
     let split = (1..=tuning.split.max(1))
         .rev()
-        .find(|&s| s * hidden <= MAX_THREADS && hidden % s == 0)
+        .find(|&s| s * hidden <= MAX_THREADS && hidden.is_multiple_of(s))
         .unwrap_or(1);
     let lanes = hidden.min(MAX_THREADS / split);
     let span = hidden / split;
     let unroll = (1..=tuning.unroll.max(1))
         .rev()
-        .find(|&u| span % u == 0)
+        .find(|&u| span.is_multiple_of(u))
         .unwrap_or(1);
     let fit = (SHARED_FLOATS / (floats(split) * hidden)).clamp(1, MAX_ROWS);
     let rows = fit.min(batch / tuning.min_workgroups.max(1)).max(1);
@@ -685,7 +719,7 @@ pub fn backward(saved: Saved, grad_out: CubeTensor) -> [CubeTensor; 4] {
     // workgroups, each walking all the steps).
     let groups = (1..=MAX_GROUPS.min(batch))
         .rev()
-        .find(|g| batch % g == 0)
+        .find(|&g| batch.is_multiple_of(g))
         .unwrap_or(1);
     let steps = batch * seq / groups;
     let earlier = Cube::float_slice(
@@ -707,10 +741,8 @@ pub fn backward(saved: Saved, grad_out: CubeTensor) -> [CubeTensor; 4] {
         ),
         Cube::float_reshape(grad_gates.clone(), Shape::new([groups, steps, 4 * h])),
     );
-    let grad_weight = Cube::float_reshape(
-        Cube::float_sum_dim(per_group, 0),
-        Shape::new([h, 4 * h]),
-    );
+    let grad_weight =
+        Cube::float_reshape(Cube::float_sum_dim(per_group, 0), Shape::new([h, 4 * h]));
     let part = |k: usize| {
         let state = Cube::float_slice(grad_state.clone(), &[Slice::from(k..k + 1)]);
         Cube::float_reshape(state, Shape::new([batch, h]))
