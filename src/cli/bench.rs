@@ -6,7 +6,8 @@
 //! comparison; a whole-song step (32 songs of up to 512 steps, carried state, loss on every
 //! position; `--songs` for another batch). Generation: a 256-token tune with carried state and
 //! with the seed's re-feeding. With `--gpu` (the `gpu` feature): the training steps on burn's
-//! wgpu backend with the LSTM as Melodeon's CubeCL kernels and composed from tensor operations.
+//! wgpu backend with the LSTM as Melodeon's CubeCL kernels and composed from tensor operations;
+//! with `--tuning`, the kernels alone in another shape.
 //! Every figure is the median of `--runs` runs.
 
 use burn::module::Module;
