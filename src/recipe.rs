@@ -120,11 +120,25 @@ impl FromStr for Weighting {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        Weighting::ALL
-            .into_iter()
-            .find(|w| w.name() == s)
-            .ok_or_else(|| format!("weighting '{s}' is not one of: per-chunk, per-target"))
+        by_name(&Weighting::ALL, s, "weighting", Weighting::name)
     }
+}
+
+/// The one of `all` that `name_of` calls `name`, or why none is (`what` names the setting and
+/// the message lists the names).
+fn by_name<T: Copy>(
+    all: &[T],
+    name: &str,
+    what: &str,
+    name_of: impl Fn(T) -> &'static str,
+) -> Result<T, String> {
+    all.iter()
+        .copied()
+        .find(|&item| name_of(item) == name)
+        .ok_or_else(|| {
+            let names: Vec<_> = all.iter().map(|&item| name_of(item)).collect();
+            format!("{what} '{name}' is not one of: {}", names.join(", "))
+        })
 }
 
 fn every_window() -> usize {
@@ -341,9 +355,6 @@ impl FromStr for Recipe {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        Recipe::ALL
-            .into_iter()
-            .find(|r| r.name() == s)
-            .ok_or_else(|| format!("recipe '{s}' is not one of: whole-song, seed"))
+        by_name(&Recipe::ALL, s, "recipe", Recipe::name)
     }
 }
