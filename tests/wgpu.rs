@@ -16,6 +16,8 @@ use melodeon::generate::{CarriedState, Decoder, KernelDecoder};
 use melodeon::model::check::startup_check;
 use melodeon::model::{FusedLstm, LstmState, gpu_kernel, sequence};
 
+#[path = "common/adam.rs"]
+mod adam;
 #[path = "common/conditioned.rs"]
 mod conditioned;
 #[path = "common/fused.rs"]
@@ -303,6 +305,14 @@ fn a_padded_whole_song_batch_gives_the_cpus_loss_and_gradients() {
     let on_gpu = padded_batch_run(&model, &gpu().autodiff());
     for (part, (cpu, gpu)) in on_cpu.iter().zip(&on_gpu).enumerate() {
         assert_close(&format!("part {part}"), cpu, gpu);
+    }
+}
+
+#[test]
+fn the_fused_adam_kernel_follows_burns_adam() {
+    for clip in [None, Some(0.5)] {
+        let difference = adam::fused_adam_difference(&gpu(), clip);
+        assert!(difference < 1e-6, "clip {clip:?}: {difference}");
     }
 }
 

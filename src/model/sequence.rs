@@ -177,7 +177,7 @@ pub struct Saved<B: Backend> {
 
 /// Reads a CPU tensor's values. The CPU backends hand their data over at once, so the
 /// future is polled a single time.
-fn read<B: Backend>(tensor: FloatTensor<B>) -> Vec<f32> {
+pub(crate) fn read<B: Backend>(tensor: FloatTensor<B>) -> Vec<f32> {
     let mut future = std::pin::pin!(B::float_into_data(tensor));
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
     match future.as_mut().poll(&mut context) {
@@ -190,7 +190,12 @@ fn read<B: Backend>(tensor: FloatTensor<B>) -> Vec<f32> {
     }
 }
 
-fn tensor<B: Backend>(values: Vec<f32>, shape: Vec<usize>, device: &B::Device) -> FloatTensor<B> {
+/// A tensor of `shape` holding `values` on a CPU backend's `device`.
+pub(crate) fn tensor<B: Backend>(
+    values: Vec<f32>,
+    shape: Vec<usize>,
+    device: &B::Device,
+) -> FloatTensor<B> {
     B::float_from_data(TensorData::new(values, shape), device)
 }
 

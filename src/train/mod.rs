@@ -4,6 +4,8 @@
 //! ([`spec`]) is plain data; running one needs the `training` feature.
 
 #[cfg(feature = "training")]
+pub mod adam;
+#[cfg(feature = "training")]
 mod job;
 mod spec;
 #[cfg(feature = "training")]

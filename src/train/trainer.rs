@@ -2,8 +2,7 @@
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::grad_clipping::GradientClippingConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -11,6 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use web_time::Instant;
 
 use super::Progress;
+use super::adam::FusedAdam;
 use crate::data::Windows;
 use crate::data::batch;
 use crate::data::songs::{self, SongSeq};
@@ -19,6 +19,9 @@ use crate::eval::{Metrics, evaluate, evaluate_songs};
 use crate::model::{MelodyModel, ModelConfig, State, average};
 use crate::readback;
 use crate::recipe::{Context, LossMode, TrainConfig, Weighting};
+
+/// Adam's epsilon (Keras' default, as in the seed).
+const ADAM_EPSILON: f32 = 1e-7;
 
 /// What a trainer reads: windows (the seed's recipe) or whole songs.
 #[derive(Clone, Copy, Debug)]
@@ -97,13 +100,9 @@ impl Trainer {
         device.seed(config.seed);
         let model = model.fork(&device).train();
         let rng = ChaCha8Rng::seed_from_u64(config.seed);
-        let mut adam = AdamConfig::new().with_epsilon(1e-7);
-        if let Some(norm) = config.grad_clip {
-            adam = adam.with_grad_clipping(Some(GradientClippingConfig::Norm(norm)));
-        }
         Ok(Self {
             learning_rate: config.learning_rate,
-            optim: adam.init(),
+            optim: FusedAdam::module_optimizer(ADAM_EPSILON, config.grad_clip),
             config,
             device,
             model: Some(model),
