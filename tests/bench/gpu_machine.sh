@@ -3,8 +3,8 @@
 # Built here beforehand and carried there (the machine has no Rust and no network):
 #   .gl/        Debian's Vulkan loader and GL dispatch .debs (the device tool's README says how)
 #   .devcarry/  melodeon.xz and wgpu-tests.xz (stripped `--features gpu` release builds of the
-#               binary and of tests/wgpu.rs) and, optionally, melodeon-before.xz (an earlier
-#               build to compare with)
+#               binary and of tests/wgpu.rs) and, optionally, other builds to compare with,
+#               each as melodeon-NAME.xz (an earlier commit, one change without another)
 # Writes each figure as JSON under $OUT and prints a summary last.
 set -uo pipefail
 carry=.devcarry
@@ -27,10 +27,15 @@ step() { # step NAME SECONDS COMMAND...: runs COMMAND with a limit, its output i
 # Correctness first: the kernels' outputs and gradients against burn's on this GPU.
 step wgpu-tests.log 100 "$carry/wgpu-tests" --test-threads=1
 grep -E "^test |test result|panicked|Error|error" "$OUT/wgpu-tests.log" | head -30
-# The kernels alone (default shape), then an earlier build's beside them, same batch.
-step kernel256.json 40 "$melodeon" bench --gpu --runs 3 --steps 10 --songs 256 --json --tuning 16,2,4
-[ -f "$carry/melodeon-before" ] &&
-  step before256.json 40 "$carry/melodeon-before" bench --gpu --runs 3 --steps 10 --songs 256 --json --tuning 16,2,4
+# The kernels alone (default shape), then each other build's beside them, same batch.
+# One JSON line per build in kernel256.jsonl, this build's first.
+for build in "$melodeon" "$carry"/melodeon-*; do
+  [ -x "$build" ] || continue
+  echo "{\"build\":\"${build##*/}\"}" >>"$OUT/kernel256.jsonl"
+  timeout 60 "$build" bench --gpu --runs 3 --steps 10 --songs 256 --json --tuning 16,2,4 \
+    >>"$OUT/kernel256.jsonl" 2>&1
+  echo "== kernels of ${build##*/}: exit $?, $SECONDS s so far"
+done
 # Other shapes of the kernels (MIN_WORKGROUPS,SPLIT,UNROLL), where TUNINGS names them.
 for tuning in ${TUNINGS:-}; do
   timeout 30 "$melodeon" bench --gpu --runs 3 --steps 10 --songs 256 --json --tuning "$tuning" \
@@ -47,6 +52,6 @@ step cpu256.json 60 "$melodeon" bench --runs 1 --steps 3 --songs 256 --json
 CUBECL_DEBUG_OPTION=profile-medium CUBECL_DEBUG_LOG=/tmp/profile.log \
   timeout 45 "$melodeon" bench --gpu --runs 1 --steps 2 --songs 256 --json --tuning 16,2,4 >/dev/null 2>&1
 python3 tests/bench/cubecl_profile.py /tmp/profile.log 14 >"$OUT/profile.txt" 2>&1
-for f in kernel256.json before256.json tunings.jsonl gpu256.json gpu32.json cpu32.json cpu256.json profile.txt; do
+for f in kernel256.jsonl tunings.jsonl gpu256.json gpu32.json cpu32.json cpu256.json profile.txt; do
   [ -f "$OUT/$f" ] && { echo "-- $f"; tail -c 2500 "$OUT/$f"; echo; }
 done
