@@ -2,7 +2,8 @@
 // headless Chromium on each CPU backend, page load times on both backends, and journey two on
 // the Erk corpus (training speed in the worker, main-thread stalls, memory).
 // Run with `./dev bench` (QUICK=1 / QUICK=webgpu: journey two on one backend only; QUICK=kernels: the
-// LSTM's GPU kernels against the composed layer on WebGPU; LONG_RUN=20: memory over a
+// LSTM's GPU kernels against the composed layer on WebGPU; QUICK=cpu: the seed's step on the
+// page's CPU backends; LONG_RUN=20: memory over a
 // 20-epoch whole-song run on Erk). Prints one JSON object; every figure is the median of
 // RUNS runs.
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -249,6 +250,22 @@ if (process.env.QUICK === 'kernels') {
   const { page } = await open(chrome, server.url);
   await page.getByTestId('model-ready').waitFor({ timeout: 600_000 });
   console.log(JSON.stringify({ webgpu_lstm: await webgpuLstmSpeed(page) }, null, 2));
+  await chrome.close();
+  await server.close();
+  process.exit(0);
+}
+// QUICK=cpu: only the seed's step and generation on each CPU backend in the page (RUNS runs).
+if (process.env.QUICK === 'cpu') {
+  const chrome = await browser({ webgpu: false });
+  const { page } = await open(chrome, server.url);
+  await page.getByTestId('model-ready').waitFor({ timeout: 600_000 });
+  await loadWorkerModule(page);
+  const runs = [];
+  for (let run = 0; run < RUNS; run++) {
+    runs.push(JSON.parse(await page.evaluate(() => window.melodeonWorker.melodeon_bench(10, false))));
+  }
+  const seed = runs.map((r) => r.flex.train_windows_per_s);
+  console.log(JSON.stringify({ flex_train_windows_per_s: median(seed), runs: seed, last: runs[runs.length - 1] }, null, 2));
   await chrome.close();
   await server.close();
   process.exit(0);
