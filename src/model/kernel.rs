@@ -151,17 +151,20 @@ fn forward_in_parts(
             save,
         )
     });
-    let mut out = Vec::with_capacity(d.batch * seq * 2 * h);
-    let mut saved = Vec::new();
-    for (part_out, part_saved) in results {
-        out.extend_from_slice(&part_out);
-        saved.extend(part_saved);
-    }
+    let (outs, saved): (Vec<_>, Vec<_>) = results.into_iter().unzip();
     let saved = save.then(|| Saved {
         split: parts.to_vec(),
-        parts: saved,
+        parts: saved.into_iter().flatten().collect(),
     });
-    (out, saved)
+    (joined(outs), saved)
+}
+
+/// The parts' arrays one after another (a single part's as it is, not copied).
+fn joined(mut parts: Vec<Vec<f32>>) -> Vec<f32> {
+    if parts.len() == 1 {
+        return parts.pop().unwrap_or_default();
+    }
+    parts.concat()
 }
 
 /// The `rows` sequences from `first` on of a batch-major array with `width` values each.
@@ -187,10 +190,15 @@ fn forward_part(
     let mut out = vec![0.0; batch * seq * 2 * h];
     let mut hidden_prev = hidden.to_vec();
     let mut cell_prev = cell.to_vec();
+    let with_first = |first: &[f32]| {
+        let mut states = Vec::with_capacity((seq + 1) * bh);
+        states.extend_from_slice(first);
+        states
+    };
     let mut saved = save.then(|| Part {
         gates: Vec::with_capacity(seq * batch * g4),
-        cells: cell.to_vec(),
-        hiddens: hidden.to_vec(),
+        cells: with_first(cell),
+        hiddens: with_first(hidden),
         tanh_cells: Vec::with_capacity(seq * bh),
     });
     let mut pre = vec![0.0; batch * g4];
@@ -262,21 +270,26 @@ pub fn backward(d: Dims, saved: &Saved, weight: &[f32], grad_out: &[f32]) -> Gra
             rows_of(grad_out, first, rows, seq * 2 * h),
         )
     });
-    let mut grads = Grads {
-        gates_in: Vec::with_capacity(d.batch * seq * g4),
-        hidden: Vec::with_capacity(d.batch * h),
-        cell: Vec::with_capacity(d.batch * h),
-        weight: vec![0.0; h * g4],
-    };
+    let mut weight = vec![0.0; h * g4];
+    let (mut gates_in, mut hidden, mut cell) = (Vec::new(), Vec::new(), Vec::new());
     for part in results {
-        grads.gates_in.extend_from_slice(&part.gates_in);
-        grads.hidden.extend_from_slice(&part.hidden);
-        grads.cell.extend_from_slice(&part.cell);
-        for (sum, w) in grads.weight.iter_mut().zip(&part.weight) {
-            *sum += w;
+        gates_in.push(part.gates_in);
+        hidden.push(part.hidden);
+        cell.push(part.cell);
+        if gates_in.len() == 1 {
+            weight = part.weight;
+        } else {
+            for (sum, w) in weight.iter_mut().zip(&part.weight) {
+                *sum += w;
+            }
         }
     }
-    grads
+    Grads {
+        gates_in: joined(gates_in),
+        hidden: joined(hidden),
+        cell: joined(cell),
+        weight,
+    }
 }
 
 /// [`backward`] on one part of the batch, with Wᵀ `[4h, h]` laid out.
@@ -338,12 +351,12 @@ fn backward_part(d: Dims, saved: &Part, weight_t: &[f32], grad_out: &[f32]) -> G
         (g4, 1),
         false,
     );
-    let mut gates_in = vec![0.0; batch * seq * g4];
-    for t in 0..seq {
-        for b in 0..batch {
-            let to = (b * seq + t) * g4;
+    // Batch-major again, each row appended (no zeroed buffer to overwrite).
+    let mut gates_in = Vec::with_capacity(batch * seq * g4);
+    for b in 0..batch {
+        for t in 0..seq {
             let from = (t * batch + b) * g4;
-            gates_in[to..to + g4].copy_from_slice(&d_gates[from..from + g4]);
+            gates_in.extend_from_slice(&d_gates[from..from + g4]);
         }
     }
     Grads {
