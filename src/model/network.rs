@@ -71,6 +71,7 @@ impl MelodyModel {
             None => (None, None),
         };
         let (hidden, layers) = self.hidden(ids.clone(), inputs, layers);
+        let hidden = super::dropout::dropout(&self.dropout, hidden);
         let Some(head) = &self.look_back else {
             let logits = self.output.forward(hidden);
             return (
@@ -98,8 +99,11 @@ impl MelodyModel {
         }
         let (hidden, _) = self.hidden(ids, None, None);
         let [batch, seq, width] = hidden.dims();
+        // Dropped out after the cut: the other steps never reach the output (in the seed's
+        // Keras model, too, dropout follows the LSTM's last output only).
+        let last = hidden.narrow(1, seq - 1, 1).reshape([batch, width]);
         self.output
-            .forward(hidden.narrow(1, seq - 1, 1).reshape([batch, width]))
+            .forward(super::dropout::dropout(&self.dropout, last))
     }
 
     /// One generation step: feeds `ids: [batch]` (one token per row, with its conditioning
@@ -138,7 +142,8 @@ impl MelodyModel {
         self.output.weight.shape().dims::<2>()[1]
     }
 
-    /// Hidden states of the last layer at every step (after dropout) and the final states.
+    /// Hidden states of the last layer at every step and the final states. Dropout follows
+    /// every layer but the last; the callers drop out what they read of the last.
     ///
     /// The first layer's input part is computed once per vocabulary entry (embedding table ×
     /// input weights) and looked up for every position in one gather.
@@ -158,10 +163,10 @@ impl MelodyModel {
                     lookup(layer.input_gates(self.embedding.weight.val()), ids.clone()),
                     inputs.clone(),
                 ),
-                Some(x) => layer.sequence_gates(x),
+                Some(x) => layer.sequence_gates(super::dropout::dropout(&self.dropout, x)),
             };
             let (hidden, last) = layer.forward_gates(gates_in, layer_state);
-            below = Some(super::dropout::dropout(&self.dropout, hidden));
+            below = Some(hidden);
             finals.push(last);
         }
         (below.expect("a model has at least one layer"), finals)
