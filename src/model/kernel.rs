@@ -201,18 +201,35 @@ fn forward_part(
         hiddens: with_first(hidden),
         tanh_cells: Vec::with_capacity(seq * bh),
     });
-    let mut pre = vec![0.0; batch * g4];
+    // The step's gates; when saving, formed in place in the saved array (not copied there).
+    let mut scratch = if save {
+        Vec::new()
+    } else {
+        vec![0.0; batch * g4]
+    };
     let mut tanh_cell = vec![0.0; bh];
     for t in 0..seq {
-        for b in 0..batch {
-            let from = (b * seq + t) * g4;
-            pre[b * g4..(b + 1) * g4].copy_from_slice(&gates_in[from..from + g4]);
-        }
+        let pre = match saved.as_mut() {
+            Some(saved) => {
+                for b in 0..batch {
+                    let from = (b * seq + t) * g4;
+                    saved.gates.extend_from_slice(&gates_in[from..from + g4]);
+                }
+                &mut saved.gates[t * batch * g4..]
+            }
+            None => {
+                for b in 0..batch {
+                    let from = (b * seq + t) * g4;
+                    scratch[b * g4..(b + 1) * g4].copy_from_slice(&gates_in[from..from + g4]);
+                }
+                &mut scratch[..]
+            }
+        };
         matmul(
             batch,
             g4,
             h,
-            &mut pre,
+            pre,
             &hidden_prev,
             (h, 1),
             weight,
@@ -241,7 +258,6 @@ fn forward_part(
             }
         }
         if let Some(saved) = saved.as_mut() {
-            saved.gates.extend_from_slice(&pre);
             saved.cells.extend_from_slice(&cell_prev);
             saved.hiddens.extend_from_slice(&hidden_prev);
             saved.tanh_cells.extend_from_slice(&tanh_cell);
