@@ -51,42 +51,27 @@ pub trait AdamBackend: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
-impl AdamBackend for Flex {
-    fn adam_update(
-        param: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        moment_1: FloatTensor<Self>,
-        moment_2: FloatTensor<Self>,
-        factors: Factors,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        update_on_cpu::<Self>(param, grad, moment_1, moment_2, factors)
-    }
+/// Implements [`AdamBackend`] for a backend with its update function.
+macro_rules! adam_update_with {
+    ($backend:ty, $update:path) => {
+        impl AdamBackend for $backend {
+            fn adam_update(
+                param: FloatTensor<Self>,
+                grad: FloatTensor<Self>,
+                moment_1: FloatTensor<Self>,
+                moment_2: FloatTensor<Self>,
+                factors: Factors,
+            ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+                $update(param, grad, moment_1, moment_2, factors)
+            }
+        }
+    };
 }
-
-impl AdamBackend for NdArray {
-    fn adam_update(
-        param: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        moment_1: FloatTensor<Self>,
-        moment_2: FloatTensor<Self>,
-        factors: Factors,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        update_on_cpu::<Self>(param, grad, moment_1, moment_2, factors)
-    }
-}
-
+// The CPU backends loop over the tensors' values; burn's cubecl backend runs one kernel.
+adam_update_with!(Flex, update_on_cpu::<Flex>);
+adam_update_with!(NdArray, update_on_cpu::<NdArray>);
 #[cfg(feature = "gpu")]
-impl AdamBackend for burn::backend::Cube {
-    fn adam_update(
-        param: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        moment_1: FloatTensor<Self>,
-        moment_2: FloatTensor<Self>,
-        factors: Factors,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        gpu::update(param, grad, moment_1, moment_2, factors)
-    }
-}
+adam_update_with!(burn::backend::Cube, gpu::update);
 
 /// The update of one element: burn's arithmetic, in burn's order.
 #[inline]
