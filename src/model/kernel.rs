@@ -202,29 +202,22 @@ fn forward_part(
         tanh_cells: Vec::with_capacity(seq * bh),
     });
     // The step's gates; when saving, formed in place in the saved array (not copied there).
-    let mut scratch = if save {
-        Vec::new()
-    } else {
-        vec![0.0; batch * g4]
-    };
+    let mut scratch = Vec::with_capacity(if save { 0 } else { batch * g4 });
     let mut tanh_cell = vec![0.0; bh];
     for t in 0..seq {
-        let pre = match saved.as_mut() {
-            Some(saved) => {
-                for b in 0..batch {
-                    let from = (b * seq + t) * g4;
-                    saved.gates.extend_from_slice(&gates_in[from..from + g4]);
-                }
-                &mut saved.gates[t * batch * g4..]
-            }
+        let gates = match saved.as_mut() {
+            Some(saved) => &mut saved.gates,
             None => {
-                for b in 0..batch {
-                    let from = (b * seq + t) * g4;
-                    scratch[b * g4..(b + 1) * g4].copy_from_slice(&gates_in[from..from + g4]);
-                }
-                &mut scratch[..]
+                scratch.clear();
+                &mut scratch
             }
         };
+        let start = gates.len();
+        for b in 0..batch {
+            let from = (b * seq + t) * g4;
+            gates.extend_from_slice(&gates_in[from..from + g4]);
+        }
+        let pre = &mut gates[start..];
         matmul(
             batch,
             g4,
@@ -286,25 +279,24 @@ pub fn backward(d: Dims, saved: &Saved, weight: &[f32], grad_out: &[f32]) -> Gra
             rows_of(grad_out, first, rows, seq * 2 * h),
         )
     });
-    let mut weight = vec![0.0; h * g4];
-    let (mut gates_in, mut hidden, mut cell) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut gates_in, mut hidden, mut cell, mut weights) = (vec![], vec![], vec![], vec![]);
     for part in results {
         gates_in.push(part.gates_in);
         hidden.push(part.hidden);
         cell.push(part.cell);
-        if gates_in.len() == 1 {
-            weight = part.weight;
-        } else {
-            for (sum, w) in weight.iter_mut().zip(&part.weight) {
-                *sum += w;
-            }
-        }
+        weights.push(part.weight);
     }
+    let weight = weights.into_iter().reduce(|mut sum, part| {
+        for (sum, w) in sum.iter_mut().zip(&part) {
+            *sum += w;
+        }
+        sum
+    });
     Grads {
         gates_in: joined(gates_in),
         hidden: joined(hidden),
         cell: joined(cell),
-        weight,
+        weight: weight.unwrap_or_else(|| vec![0.0; h * g4]),
     }
 }
 

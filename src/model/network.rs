@@ -146,7 +146,7 @@ impl MelodyModel {
     /// every layer but the last; the callers drop out what they read of the last.
     ///
     /// The first layer's input part is computed once per vocabulary entry (embedding table ×
-    /// input weights) and looked up for every position in one gather.
+    /// input weights) and looked up for every position (see [`lookup`]).
     fn hidden(
         &self,
         ids: Tensor<2, Int>,

@@ -100,24 +100,22 @@ fn update_on_cpu<B: Backend>(
     (p, m1, m2)
 }
 
-/// Adam (no weight decay, no AMSGrad) with one fused update per parameter.
+/// burn's default β₁.
+const BETA_1: f32 = 0.9;
+/// burn's default β₂.
+const BETA_2: f32 = 0.999;
+
+/// Adam (burn's betas, no weight decay, no AMSGrad) with one fused update per parameter.
 #[derive(Clone, Debug)]
 pub struct FusedAdam {
-    beta_1: f32,
-    beta_2: f32,
     epsilon: f32,
 }
 
 impl FusedAdam {
-    /// Adam with burn's betas (0.9, 0.999) and `epsilon`, wrapped for a whole module, with
+    /// Adam with burn's betas and `epsilon`, wrapped for a whole module, with
     /// gradients clipped to the norm `clip` (per parameter, as burn clips) when given.
     pub fn module_optimizer(epsilon: f32, clip: Option<f32>) -> ModuleOptimizer {
-        let adam = Self {
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon,
-        };
-        let optim = ModuleOptimizer::from(adam);
+        let optim = ModuleOptimizer::from(Self { epsilon });
         match clip {
             Some(norm) => optim.with_grad_clipping(GradientClippingConfig::Norm(norm).init()),
             None => optim,
@@ -127,12 +125,12 @@ impl FusedAdam {
     /// The constants of step number `time` (from 1).
     fn factors(&self, lr: LearningRate, time: usize) -> Factors {
         let time = time as i32;
-        let correction_2 = (1.0 - self.beta_2.powi(time)).sqrt();
+        let correction_2 = (1.0 - BETA_2.powi(time)).sqrt();
         Factors {
-            beta_1: self.beta_1,
-            beta_2: self.beta_2,
+            beta_1: BETA_1,
+            beta_2: BETA_2,
             lr: lr as f32,
-            correction: correction_2 / (1.0 - self.beta_1.powi(time)),
+            correction: correction_2 / (1.0 - BETA_1.powi(time)),
             epsilon: self.epsilon * correction_2,
         }
     }
