@@ -92,27 +92,43 @@ fn parts(batch: usize, threads: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Runs `work(index, first, rows)` on each part (see [`parts`]), on threads of their own when
-/// there are several, and returns the results in order.
-fn on_parts<T: Send>(
-    parts: &[(usize, usize)],
-    work: impl Fn(usize, usize, usize) -> T + Sync,
-) -> Vec<T> {
-    if let [(first, rows)] = parts {
-        return vec![work(0, *first, *rows)];
+/// Runs `work` on each item, the first on the calling thread and each other on a thread of its
+/// own, and returns the results in order.
+fn on_parts<I: Send, T: Send>(items: Vec<I>, work: impl Fn(I) -> T + Sync) -> Vec<T> {
+    let mut items = items.into_iter();
+    let Some(first) = items.next() else {
+        return vec![];
+    };
+    if items.len() == 0 {
+        return vec![work(first)];
     }
     std::thread::scope(|scope| {
         let work = &work;
-        let running: Vec<_> = parts
-            .iter()
-            .enumerate()
-            .map(|(k, &(first, rows))| scope.spawn(move || work(k, first, rows)))
-            .collect();
-        running
-            .into_iter()
-            .map(|thread| thread.join().expect("an LSTM kernel thread panicked"))
-            .collect()
+        let running: Vec<_> = items.map(|item| scope.spawn(move || work(item))).collect();
+        let mut results = vec![work(first)];
+        results.extend(
+            running
+                .into_iter()
+                .map(|thread| thread.join().expect("an LSTM kernel thread panicked")),
+        );
+        results
     })
+}
+
+/// A batch-major array with `width` values per sequence, cut into the parts' rows.
+fn rows_of_mut<'a>(
+    mut values: &'a mut [f32],
+    parts: &[(usize, usize)],
+    width: usize,
+) -> Vec<&'a mut [f32]> {
+    parts
+        .iter()
+        .map(|&(_, rows)| {
+            let (part, rest) = std::mem::take(&mut values).split_at_mut(rows * width);
+            values = rest;
+            part
+        })
+        .collect()
 }
 
 /// Runs the recurrence from `(hidden, cell)`. Returns `[batch, seq, 2h]` (each step's hidden
@@ -141,7 +157,9 @@ fn forward_in_parts(
     parts: &[(usize, usize)],
 ) -> (Vec<f32>, Option<Saved>) {
     let (seq, h) = (d.seq, d.hidden);
-    let results = on_parts(parts, |_, first, rows| {
+    let mut out = vec![0.0; d.batch * seq * 2 * h];
+    let items = parts.iter().zip(rows_of_mut(&mut out, parts, seq * 2 * h));
+    let saved = on_parts(items.collect(), |(&(first, rows), out)| {
         forward_part(
             Dims { batch: rows, ..d },
             rows_of(gates_in, first, rows, seq * 4 * h),
@@ -149,22 +167,14 @@ fn forward_in_parts(
             rows_of(cell, first, rows, h),
             weight,
             save,
+            out,
         )
     });
-    let (outs, saved): (Vec<_>, Vec<_>) = results.into_iter().unzip();
     let saved = save.then(|| Saved {
         split: parts.to_vec(),
         parts: saved.into_iter().flatten().collect(),
     });
-    (joined(outs), saved)
-}
-
-/// The parts' arrays one after another (a single part's as it is, not copied).
-fn joined(mut parts: Vec<Vec<f32>>) -> Vec<f32> {
-    if parts.len() == 1 {
-        return parts.pop().unwrap_or_default();
-    }
-    parts.concat()
+    (out, saved)
 }
 
 /// The `rows` sequences from `first` on of a batch-major array with `width` values each.
@@ -172,7 +182,7 @@ fn rows_of(values: &[f32], first: usize, rows: usize, width: usize) -> &[f32] {
     &values[first * width..(first + rows) * width]
 }
 
-/// [`forward`] on one part of the batch.
+/// [`forward`] on one part of the batch, its outputs written into `out`.
 fn forward_part(
     d: Dims,
     gates_in: &[f32],
@@ -180,14 +190,14 @@ fn forward_part(
     cell: &[f32],
     weight: &[f32],
     save: bool,
-) -> (Vec<f32>, Option<Part>) {
+    out: &mut [f32],
+) -> Option<Part> {
     let Dims {
         batch,
         seq,
         hidden: h,
     } = d;
     let (bh, g4) = (batch * h, 4 * h);
-    let mut out = vec![0.0; batch * seq * 2 * h];
     let mut hidden_prev = hidden.to_vec();
     let mut cell_prev = cell.to_vec();
     let with_first = |first: &[f32]| {
@@ -256,7 +266,7 @@ fn forward_part(
             saved.tanh_cells.extend_from_slice(&tanh_cell);
         }
     }
-    (out, saved)
+    saved
 }
 
 /// Gradients of the inputs from the gradient of the output `grad_out [batch, seq, 2h]`, each
@@ -271,21 +281,28 @@ pub fn backward(d: Dims, saved: &Saved, weight: &[f32], grad_out: &[f32]) -> Gra
             weight_t[c * h + r] = w;
         }
     }
-    let results = on_parts(&saved.split, |k, first, rows| {
-        backward_part(
-            Dims { batch: rows, ..d },
-            &saved.parts[k],
-            &weight_t,
-            rows_of(grad_out, first, rows, seq * 2 * h),
-        )
-    });
-    let (mut gates_in, mut hidden, mut cell, mut weights) = (vec![], vec![], vec![], vec![]);
-    for part in results {
-        gates_in.push(part.gates_in);
-        hidden.push(part.hidden);
-        cell.push(part.cell);
-        weights.push(part.weight);
-    }
+    let split = &saved.split;
+    let mut gates_in = vec![0.0; d.batch * seq * g4];
+    let mut hidden = vec![0.0; d.batch * h];
+    let mut cell = vec![0.0; d.batch * h];
+    let items = split.iter().zip(&saved.parts).zip(
+        rows_of_mut(&mut gates_in, split, seq * g4)
+            .into_iter()
+            .zip(rows_of_mut(&mut hidden, split, h))
+            .zip(rows_of_mut(&mut cell, split, h)),
+    );
+    let weights = on_parts(
+        items.collect(),
+        |((&(first, rows), part), ((gates_in, hidden), cell))| {
+            let into = PartGrads {
+                gates_in,
+                hidden,
+                cell,
+            };
+            let grad_out = rows_of(grad_out, first, rows, seq * 2 * h);
+            backward_part(Dims { batch: rows, ..d }, part, &weight_t, grad_out, into)
+        },
+    );
     let weight = weights.into_iter().reduce(|mut sum, part| {
         for (sum, w) in sum.iter_mut().zip(&part) {
             *sum += w;
@@ -293,23 +310,37 @@ pub fn backward(d: Dims, saved: &Saved, weight: &[f32], grad_out: &[f32]) -> Gra
         sum
     });
     Grads {
-        gates_in: joined(gates_in),
-        hidden: joined(hidden),
-        cell: joined(cell),
+        gates_in,
+        hidden,
+        cell,
         weight: weight.unwrap_or_else(|| vec![0.0; h * g4]),
     }
 }
 
-/// [`backward`] on one part of the batch, with Wᵀ `[4h, h]` laid out.
-fn backward_part(d: Dims, saved: &Part, weight_t: &[f32], grad_out: &[f32]) -> Grads {
+/// Where [`backward_part`] writes its part's input gradients (see [`Grads`]).
+struct PartGrads<'a> {
+    gates_in: &'a mut [f32],
+    hidden: &'a mut [f32],
+    cell: &'a mut [f32],
+}
+
+/// [`backward`] on one part of the batch, with Wᵀ `[4h, h]` laid out: writes the input
+/// gradients into `into` and returns the recurrent weights' gradient.
+fn backward_part(
+    d: Dims,
+    saved: &Part,
+    weight_t: &[f32],
+    grad_out: &[f32],
+    into: PartGrads<'_>,
+) -> Vec<f32> {
     let Dims {
         batch,
         seq,
         hidden: h,
     } = d;
     let (bh, g4) = (batch * h, 4 * h);
-    let mut d_hidden_next = vec![0.0; bh];
-    let mut d_cell_next = vec![0.0; bh];
+    // The carried gradients, ending as those of the initial states.
+    let (d_hidden_next, d_cell_next) = (into.hidden, into.cell);
     let mut d_gates = vec![0.0; seq * batch * g4];
     for t in (0..seq).rev() {
         let dg = &mut d_gates[t * batch * g4..(t + 1) * batch * g4];
@@ -337,7 +368,7 @@ fn backward_part(d: Dims, saved: &Part, weight_t: &[f32], grad_out: &[f32]) -> G
             batch,
             h,
             g4,
-            &mut d_hidden_next,
+            d_hidden_next,
             dg,
             (g4, 1),
             weight_t,
@@ -359,20 +390,14 @@ fn backward_part(d: Dims, saved: &Part, weight_t: &[f32], grad_out: &[f32]) -> G
         (g4, 1),
         false,
     );
-    // Batch-major again, each row appended (no zeroed buffer to overwrite).
-    let mut gates_in = Vec::with_capacity(batch * seq * g4);
-    for b in 0..batch {
-        for t in 0..seq {
+    // Batch-major again.
+    for (b, rows) in into.gates_in.chunks_exact_mut(seq * g4).enumerate() {
+        for (t, row) in rows.chunks_exact_mut(g4).enumerate() {
             let from = (t * batch + b) * g4;
-            gates_in.extend_from_slice(&d_gates[from..from + g4]);
+            row.copy_from_slice(&d_gates[from..from + g4]);
         }
     }
-    Grads {
-        gates_in,
-        hidden: d_hidden_next,
-        cell: d_cell_next,
-        weight: weight_grad,
-    }
+    weight_grad
 }
 
 /// `dst [m, n] (+)= lhs [m, k] · rhs [k, n]`, with `(row, column)` strides for the inputs.
