@@ -28,7 +28,13 @@ pub async fn start(force_cpu: bool) -> Engine {
             Err(reason) => reason,
             Ok((adapter, fallback)) => match Device::wgpu_options().init_async().await {
                 Ok(device) => {
+                    // A software adapter runs workgroups on CPU threads: gathers and the
+                    // direct weight-gradient kernel beat products there.
                     crate::model::network::lookup_products_on_gpu(!fallback);
+                    if fallback {
+                        use crate::model::gpu_kernel::{Tuning, tune};
+                        tune(Tuning::SOFTWARE);
+                    }
                     return Engine {
                         info: BackendInfo::WebGpu { adapter },
                         device,

@@ -46,28 +46,40 @@ pub struct BenchArgs {
     #[arg(long)]
     gpu: bool,
     /// With `--gpu`: time only the LSTM kernels, in this shape: MIN_WORKGROUPS,SPLIT,UNROLL
-    /// (the fields of `gpu_kernel::Tuning`), to compare shapes on this GPU.
+    /// and optionally DIRECT (0 or 1: the fields of `gpu_kernel::Tuning`), to compare shapes
+    /// on this GPU. A software adapter (SwiftShader, lavapipe) is timed as the page runs it
+    /// with 16,2,4,1.
     #[cfg(feature = "gpu")]
     #[arg(long, requires = "gpu", value_parser = parse_tuning)]
     tuning: Option<crate::model::gpu_kernel::Tuning>,
 }
 
-/// `MIN_WORKGROUPS,SPLIT,UNROLL`, each at least 1.
+/// `MIN_WORKGROUPS,SPLIT,UNROLL[,DIRECT]`: the first three at least 1, DIRECT 0 or 1.
 #[cfg(feature = "gpu")]
 fn parse_tuning(text: &str) -> Result<crate::model::gpu_kernel::Tuning, String> {
     let numbers: Vec<usize> = text
         .split(',')
         .map(|n| n.trim().parse().map_err(|e| format!("{n:?}: {e}")))
         .collect::<Result<_, _>>()?;
-    match numbers[..] {
-        [min_workgroups, split, unroll] if numbers.iter().all(|&n| n >= 1) => {
+    let (shape, direct) = match numbers[..] {
+        [a, b, c] => ([a, b, c], 0),
+        [a, b, c, d] => ([a, b, c], d),
+        _ => ([0; 3], 0),
+    };
+    match shape {
+        [min_workgroups, split, unroll] if shape.iter().all(|&n| n >= 1) && direct <= 1 => {
             Ok(crate::model::gpu_kernel::Tuning {
                 min_workgroups,
                 split,
                 unroll,
+                direct_weight_grad: direct == 1,
             })
         }
-        _ => Err("three whole numbers of at least 1: MIN_WORKGROUPS,SPLIT,UNROLL".into()),
+        _ => Err(
+            "three whole numbers of at least 1, then optionally 0 or 1: \
+             MIN_WORKGROUPS,SPLIT,UNROLL[,DIRECT]"
+                .into(),
+        ),
     }
 }
 

@@ -70,14 +70,26 @@ pub struct Tuning {
     pub split: usize,
     /// Weight vectors each thread loads at a time (in flight together).
     pub unroll: usize,
+    /// The recurrent weights' gradient by [`weight_grad_kernel`] (each thread a few of its
+    /// entries, summed over every step) rather than burn's matrix product: much faster where
+    /// workgroups run on CPU threads (a software adapter), slower on a real GPU.
+    pub direct_weight_grad: bool,
 }
 
 impl Tuning {
-    /// The kernels' shape unless a benchmark asks for another.
+    /// The kernels' shape on a GPU, unless a benchmark asks for another.
     pub const DEFAULT: Tuning = Tuning {
         min_workgroups: 16,
         split: 2,
         unroll: 4,
+        direct_weight_grad: false,
+    };
+
+    /// The shape on a software adapter (the page's choice where WebGPU's adapter is a fallback
+    /// one, such as SwiftShader): the weights' gradient by the direct kernel.
+    pub const SOFTWARE: Tuning = Tuning {
+        direct_weight_grad: true,
+        ..Tuning::DEFAULT
     };
 }
 
@@ -534,6 +546,81 @@ pub struct Saved {
     weight: CubeTensor,
 }
 
+/// Input units per thread of [`weight_grad_kernel`]: each gradient vector read serves them all.
+const GRAD_UNITS: usize = 8;
+
+/// `dW [h, 4h] = Σ_r before_rᵀ · dG_r` over every step `r = (b, t)` of every sequence, where
+/// `before_r` is the hidden state before the step (`hidden0[b]` at t = 0, else the output's
+/// hidden state at t − 1) and `dG` holds the gate gradients `[batch·seq, 4h]` as gate-sized
+/// vectors. A thread owns one vector column `q` of [`GRAD_UNITS`] input units from `k`;
+/// neighbouring threads share the units (one read serves them) and read neighbouring vectors.
+#[cube(launch_unchecked)]
+fn weight_grad_kernel(
+    output: &Tensor<f32>,
+    hidden0: &Tensor<f32>,
+    grads: &Tensor<Gates>,
+    weight_grad: &mut Tensor<Gates>,
+    #[comptime] hidden: usize,
+) {
+    let batch = hidden0.shape(0);
+    let seq = output.shape(1);
+    let q = ABSOLUTE_POS % hidden;
+    let k = (ABSOLUTE_POS / hidden) * GRAD_UNITS;
+    if k < hidden {
+        let mut acc = zero_gates(GRAD_UNITS);
+        for b in 0..batch {
+            let g = grads[b * seq * hidden + q];
+            #[unroll]
+            for x in 0..GRAD_UNITS {
+                acc[x] += Gates::new(hidden0[b * hidden + k + x]) * g;
+            }
+            for t in 1..seq {
+                let g = grads[(b * seq + t) * hidden + q];
+                let before = (b * seq + t - 1) * 2 * hidden + k;
+                #[unroll]
+                for x in 0..GRAD_UNITS {
+                    acc[x] += Gates::new(output[before + x]) * g;
+                }
+            }
+        }
+        #[unroll]
+        for x in 0..GRAD_UNITS {
+            weight_grad[(k + x) * hidden + q] = acc[x];
+        }
+    }
+}
+
+/// The recurrent weights' gradient `[h, 4h]` by [`weight_grad_kernel`] (`h` a multiple of
+/// [`GRAD_UNITS`]).
+fn direct_weight_grad(
+    output: CubeTensor,
+    hidden0: CubeTensor,
+    grad_gates: CubeTensor,
+) -> CubeTensor {
+    let [batch, seq, width] = grad_gates.meta.shape().dims::<3>();
+    let h = width / 4;
+    let grads = Cube::float_reshape(grad_gates, Shape::new([batch * seq, h, 4]));
+    let weight_grad = empty_like(&output, [h, h, 4]);
+    let threads = h / GRAD_UNITS * h;
+    // SAFETY: `output [batch, seq, 2h]`, `hidden0 [batch, h]` and the gradients
+    // `[batch·seq, h]` (vectors) are the forward pass's and the backward kernel's own, with
+    // `h` a multiple of GRAD_UNITS (checked by the caller); threads past the last unit touch
+    // nothing.
+    unsafe {
+        weight_grad_kernel::launch_unchecked(
+            &output.client,
+            CubeCount::Static(threads.div_ceil(MAX_THREADS) as u32, 1, 1),
+            CubeDim::new_1d(MAX_THREADS as u32),
+            output.clone().into_tensor_arg(),
+            hidden0.into_tensor_arg(),
+            grads.into_tensor_arg(),
+            weight_grad.clone().into_tensor_arg(),
+            h,
+        );
+    }
+    Cube::float_reshape(weight_grad, Shape::new([h, 4 * h]))
+}
+
 /// A contiguous f32 tensor of `shape` on `like`'s device, its contents undefined.
 fn empty_like(like: &CubeTensor, shape: impl Into<Shape>) -> CubeTensor {
     empty_device_contiguous_dtype(
@@ -713,22 +800,41 @@ pub fn backward(saved: Saved, grad_out: CubeTensor) -> [CubeTensor; 4] {
             plan.unroll,
         );
     }
-    // dW = Σ_t h_{t−1}ᵀ · dG_t over all steps of all sequences, the hidden states before each
-    // step being the initial one and the outputs' but the last: as a batch of products over
-    // groups of sequences, then summed (one product over every step would leave a GPU a few
-    // workgroups, each walking all the steps).
+    let grad_weight = if tuning().direct_weight_grad && h.is_multiple_of(GRAD_UNITS) {
+        direct_weight_grad(saved.output, saved.hidden, grad_gates.clone())
+    } else {
+        product_weight_grad(saved.output, saved.hidden, grad_gates.clone())
+    };
+    let part = |k: usize| {
+        let state = Cube::float_slice(grad_state.clone(), &[Slice::from(k..k + 1)]);
+        Cube::float_reshape(state, Shape::new([batch, h]))
+    };
+    [grad_gates, part(0), part(1), grad_weight]
+}
+
+/// The recurrent weights' gradient `[h, 4h]` by burn's matrix product: `Σ_t h_{t−1}ᵀ · dG_t`
+/// over all steps of all sequences, the hidden states before each step being the initial one
+/// and the outputs' but the last, as a batch of products over groups of sequences, then summed
+/// (one product over every step would leave a GPU a few workgroups, each walking all the steps).
+fn product_weight_grad(
+    output: CubeTensor,
+    hidden0: CubeTensor,
+    grad_gates: CubeTensor,
+) -> CubeTensor {
+    let [batch, seq, width] = grad_gates.meta.shape().dims::<3>();
+    let h = width / 4;
     let groups = (1..=MAX_GROUPS.min(batch))
         .rev()
         .find(|&g| batch.is_multiple_of(g))
         .unwrap_or(1);
     let steps = batch * seq / groups;
     let earlier = Cube::float_slice(
-        saved.output,
+        output,
         &[Slice::from(..), Slice::from(..seq - 1), Slice::from(..h)],
     );
     let hidden_before = Cube::float_cat(
         vec![
-            Cube::float_reshape(saved.hidden, Shape::new([batch, 1, h])),
+            Cube::float_reshape(hidden0, Shape::new([batch, 1, h])),
             earlier,
         ],
         1,
@@ -739,13 +845,7 @@ pub fn backward(saved: Saved, grad_out: CubeTensor) -> [CubeTensor; 4] {
             1,
             2,
         ),
-        Cube::float_reshape(grad_gates.clone(), Shape::new([groups, steps, 4 * h])),
+        Cube::float_reshape(grad_gates, Shape::new([groups, steps, 4 * h])),
     );
-    let grad_weight =
-        Cube::float_reshape(Cube::float_sum_dim(per_group, 0), Shape::new([h, 4 * h]));
-    let part = |k: usize| {
-        let state = Cube::float_slice(grad_state.clone(), &[Slice::from(k..k + 1)]);
-        Cube::float_reshape(state, Shape::new([batch, h]))
-    };
-    [grad_gates, part(0), part(1), grad_weight]
+    Cube::float_reshape(Cube::float_sum_dim(per_group, 0), Shape::new([h, 4 * h]))
 }
