@@ -228,23 +228,27 @@ fn the_lstm_kernels_share_units_between_threads_when_the_layer_is_wide() {
 #[test]
 fn every_kernel_tuning_gives_the_same_numbers() {
     // The shapes `melodeon bench --gpu --tuning` may time: the sum split or not, weights
-    // loaded one or several at a time, few or many sequences per workgroup, the weights'
-    // gradient by burn's product or the direct kernel (a hidden size not a multiple of 4 falls
-    // back to the product). Tests running meanwhile use these shapes too, and get the same
-    // numbers.
+    // loaded one or several at a time, few or many sequences per workgroup, few threads each
+    // owning several units, the weights' gradient by burn's product or the direct kernel (a
+    // hidden size not a multiple of 8 falls back to the product); and the page's shape on a
+    // software adapter. Tests running meanwhile use these shapes too, and get the same numbers.
     let shapes = [
-        (1, 1, 1, false),
-        (64, 2, 8, true),
-        (4, 4, 2, false),
-        (16, 2, 4, true),
+        (1, 1, 1, 256, false),
+        (64, 2, 8, 256, true),
+        (4, 4, 2, 256, false),
+        (16, 2, 4, 16, true),
     ];
-    for (min_workgroups, split, unroll, direct_weight_grad) in shapes {
-        gpu_kernel::tune(gpu_kernel::Tuning {
+    let tunings = shapes.map(
+        |(min_workgroups, split, unroll, threads, direct_weight_grad)| gpu_kernel::Tuning {
             min_workgroups,
             split,
             unroll,
+            threads,
             direct_weight_grad,
-        });
+        },
+    );
+    for tuning in tunings.into_iter().chain([gpu_kernel::Tuning::SOFTWARE]) {
+        gpu_kernel::tune(tuning);
         layer_matches_the_cpu(9, 6, 5, 48);
         layer_matches_the_cpu(3, 5, 7, 30);
     }

@@ -46,41 +46,44 @@ pub struct BenchArgs {
     #[arg(long)]
     gpu: bool,
     /// With `--gpu`: time only the LSTM kernels, in this shape: MIN_WORKGROUPS,SPLIT,UNROLL
-    /// and optionally DIRECT (0 or 1: the fields of `gpu_kernel::Tuning`), to compare shapes
-    /// on this GPU. A software adapter (SwiftShader, lavapipe) is timed as the page runs it
-    /// with 16,2,4,1.
+    /// and optionally DIRECT (0 or 1) and THREADS (the fields of `gpu_kernel::Tuning`), to
+    /// compare shapes on this GPU. The page runs a software adapter (SwiftShader) as
+    /// 2,1,4,1,32.
     #[cfg(feature = "gpu")]
     #[arg(long, requires = "gpu", value_parser = parse_tuning)]
     tuning: Option<crate::model::gpu_kernel::Tuning>,
 }
 
-/// `MIN_WORKGROUPS,SPLIT,UNROLL[,DIRECT]`: the first three at least 1, DIRECT 0 or 1.
+/// `MIN_WORKGROUPS,SPLIT,UNROLL[,DIRECT[,THREADS]]`: whole numbers of at least 1 but DIRECT,
+/// 0 or 1; the fields left out as in `Tuning::DEFAULT`.
 #[cfg(feature = "gpu")]
 fn parse_tuning(text: &str) -> Result<crate::model::gpu_kernel::Tuning, String> {
+    use crate::model::gpu_kernel::Tuning;
     let numbers: Vec<usize> = text
         .split(',')
         .map(|n| n.trim().parse().map_err(|e| format!("{n:?}: {e}")))
         .collect::<Result<_, _>>()?;
-    let (shape, direct) = match numbers[..] {
-        [a, b, c] => ([a, b, c], 0),
-        [a, b, c, d] => ([a, b, c], d),
-        _ => ([0; 3], 0),
+    let usage = "MIN_WORKGROUPS,SPLIT,UNROLL[,DIRECT[,THREADS]]: whole numbers of at least 1, \
+                 DIRECT 0 or 1";
+    let at = |k: usize, default: usize| numbers.get(k).copied().unwrap_or(default);
+    let direct = at(3, usize::from(Tuning::DEFAULT.direct_weight_grad));
+    let tuning = Tuning {
+        min_workgroups: at(0, 0),
+        split: at(1, 0),
+        unroll: at(2, 0),
+        direct_weight_grad: direct == 1,
+        threads: at(4, Tuning::DEFAULT.threads),
     };
-    match shape {
-        [min_workgroups, split, unroll] if shape.iter().all(|&n| n >= 1) && direct <= 1 => {
-            Ok(crate::model::gpu_kernel::Tuning {
-                min_workgroups,
-                split,
-                unroll,
-                direct_weight_grad: direct == 1,
-            })
-        }
-        _ => Err(
-            "three whole numbers of at least 1, then optionally 0 or 1: \
-             MIN_WORKGROUPS,SPLIT,UNROLL[,DIRECT]"
-                .into(),
-        ),
+    let sizes = [
+        tuning.min_workgroups,
+        tuning.split,
+        tuning.unroll,
+        tuning.threads,
+    ];
+    if !(3..=5).contains(&numbers.len()) || sizes.contains(&0) || direct > 1 {
+        return Err(usage.into());
     }
+    Ok(tuning)
 }
 
 /// Figures for one CPU backend: the LSTM kernel on one thread, unless said otherwise.

@@ -70,6 +70,8 @@ pub struct Tuning {
     pub split: usize,
     /// Weight vectors each thread loads at a time (in flight together).
     pub unroll: usize,
+    /// Threads per workgroup at most (up to WebGPU's 256); fewer threads own more units each.
+    pub threads: usize,
     /// The recurrent weights' gradient by [`weight_grad_kernel`] (each thread a few of its
     /// entries, summed over every step) rather than burn's matrix product: much faster where
     /// workgroups run on CPU threads (a software adapter), slower on a real GPU.
@@ -82,14 +84,21 @@ impl Tuning {
         min_workgroups: 16,
         split: 2,
         unroll: 4,
+        threads: MAX_THREADS,
         direct_weight_grad: false,
     };
 
     /// The shape on a software adapter (the page's choice where WebGPU's adapter is a fallback
-    /// one, such as SwiftShader): the weights' gradient by the direct kernel.
+    /// one, such as SwiftShader), which runs a workgroup's threads a few at a time on a CPU
+    /// core and switches between them at every barrier: few threads per workgroup, each
+    /// owning several units (one read of the state serves them all), no split sums, as many
+    /// sequences per workgroup as fit, and the weights' gradient by the direct kernel.
     pub const SOFTWARE: Tuning = Tuning {
+        min_workgroups: 2,
+        split: 1,
+        unroll: 4,
+        threads: 32,
         direct_weight_grad: true,
-        ..Tuning::DEFAULT
     };
 }
 
@@ -132,20 +141,31 @@ fn zero_gates(#[comptime] n: usize) -> Array<Gates> {
     a
 }
 
-/// Rows `first..first + unroll` of column `column` of `weight` (gate vectors laid out
-/// `[h, h]`), loaded together so that their latencies overlap.
+/// Rows `first..first + unroll` of the columns `lane + u · lanes` (`u < units`) of `weight`
+/// (gate vectors laid out `[h, h]`), column by column, loaded together so that their latencies
+/// overlap; zeros for columns past `hidden`.
 #[cube]
-fn weight_block(
+fn weight_blocks(
     weight: &Tensor<Gates>,
     first: usize,
-    column: usize,
+    lane: usize,
+    #[comptime] lanes: usize,
     #[comptime] hidden: usize,
+    #[comptime] units: usize,
     #[comptime] unroll: usize,
 ) -> Array<Gates> {
-    let mut w = Array::<Gates>::new(unroll);
+    let mut w = Array::<Gates>::new(units * unroll);
     #[unroll]
-    for x in 0..unroll {
-        w[x] = weight[(first + x) * hidden + column];
+    for u in 0..units {
+        let column = lane + u * lanes;
+        #[unroll]
+        for x in 0..unroll {
+            w[u * unroll + x] = if column < hidden {
+                weight[(first + x) * hidden + column]
+            } else {
+                Gates::new(0.0)
+            };
+        }
     }
     w
 }
@@ -253,18 +273,17 @@ fn forward_kernel(
         let k0 = part * span;
         for block in 0..comptime![span / unroll] {
             let k = k0 + block * unroll;
+            let w = weight_blocks(weight, k, lane, lanes, hidden, units, unroll);
             #[unroll]
-            for u in 0..units {
-                let j = lane + u * lanes;
-                if j < hidden {
-                    let w = weight_block(weight, k, j, hidden, unroll);
+            for x in 0..unroll {
+                #[unroll]
+                for r in 0..rows {
+                    // One read of h serves every unit of this thread.
+                    let h = Gates::new(hs[from + r * hidden + k + x]);
                     #[unroll]
-                    for x in 0..unroll {
-                        #[unroll]
-                        for r in 0..rows {
-                            let q = r * units + u;
-                            acc[q] += Gates::new(hs[from + r * hidden + k + x]) * w[x];
-                        }
+                    for u in 0..units {
+                        let q = r * units + u;
+                        acc[q] += h * w[u * unroll + x];
                     }
                 }
             }
@@ -480,17 +499,16 @@ fn backward_kernel(
         let j0 = part * span;
         for block in 0..comptime![span / unroll] {
             let j = j0 + block * unroll;
+            let w = weight_blocks(weight, j, lane, lanes, hidden, units, unroll);
             #[unroll]
-            for u in 0..units {
-                let k = lane + u * lanes;
-                if k < hidden {
-                    let w = weight_block(weight, j, k, hidden, unroll);
+            for x in 0..unroll {
+                #[unroll]
+                for r in 0..rows {
+                    // One read of the gate gradients serves every unit of this thread.
+                    let dg = dgs[r * hidden + j + x];
                     #[unroll]
-                    for x in 0..unroll {
-                        #[unroll]
-                        for r in 0..rows {
-                            acc[r * units + u] += dgs[r * hidden + j + x] * w[x];
-                        }
+                    for u in 0..units {
+                        acc[r * units + u] += dg * w[u * unroll + x];
                     }
                 }
             }
@@ -652,11 +670,12 @@ struct Plan {
 /// more (up to [`MAX_ROWS`]) than fit in WebGPU's guaranteed 16 KiB.
 fn plan(batch: usize, hidden: usize, floats: impl Fn(usize) -> usize) -> Plan {
     let tuning = tuning();
+    let threads = tuning.threads.clamp(1, MAX_THREADS);
     let split = (1..=tuning.split.max(1))
         .rev()
-        .find(|&s| s * hidden <= MAX_THREADS && hidden.is_multiple_of(s))
+        .find(|&s| s * hidden <= threads && hidden.is_multiple_of(s))
         .unwrap_or(1);
-    let lanes = hidden.min(MAX_THREADS / split);
+    let lanes = hidden.min(threads / split);
     let span = hidden / split;
     let unroll = (1..=tuning.unroll.max(1))
         .rev()
