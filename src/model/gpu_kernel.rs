@@ -608,15 +608,13 @@ fn weight_grad_kernel(
     }
 }
 
-/// The recurrent weights' gradient `[h, 4h]` by [`weight_grad_kernel`] (`h` a multiple of
-/// [`GRAD_UNITS`]).
+/// The recurrent weights' gradient by [`weight_grad_kernel`], for `[batch, seq, h]`.
 fn direct_weight_grad(
     output: CubeTensor,
     hidden0: CubeTensor,
     grad_gates: CubeTensor,
+    [batch, seq, h]: [usize; 3],
 ) -> CubeTensor {
-    let [batch, seq, width] = grad_gates.meta.shape().dims::<3>();
-    let h = width / 4;
     let grads = Cube::float_reshape(grad_gates, Shape::new([batch * seq, h, 4]));
     let weight_grad = empty_like(&output, [h, h, 4]);
     let threads = h / GRAD_UNITS * h;
@@ -819,11 +817,7 @@ pub fn backward(saved: Saved, grad_out: CubeTensor) -> [CubeTensor; 4] {
             plan.unroll,
         );
     }
-    let grad_weight = if tuning().direct_weight_grad && h.is_multiple_of(GRAD_UNITS) {
-        direct_weight_grad(saved.output, saved.hidden, grad_gates.clone())
-    } else {
-        product_weight_grad(saved.output, saved.hidden, grad_gates.clone())
-    };
+    let grad_weight = weight_grad(saved.output, saved.hidden, grad_gates.clone());
     let part = |k: usize| {
         let state = Cube::float_slice(grad_state.clone(), &[Slice::from(k..k + 1)]);
         Cube::float_reshape(state, Shape::new([batch, h]))
@@ -831,17 +825,19 @@ pub fn backward(saved: Saved, grad_out: CubeTensor) -> [CubeTensor; 4] {
     [grad_gates, part(0), part(1), grad_weight]
 }
 
-/// The recurrent weights' gradient `[h, 4h]` by burn's matrix product: `Σ_t h_{t−1}ᵀ · dG_t`
-/// over all steps of all sequences, the hidden states before each step being the initial one
-/// and the outputs' but the last, as a batch of products over groups of sequences, then summed
-/// (one product over every step would leave a GPU a few workgroups, each walking all the steps).
-fn product_weight_grad(
-    output: CubeTensor,
-    hidden0: CubeTensor,
-    grad_gates: CubeTensor,
-) -> CubeTensor {
+/// The recurrent weights' gradient `[h, 4h]` from the forward pass's outputs and initial hidden
+/// state and the gate gradients `[batch, seq, 4h]`: by [`weight_grad_kernel`] where the tuning
+/// asks for it (and `h` is a multiple of [`GRAD_UNITS`]); else by burn's matrix product,
+/// `Σ_t h_{t−1}ᵀ · dG_t` over all steps of all sequences (the hidden states before each step
+/// being the initial one and the outputs' but the last) as a batch of products over groups of
+/// sequences, then summed (one product over every step would leave a GPU a few workgroups,
+/// each walking all the steps).
+fn weight_grad(output: CubeTensor, hidden0: CubeTensor, grad_gates: CubeTensor) -> CubeTensor {
     let [batch, seq, width] = grad_gates.meta.shape().dims::<3>();
     let h = width / 4;
+    if tuning().direct_weight_grad && h.is_multiple_of(GRAD_UNITS) {
+        return direct_weight_grad(output, hidden0, grad_gates, [batch, seq, h]);
+    }
     let groups = (1..=MAX_GROUPS.min(batch))
         .rev()
         .find(|&g| batch.is_multiple_of(g))
