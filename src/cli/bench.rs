@@ -65,14 +65,17 @@ fn parse_tuning(text: &str) -> Result<crate::model::gpu_kernel::Tuning, String> 
         .collect::<Result<_, _>>()?;
     let usage = "MIN_WORKGROUPS,SPLIT,UNROLL[,DIRECT[,THREADS]]: whole numbers of at least 1, \
                  DIRECT 0 or 1";
-    let at = |k: usize, default: usize| numbers.get(k).copied().unwrap_or(default);
-    let direct = at(3, usize::from(Tuning::DEFAULT.direct_weight_grad));
+    if !(3..=5).contains(&numbers.len()) {
+        return Err(usage.into());
+    }
+    let field = |k: usize, default: usize| numbers.get(k).copied().unwrap_or(default);
+    let direct = field(3, usize::from(Tuning::DEFAULT.direct_weight_grad));
     let tuning = Tuning {
-        min_workgroups: at(0, 0),
-        split: at(1, 0),
-        unroll: at(2, 0),
+        min_workgroups: numbers[0],
+        split: numbers[1],
+        unroll: numbers[2],
+        threads: field(4, Tuning::DEFAULT.threads),
         direct_weight_grad: direct == 1,
-        threads: at(4, Tuning::DEFAULT.threads),
     };
     let sizes = [
         tuning.min_workgroups,
@@ -80,7 +83,7 @@ fn parse_tuning(text: &str) -> Result<crate::model::gpu_kernel::Tuning, String> 
         tuning.unroll,
         tuning.threads,
     ];
-    if !(3..=5).contains(&numbers.len()) || sizes.contains(&0) || direct > 1 {
+    if sizes.contains(&0) || direct > 1 {
         return Err(usage.into());
     }
     Ok(tuning)
