@@ -145,6 +145,18 @@ fn every_window() -> usize {
     1
 }
 
+/// Rounds of tunes that refine a trained model's calibration of the end
+/// ([`crate::generate::fit_to_songs`]) on the command line (`melodeon train`, `melodeon
+/// calibrate`). The page fits the calibration on the validation songs alone: its tunes are
+/// written about five times slower, and these rounds would add minutes to a run.
+pub const END_FIT_ROUNDS: usize = 8;
+/// The page's rounds of that refinement: none (see [`END_FIT_ROUNDS`]).
+pub const PAGE_END_FIT_ROUNDS: usize = 0;
+/// Tunes written per round of that refinement.
+pub const END_FIT_TUNES: u64 = 2000;
+/// Seed of the first tune written for the refinement (far from the seeds of `melodeon stats`).
+pub const END_FIT_SEED: u64 = 1 << 40;
+
 /// Training settings. [`Recipe::train`] gives each recipe's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {

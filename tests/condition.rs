@@ -137,6 +137,7 @@ fn writing_a_tune_feeds_the_inputs_that_training_read() {
     let written = Steer {
         clock: &clock,
         vocab: &vocab,
+        ends: None,
     }
     .inputs(&ids);
     assert_eq!(written, trained);

@@ -196,6 +196,15 @@ fn tunes_respect_the_grammar_the_primer_and_the_length() {
     }
 }
 
+/// The terminator, the notes C4 to G4 and the hold (id [`HOLD`]).
+fn eight_notes() -> melodeon::encoding::vocab::Vocab {
+    use melodeon::encoding::grid::Token;
+    let mut tokens = vec![Token::End];
+    tokens.extend((60..68).map(Token::Note));
+    tokens.push(Token::Hold);
+    melodeon::encoding::vocab::Vocab::from_tokens(tokens).unwrap()
+}
+
 /// A decoder that always wants to end the tune.
 struct Impatient;
 
@@ -210,13 +219,9 @@ impl Decoder for Impatient {
 #[test]
 fn a_conditioned_tune_does_not_end_before_its_first_full_bar() {
     use melodeon::encoding::grid::Token;
-    use melodeon::encoding::vocab::Vocab;
     use melodeon::generate::Steer;
 
-    let mut tokens = vec![Token::End];
-    tokens.extend((60..68).map(Token::Note));
-    tokens.push(Token::Hold);
-    let vocab = Vocab::from_tokens(tokens).unwrap();
+    let vocab = eight_notes();
     assert_eq!(vocab.id(Token::Hold), Some(HOLD));
     let config = GenerateConfig {
         sampler: SamplerConfig {
@@ -231,6 +236,7 @@ fn a_conditioned_tune_does_not_end_before_its_first_full_bar() {
     let steer = Steer {
         clock: &CLOCK,
         vocab: &vocab,
+        ends: None,
     };
     assert_eq!(steer.shortest(), 4 + 12, "the pickup and one 3/4 bar");
     let tune = pollster::block_on(generate(&mut Impatient, GRAMMAR, &[], Some(steer), &config));
@@ -241,4 +247,42 @@ fn a_conditioned_tune_does_not_end_before_its_first_full_bar() {
         1,
         "without a clock only the grammar holds"
     );
+}
+
+#[test]
+fn a_calibrated_end_comes_only_where_its_factor_allows() {
+    use melodeon::data::condition::ENDINGS;
+    use melodeon::encoding::grid::Token;
+    use melodeon::generate::{EndCalibration, Steer};
+
+    let vocab = eight_notes();
+    // The clock is in minor (tonic A): the end all but ruled out unless the last pitch is C,
+    // the third (held, or before a rest).
+    let mut ends = EndCalibration {
+        log_factor: vec![-100.0; ENDINGS],
+    };
+    ends.log_factor[3] = 0.0;
+    ends.log_factor[12 + 3] = 0.0;
+    let steer = Steer {
+        clock: &CLOCK,
+        vocab: &vocab,
+        ends: Some(&ends),
+    };
+    for seed in 0..20 {
+        let config = GenerateConfig {
+            sampler: SamplerConfig {
+                temperature: 1.0,
+                top_k: None,
+                seed,
+            },
+            max_len: 400,
+            meter: None,
+            mode: None,
+        };
+        let tune =
+            pollster::block_on(generate(&mut Impatient, GRAMMAR, &[], Some(steer), &config)).unwrap();
+        assert!(tune.len() < 400, "seed {seed}: the tune ended");
+        let last = tune.iter().rev().find(|&&id| id != HOLD).unwrap();
+        assert_eq!(vocab.token(*last), Some(Token::Note(60)), "seed {seed}: {tune:?}");
+    }
 }

@@ -29,6 +29,7 @@ fn header(vocab: Vocab) -> ModelHeader {
             training_seconds: 1.5,
             created_unix_s: 1_700_000_000,
         },
+        ends: None,
     }
 }
 

@@ -4,6 +4,7 @@
 
 use burn::tensor::{Device, Int, Tensor};
 use melodeon::corpus::{self, Corpus, InputFile};
+use melodeon::data::condition::ENDINGS;
 use melodeon::generate::{GenerateConfig, OnDevice, SamplerConfig, write_tune};
 use melodeon::model::file;
 use melodeon::model::transfer;
@@ -92,7 +93,7 @@ fn a_fixture_corpus_trains_and_its_files_load_back() {
     let checkpoint = pollster::block_on(job.best_file()).unwrap();
     let header = file::read_header(&checkpoint).unwrap();
     assert!(header.training.valid.is_some() && header.training.test.is_none());
-    let (bytes, songs, test) = pollster::block_on(job.finish()).unwrap();
+    let (bytes, songs, test) = pollster::block_on(job.finish(0)).unwrap();
     let test = test.expect("a window model has the window metric");
     assert!(test.nll.is_finite() && songs.nll.is_finite());
     assert_eq!(songs.songs, sizes.test_songs);
@@ -119,7 +120,7 @@ fn a_whole_song_run_trains_saves_and_writes_in_the_meter_asked_for() {
         losses.last().unwrap() < losses.first().unwrap(),
         "loss did not fall: {losses:?}"
     );
-    let (bytes, songs, windows) = pollster::block_on(job.finish()).unwrap();
+    let (bytes, songs, windows) = pollster::block_on(job.finish(1)).unwrap();
     assert!(
         windows.is_none(),
         "a conditioned model has no window metric"
@@ -128,6 +129,9 @@ fn a_whole_song_run_trains_saves_and_writes_in_the_meter_asked_for() {
     let (header, model) = file::load(&bytes, &device).unwrap();
     let conditioning = header.config.conditioning.clone().expect("conditioned");
     assert!(!conditioning.meters.is_empty());
+    let ends = header.ends.as_ref().expect("a conditioned model's end is calibrated");
+    assert_eq!(ends.log_factor.len(), ENDINGS);
+    assert!(ends.log_factor.iter().all(|f| f.is_finite()));
     let three_four = Meter {
         numerator: 3,
         denominator: 4,
@@ -155,7 +159,7 @@ fn fine_tuning_skips_songs_with_tokens_the_model_does_not_know() {
     let device = Device::flex();
     let mut job = Job::new(&corpus, spec(1), None, &device).unwrap();
     train(&mut job);
-    let (bytes, ..) = pollster::block_on(job.finish()).unwrap();
+    let (bytes, ..) = pollster::block_on(job.finish(0)).unwrap();
 
     // A corpus with one song of a pitch (MIDI 61) that the fixtures never use.
     let mut files = fixture_files();

@@ -337,7 +337,7 @@ async fn run(
         // Lets pause and stop messages in.
         super::browser::sleep(0).await;
     }
-    let (bytes, test, _) = job.finish().await?;
+    let (bytes, test, _) = job.finish(crate::recipe::PAGE_END_FIT_ROUNDS).await?;
     post(
         Message::new(&Event::Finished {
             test,

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::{Args, ValueEnum};
 
-use super::{load_model, read_corpus_for};
-use crate::data::{SongSeq, SplitConfig, SplitMode, Windows, split_songs};
+use super::{load_ensemble, read_corpus_for, song_set};
+use crate::data::{SplitConfig, SplitMode, Windows, split_songs};
 use crate::encoding::grid::Token;
 use crate::eval::{Metrics, SongMetrics, evaluate, evaluate_songs};
 use crate::recipe::SEED_WINDOW;
@@ -42,49 +42,11 @@ pub struct EvalArgs {
 
 /// Runs `melodeon eval`.
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
-    let (header, model, device) = load_model(&args.model[0])?;
-    let mut others = Vec::new();
-    for path in &args.model[1..] {
-        let (other, model, _) = load_model(path)?;
-        if other.vocab != header.vocab
-            || other.grid != header.grid
-            || other.config.conditioning != header.config.conditioning
-            || other.context() != header.context()
-        {
-            bail!(
-                "{} cannot join the ensemble: its vocabulary, encoding, conditioning or context differs from {}",
-                path.display(),
-                args.model[0].display()
-            );
-        }
-        others.push(model);
-    }
-    let ensemble: Vec<&crate::model::MelodyModel> =
-        std::iter::once(&model).chain(&others).collect();
+    let (header, models, device) = load_ensemble(&args.model)?;
+    let ensemble: Vec<&crate::model::MelodyModel> = models.iter().collect();
     let corpus = read_corpus_for(&header, &args.corpus)?;
     let conditioning = header.config.conditioning.as_ref();
-    let mut skipped = 0;
-    let mut set = Vec::new();
-    let mut openings = Vec::new();
-    for song in &corpus.songs {
-        let Ok(ids) = header.vocab.encode(&song.tokens) else {
-            skipped += 1;
-            continue;
-        };
-        openings.push(crate::data::opening(&song.tokens));
-        set.push(SongSeq {
-            inputs: conditioning.map_or_else(Vec::new, |c| {
-                c.song_inputs(&song.song, header.grid.step, &song.tokens)
-            }),
-            ids,
-        });
-    }
-    if skipped > 0 {
-        eprintln!("{skipped} songs skipped: they use tokens outside the model's vocabulary");
-    }
-    if set.is_empty() {
-        bail!("no song of the corpus fits the model's vocabulary");
-    }
+    let (set, openings) = song_set(&header, &corpus)?;
     let songs: Vec<usize> = match args.songs {
         EvalSplit::All => (0..set.len()).collect(),
         EvalSplit::Test => {
@@ -113,7 +75,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         &device,
     ))
     .map_err(anyhow::Error::msg)?;
-    let windows = if conditioning.is_none() && others.is_empty() {
+    let windows = if conditioning.is_none() && models.len() == 1 {
         let ids: Vec<&[u32]> = set.iter().map(|s| s.ids.as_slice()).collect();
         let windows = Windows::new(&ids, SEED_WINDOW);
         let indices: Vec<usize> = songs
@@ -122,7 +84,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
             .collect();
         let hold = header.vocab.id(Token::Hold).unwrap_or(u32::MAX);
         Some(
-            pollster::block_on(evaluate(&model, &windows, &indices, hold, 256, &device))
+            pollster::block_on(evaluate(&models[0], &windows, &indices, hold, 256, &device))
                 .map_err(anyhow::Error::msg)?,
         )
     } else {

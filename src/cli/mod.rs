@@ -11,6 +11,7 @@ macro_rules! outln {
 
 pub mod backend;
 pub mod bench;
+pub mod calibrate;
 pub mod corpus;
 pub mod eval;
 pub mod generate;
@@ -37,6 +38,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Read a corpus (files, folders, zips) and print the report.
     Corpus(corpus::CorpusArgs),
+    /// Fit a model's calibration of the end on its validation songs and write it into the file.
+    Calibrate(calibrate::CalibrateArgs),
     /// Train a model on a corpus and write a model file.
     Train(Box<train::TrainArgs>),
     /// Test metrics of a model file on a corpus.
@@ -82,6 +85,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Backend(args) => backend::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Corpus(args) => corpus::run(&args),
+        Command::Calibrate(args) => calibrate::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Generate(args) => generate::run(&args),
@@ -135,6 +139,72 @@ fn read_corpus_for(
             ..Default::default()
         },
     )
+}
+
+/// The songs of `corpus` as `header`'s model reads them (ids and conditioning inputs), with
+/// their openings for the split; songs with tokens outside its vocabulary are skipped (and
+/// counted on stderr). Fails when none is left.
+fn song_set(
+    header: &crate::model::file::ModelHeader,
+    corpus: &crate::corpus::Corpus,
+) -> anyhow::Result<(Vec<crate::data::SongSeq>, Vec<u64>)> {
+    let conditioning = header.config.conditioning.as_ref();
+    let mut skipped = 0;
+    let mut set = Vec::new();
+    let mut openings = Vec::new();
+    for song in &corpus.songs {
+        let Ok(ids) = header.vocab.encode(&song.tokens) else {
+            skipped += 1;
+            continue;
+        };
+        openings.push(crate::data::opening(&song.tokens));
+        set.push(crate::data::SongSeq {
+            inputs: conditioning.map_or_else(Vec::new, |c| {
+                c.song_inputs(&song.song, header.grid.step, &song.tokens)
+            }),
+            ids,
+        });
+    }
+    if skipped > 0 {
+        eprintln!("{skipped} songs skipped: they use tokens outside the model's vocabulary");
+    }
+    if set.is_empty() {
+        anyhow::bail!("no song of the corpus fits the model's vocabulary");
+    }
+    Ok((set, openings))
+}
+
+/// Reads one or more model files that act as an ensemble (their probabilities averaged): the
+/// first file's header, every model, and the device. Fails, naming the file, where a member's
+/// vocabulary, encoding, conditioning or context differs from the first's.
+fn load_ensemble(
+    paths: &[std::path::PathBuf],
+) -> anyhow::Result<(
+    crate::model::file::ModelHeader,
+    Vec<crate::model::MelodyModel>,
+    burn::tensor::Device,
+)> {
+    let (first, rest) = paths
+        .split_first()
+        .ok_or_else(|| anyhow::anyhow!("no model file given"))?;
+    let (header, model, device) = load_model(first)?;
+    let mut models = vec![model];
+    for path in rest {
+        let (other, model, _) = load_model(path)?;
+        if other.vocab != header.vocab
+            || other.grid != header.grid
+            || other.config.conditioning != header.config.conditioning
+            || other.context() != header.context()
+        {
+            anyhow::bail!(
+                "{} cannot join the ensemble: its vocabulary, encoding, conditioning or context differs from {}",
+                path.display(),
+                first.display()
+            );
+        }
+        models.push(model);
+    }
+    Ok((header, models, device))
 }
 
 /// Reads a model file onto the native CPU device.

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 
-use super::{load_model, read_corpus_for};
+use super::{load_ensemble, read_corpus_for};
 use crate::data::split_songs;
-use crate::generate::{GenerateConfig, OnDevice, SamplerConfig, write_set};
+use crate::generate::{Ensemble, GenerateConfig, OnDevice, SamplerConfig, write_set};
 use crate::model::file;
 use crate::recipe::DEFAULT_MAX_LEN;
 use crate::song::{Meter, Mode};
@@ -18,9 +18,11 @@ use crate::stats::{CopyIndex, Melody, REFERENCE_DIGITS, REFERENCE_SONGS, Referen
 /// Options of `melodeon stats`.
 #[derive(Args, Debug)]
 pub struct StatsArgs {
-    /// The model file.
-    #[arg(long)]
-    model: PathBuf,
+    /// The model file; several (`--model a.mdl --model b.mdl`) write as an ensemble (each
+    /// token drawn from the mean of their distributions; they must share vocabulary, encoding,
+    /// conditioning and context, and the first one's split and header are used).
+    #[arg(long, required = true)]
+    model: Vec<PathBuf>,
     /// The corpus it was trained on (files, folders, zips): its held-out songs are the
     /// reference, its training songs are searched for near copies.
     #[arg(long, required = true, num_args = 1..)]
@@ -61,8 +63,17 @@ pub struct StatsArgs {
 
 /// Runs `melodeon stats`.
 pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
-    let (header, model, device) = load_model(&args.model)?;
-    let network = OnDevice::new(&model, &header.config, &device).map_err(anyhow::Error::msg)?;
+    let (header, models, device) = load_ensemble(&args.model)?;
+    if models.len() > 1 && args.reference_into.is_some() {
+        bail!("--reference-into writes one model file: give one --model");
+    }
+    let network = Ensemble(
+        models
+            .iter()
+            .map(|model| OnDevice::new(model, &header.config, &device))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(anyhow::Error::msg)?,
+    );
     let step = header.grid.step;
     let corpus = read_corpus_for(&header, &args.corpus)?;
     let parts = split_songs(&corpus.openings(), &header.training.split);
@@ -113,7 +124,7 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
         let mut header = header.clone();
         let kept = &reference[..reference.len().min(REFERENCE_SONGS)];
         header.training.reference = Some(Reference::new(kept, Some(REFERENCE_DIGITS)));
-        let bytes = file::save(&header, &model)?;
+        let bytes = file::save(&header, &models[0])?;
         std::fs::write(out, bytes)
             .with_context(|| format!("{}: could not write", out.display()))?;
     }

@@ -28,6 +28,9 @@ pub const PHASES: usize = 32;
 pub const BARS: usize = 32;
 /// Classes of the sounding degree: 12 semitones above the tonic, a rest, nothing yet.
 pub const DEGREES: usize = 14;
+/// Classes of [`Contour::ending`]: the last pitch's degree, with or without a rest after it,
+/// and "no note yet".
+pub const ENDINGS: usize = 25;
 /// Largest distance in semitones from the lowest or highest pitch so far with a class of its
 /// own (larger ones are clamped to it); one more class says "no note yet".
 pub const SPAN: usize = 24;
@@ -163,6 +166,19 @@ impl Contour {
             }
             Token::Rest => self.sounding = Some(None),
             Token::Hold | Token::End => {}
+        }
+    }
+
+    /// Where the melody stands for deciding to end, in `mode` (0 major, 1 minor): the degree of
+    /// the last pitch (semitones above the tonic, 0–11), plus 12 while a rest sounds after it;
+    /// 24 before the first note ([`ENDINGS`] classes).
+    pub fn ending(&self, mode: u32) -> usize {
+        let tonic = if mode == 1 { 9 } else { 0 };
+        match self.pitches {
+            None => ENDINGS - 1,
+            Some((_, last, _)) => {
+                usize::from((last + 12 - tonic) % 12) + 12 * usize::from(self.sounding == Some(None))
+            }
         }
     }
 

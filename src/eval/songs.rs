@@ -15,6 +15,7 @@ use crate::data::batch;
 use crate::data::songs::{self, SongSeq};
 use crate::encoding::grid::Token;
 use crate::encoding::vocab::{END_ID, Vocab};
+use crate::generate::average_probabilities;
 use crate::model::{MelodyModel, State};
 use crate::readback;
 use crate::recipe::Context;
@@ -93,23 +94,6 @@ pub async fn evaluate_songs(
         notes: totals.notes,
         ends_foreseen: per(totals.ends, indices.len()),
     })
-}
-
-/// The log of the mean of the models' probabilities (one model: its own log-probabilities).
-fn average_probabilities(mut each: Vec<Vec<f32>>) -> Vec<f32> {
-    if each.len() == 1 {
-        return each.pop().unwrap_or_default();
-    }
-    let ln_n = (each.len() as f32).ln();
-    (0..each[0].len())
-        .map(|i| {
-            let max = each
-                .iter()
-                .map(|lp| lp[i])
-                .fold(f32::NEG_INFINITY, f32::max);
-            max + each.iter().map(|lp| (lp[i] - max).exp()).sum::<f32>().ln() - ln_n
-        })
-        .collect()
 }
 
 /// Adds the weighted targets of one chunk, given its log-probabilities `[rows·len, vocab]`.

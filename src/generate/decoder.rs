@@ -125,6 +125,13 @@ fn softmax(logits: &[f32]) -> Vec<f32> {
     exp.iter().map(|e| e / total).collect()
 }
 
+/// `log(softmax(logits))`.
+pub(super) fn log_softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let log_total = logits.iter().map(|x| (x - max).exp()).sum::<f32>().ln();
+    logits.iter().map(|x| x - max - log_total).collect()
+}
+
 /// Feeds one token per step through the CPU kernel with carried state.
 pub struct KernelDecoder<'w> {
     weights: &'w Weights,

@@ -11,11 +11,15 @@
 //! ([`Steer::shortest`]): a pickup alone is not a tune.
 
 mod decoder;
+mod ends;
+mod ensemble;
 #[cfg(feature = "training")]
 mod on_device;
 mod sampler;
 
 pub use decoder::{Decoder, KernelDecoder};
+pub use ends::{EndCalibration, EndFit, EndTally, fit_ends, tally_ends};
+pub use ensemble::{Ensemble, EnsembleDecoder, average_probabilities};
 #[cfg(feature = "training")]
 pub use on_device::{CarriedState, OnDevice, Refeed, Stateful};
 pub use sampler::{Sampler, SamplerConfig};
@@ -152,6 +156,8 @@ pub struct Steer<'a> {
     pub clock: &'a Clock,
     /// The vocabulary, to read the written ids as tokens.
     pub vocab: &'a Vocab,
+    /// The model's calibration of the end by the last pitch's degree, if it has one.
+    pub ends: Option<&'a EndCalibration>,
 }
 
 impl Steer<'_> {
@@ -200,9 +206,14 @@ pub async fn generate<D: Decoder>(
     }
     while tune.len() < config.max_len {
         let inputs = steer.map_or_else(Vec::new, |s| s.clock.inputs(tune.len(), &contour).to_vec());
-        let logits = decoder
+        let mut logits = decoder
             .next_logits(last.map(|t| (t, inputs.as_slice())))
             .await?;
+        if let Some(steer) = steer
+            && let Some(ends) = steer.ends
+        {
+            ends.apply(&mut logits, contour.ending(steer.clock.mode));
+        }
         let previous = tune.last().copied();
         let long_enough = tune.len() >= shortest;
         let allowed = |id: usize| {
@@ -263,6 +274,7 @@ pub async fn write_tune<N: Network>(
     let steer = clock.as_ref().map(|clock| Steer {
         clock,
         vocab: &header.vocab,
+        ends: header.ends.as_ref(),
     });
     // The start tokens before the last predict nothing; the rest predict steps 0, 1, ….
     let inputs: Vec<u32> = steer.map_or_else(Vec::new, |s| s.inputs(primer));

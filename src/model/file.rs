@@ -28,6 +28,7 @@ use crate::data::SplitConfig;
 use crate::encoding::grid::GridConfig;
 use crate::encoding::vocab::Vocab;
 use crate::eval::{Metrics, SongMetrics};
+use crate::generate::EndCalibration;
 use crate::recipe::{Context, TrainConfig};
 
 const MAGIC: &[u8; 8] = b"MELODEON";
@@ -57,6 +58,10 @@ pub struct ModelHeader {
     pub grid: GridConfig,
     /// How and on what the model was trained.
     pub training: TrainingInfo,
+    /// The end's calibration by the last pitch's degree, fitted on the validation songs (files
+    /// from before it: none, and tunes are written as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends: Option<EndCalibration>,
 }
 
 /// Training metadata carried by a model file.

@@ -12,9 +12,10 @@ use crate::data::{Conditioning, SongSeq, SongSplit, Windows, opening, split_song
 use crate::encoding::grid::Token;
 use crate::encoding::vocab::Vocab;
 use crate::eval::{SongMetrics, evaluate, evaluate_songs};
+use crate::generate::{EndCalibration, fit_ends};
 use crate::model::file::{self, ModelHeader, TrainingInfo};
 use crate::model::{MelodyModel, transfer};
-use crate::recipe::Context;
+use crate::recipe::{Context, END_FIT_TUNES};
 use crate::stats::{Melody, REFERENCE_DIGITS, REFERENCE_SONGS, Reference};
 
 /// A training run in progress.
@@ -166,6 +167,7 @@ impl Job {
                 training_seconds: 0.0,
                 created_unix_s: 0,
             },
+            ends: None,
         };
         Ok(Job {
             spec,
@@ -247,19 +249,24 @@ impl Job {
     /// The current weights as a model file (for a sample of what the model has learnt so far).
     pub async fn current_file(&self) -> Result<Vec<u8>, String> {
         let model = self.trainer.current_model().ok_or("no model")?;
-        self.file(&model, None, None).await
+        self.checkpoint(&model).await
     }
 
     /// The best weights so far as a model file, with their validation metrics (a checkpoint
     /// that stays usable if the run is interrupted).
     pub async fn best_file(&self) -> Result<Vec<u8>, String> {
         let model = self.trainer.best_model().ok_or("no model")?;
-        self.file(&model, None, None).await
+        self.checkpoint(&model).await
     }
 
     /// Measures the best weights on the test songs (whole songs, and the seed's windows for a
-    /// window model) and returns them as a model file, with the test metrics.
-    pub async fn finish(&self) -> Result<(Vec<u8>, SongMetrics, Option<Metrics>), String> {
+    /// window model), fits a conditioned model's calibration of the end (teacher-forced on the
+    /// validation songs, then refined by `end_rounds` rounds of [`END_FIT_TUNES`] tunes), and
+    /// returns them as a model file, with the test metrics.
+    pub async fn finish(
+        &self,
+        end_rounds: usize,
+    ) -> Result<(Vec<u8>, SongMetrics, Option<Metrics>), String> {
         let model = self
             .trainer
             .best_model()
@@ -272,8 +279,33 @@ impl Job {
             }
             None => None,
         };
-        let bytes = self.file(&model, Some(songs), windows).await?;
+        let mut header = self.header.clone();
+        let cpu = CpuBackend::default().device();
+        let model = transfer::to_device(&model, &cpu).await?;
+        header.ends = self.fit_ends(&header, &model, end_rounds).await?;
+        let bytes = self.file(header, &model, Some(songs), windows)?;
         Ok((bytes, songs, windows))
+    }
+
+    /// The end's calibration of a conditioned model on the CPU (none for an unconditioned one,
+    /// whose tunes have no mode, or without validation songs).
+    async fn fit_ends(
+        &self,
+        header: &ModelHeader,
+        model: &MelodyModel,
+        rounds: usize,
+    ) -> Result<Option<EndCalibration>, String> {
+        if header.config.conditioning.is_none() || self.parts.valid.is_empty() {
+            return Ok(None);
+        }
+        let weights = model.weights(&header.config)?;
+        let pick = |indices: &[usize]| -> Vec<SongSeq> {
+            indices.iter().map(|&i| self.songs[i].clone()).collect()
+        };
+        let valid = pick(&self.parts.valid);
+        let known = pick(&[self.parts.train.as_slice(), &self.parts.valid].concat());
+        let fit = fit_ends(&weights, header, &valid, &known, rounds, END_FIT_TUNES);
+        Ok(Some(fit.await?.calibration))
     }
 
     async fn test_songs(&self, model: &MelodyModel) -> Result<SongMetrics, String> {
@@ -289,13 +321,14 @@ impl Job {
         .await
     }
 
-    async fn file(
+    /// `model` as a file with `header`, the best validation metrics and the test metrics.
+    fn file(
         &self,
+        mut header: ModelHeader,
         model: &MelodyModel,
         test_songs: Option<SongMetrics>,
         test: Option<Metrics>,
     ) -> Result<Vec<u8>, String> {
-        let mut header = self.header.clone();
         header.training.valid = self.trainer.best_metrics();
         header.training.test = test;
         header.training.test_songs = test_songs;
@@ -304,9 +337,14 @@ impl Job {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
+        file::save(&header, model).map_err(|e| e.to_string())
+    }
+
+    /// `model` (on any device) as a checkpoint file, without test metrics.
+    async fn checkpoint(&self, model: &MelodyModel) -> Result<Vec<u8>, String> {
         let cpu = CpuBackend::default().device();
         let model = transfer::to_device(model, &cpu).await?;
-        file::save(&header, &model).map_err(|e| e.to_string())
+        self.file(self.header.clone(), &model, None, None)
     }
 }
 

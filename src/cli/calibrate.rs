@@ -1,0 +1,110 @@
+//! `melodeon calibrate`: fits a model's calibration of the end by the last pitch's degree on the
+//! validation songs of its split (teacher-forced), optionally refines it with rounds of tunes
+//! until they end where the training and validation songs do, reports what it changes on the
+//! test songs, and writes the model file again with it.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use super::{load_model, read_corpus_for, song_set};
+use crate::data::{SongSeq, split_songs};
+use crate::generate::{EndCalibration, EndTally, OnDevice, fit_ends, tally_ends};
+use crate::model::file;
+use crate::recipe::{END_FIT_ROUNDS, END_FIT_TUNES};
+
+/// Options of `melodeon calibrate`.
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    /// The model file.
+    #[arg(long)]
+    model: PathBuf,
+    /// The corpus it was trained on (files, folders, zips): the calibration is fitted on its
+    /// validation songs and measured on its test songs.
+    #[arg(long, required = true, num_args = 1..)]
+    corpus: Vec<PathBuf>,
+    /// Where to write the calibrated model file.
+    #[arg(long)]
+    out: PathBuf,
+    /// Rounds of tunes that refine the fit so that tunes end where the validation songs do
+    /// (0: the fit to their teacher-forced ends alone).
+    #[arg(long, default_value_t = END_FIT_ROUNDS)]
+    rounds: usize,
+    /// Tunes written per round.
+    #[arg(long, default_value_t = END_FIT_TUNES)]
+    tunes: u64,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `melodeon calibrate`.
+pub fn run(args: &CalibrateArgs) -> anyhow::Result<()> {
+    let (mut header, model, device) = load_model(&args.model)?;
+    if header.config.conditioning.is_none() {
+        anyhow::bail!(
+            "{}: the model has no conditioning, so its tunes have no mode to calibrate the end by",
+            args.model.display()
+        );
+    }
+    let network = OnDevice::new(&model, &header.config, &device).map_err(anyhow::Error::msg)?;
+    let corpus = read_corpus_for(&header, &args.corpus)?;
+    let (set, openings) = song_set(&header, &corpus)?;
+    let parts = split_songs(&openings, &header.training.split);
+    let songs = |indices: &[usize]| -> Vec<SongSeq> { indices.iter().map(|&i| set[i].clone()).collect() };
+    let (valid, test) = (songs(&parts.valid), songs(&parts.test));
+    // Where tunes should end: where the songs the model learnt from and validated on do.
+    let known: Vec<SongSeq> = parts.train.iter().chain(&parts.valid).map(|&i| set[i].clone()).collect();
+    if valid.is_empty() || test.is_empty() {
+        anyhow::bail!("the corpus has no validation or no test songs for this model's split");
+    }
+    let tally = |songs: &[SongSeq], calibration: Option<&EndCalibration>| -> anyhow::Result<EndTally> {
+        pollster::block_on(tally_ends(&network, &header, songs, calibration)).map_err(anyhow::Error::msg)
+    };
+    let fit = pollster::block_on(fit_ends(&network, &header, &valid, &known, args.rounds, args.tunes))
+        .map_err(anyhow::Error::msg)?;
+    let fitted = fit.calibration.clone();
+    let before = tally(&test, None)?;
+    let after = tally(&test, Some(&fitted))?;
+    header.ends = Some(fitted.clone());
+    let bytes = file::save(&header, &model)?;
+    std::fs::write(&args.out, bytes).with_context(|| format!("{}: could not write", args.out.display()))?;
+    if args.json {
+        outln!(
+            "{}",
+            serde_json::json!({ "fit": fit, "test_before": before, "test_after": after })
+        )?;
+        return Ok(());
+    }
+    outln!("fitted on {} validation songs; {} test songs:", valid.len(), test.len())?;
+    let tonic = |shares: &[f64]| 100.0 * (shares[0] + shares[12]);
+    outln!(
+        "training and validation songs ending on the tonic: {:.1} %; tunes, round by round: {}",
+        tonic(&fit.songs),
+        fit.rounds.iter().map(|r| format!("{:.1} %", tonic(r))).collect::<Vec<_>>().join(", ")
+    )?;
+    outln!("last pitch     factor  test ends came  foreseen before  after")?;
+    for (class, factor) in fitted.log_factor.iter().enumerate() {
+        let stands = match class {
+            24 => "no note yet".to_string(),
+            12.. => format!("degree {}, rest", class - 12),
+            _ => format!("degree {class}"),
+        };
+        outln!(
+            "{stands:<13}  {:>6.3}  {:>14}  {:>15.1}  {:>5.1}",
+            factor.exp(),
+            before.came[class],
+            before.foreseen[class],
+            after.foreseen[class]
+        )?;
+    }
+    outln!(
+        "test NLL {:.4} → {:.4} nats/token ({} targets); written to {}",
+        before.nll(),
+        after.nll(),
+        before.targets,
+        args.out.display()
+    )?;
+    Ok(())
+}
