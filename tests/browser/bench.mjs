@@ -3,7 +3,7 @@
 // the Erk corpus (training speed in the worker, main-thread stalls, memory).
 // Run with `./dev bench` (QUICK=1 / QUICK=webgpu: journey two on one backend only; QUICK=kernels: the
 // LSTM's GPU kernels against the composed layer on WebGPU; QUICK=cpu: the seed's step on the
-// page's CPU backends; LONG_RUN=20: memory over a
+// page's CPU backends, with PROFILE=1 also where its time goes; LONG_RUN=20: memory over a
 // 20-epoch whole-song run on Erk). Prints one JSON object; every figure is the median of
 // RUNS runs.
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -218,6 +218,15 @@ function markMoments() {
   new MutationObserver(seen).observe(document, { childList: true, subtree: true });
 }
 
+/** The `top` functions of a CPU profile by their own samples, as "percent name". */
+function topFunctions(profile, top) {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n.callFrame.functionName || '(anonymous)']));
+  const own = new Map();
+  for (const id of profile.samples) own.set(nodes.get(id), (own.get(nodes.get(id)) ?? 0) + 1);
+  return [...own.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
+    .map(([name, n]) => `${(100 * n / profile.samples.length).toFixed(1)} % ${name}`);
+}
+
 /** Bytes of `urls` (files of the served build) gzipped at level 9, in all and by file. */
 function gzipped(urls) {
   const files = {};
@@ -260,12 +269,20 @@ if (process.env.QUICK === 'cpu') {
   const { page } = await open(chrome, server.url);
   await page.getByTestId('model-ready').waitFor({ timeout: 600_000 });
   await loadWorkerModule(page);
+  // PROFILE=1: Chromium's sampling profiler over the runs; the functions with the most samples.
+  const profiler = process.env.PROFILE ? await page.context().newCDPSession(page) : null;
+  if (profiler) {
+    await profiler.send('Profiler.enable');
+    await profiler.send('Profiler.setSamplingInterval', { interval: 200 });
+    await profiler.send('Profiler.start');
+  }
   const runs = [];
   for (let run = 0; run < RUNS; run++) {
     runs.push(JSON.parse(await page.evaluate(() => window.melodeonWorker.melodeon_bench(10, false))));
   }
   const seed = runs.map((r) => r.flex.train_windows_per_s);
-  console.log(JSON.stringify({ flex_train_windows_per_s: median(seed), runs: seed, last: runs[runs.length - 1] }, null, 2));
+  const profile = profiler ? topFunctions((await profiler.send('Profiler.stop')).profile, 20) : undefined;
+  console.log(JSON.stringify({ flex_train_windows_per_s: median(seed), runs: seed, last: runs[runs.length - 1], profile }, null, 2));
   await chrome.close();
   await server.close();
   process.exit(0);
