@@ -279,10 +279,14 @@ fn a_calibrated_end_comes_only_where_its_factor_allows() {
             meter: None,
             mode: None,
         };
-        let tune =
-            pollster::block_on(generate(&mut Impatient, GRAMMAR, &[], Some(steer), &config)).unwrap();
+        let tune = pollster::block_on(generate(&mut Impatient, GRAMMAR, &[], Some(steer), &config))
+            .unwrap();
         assert!(tune.len() < 400, "seed {seed}: the tune ended");
         let last = tune.iter().rev().find(|&&id| id != HOLD).unwrap();
-        assert_eq!(vocab.token(*last), Some(Token::Note(60)), "seed {seed}: {tune:?}");
+        assert_eq!(
+            vocab.token(*last),
+            Some(Token::Note(60)),
+            "seed {seed}: {tune:?}"
+        );
     }
 }

@@ -129,7 +129,10 @@ fn a_whole_song_run_trains_saves_and_writes_in_the_meter_asked_for() {
     let (header, model) = file::load(&bytes, &device).unwrap();
     let conditioning = header.config.conditioning.clone().expect("conditioned");
     assert!(!conditioning.meters.is_empty());
-    let ends = header.ends.as_ref().expect("a conditioned model's end is calibrated");
+    let ends = header
+        .ends
+        .as_ref()
+        .expect("a conditioned model's end is calibrated");
     assert_eq!(ends.log_factor.len(), ENDINGS);
     assert!(ends.log_factor.iter().all(|f| f.is_finite()));
     let three_four = Meter {

@@ -52,24 +52,40 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<()> {
     let corpus = read_corpus_for(&header, &args.corpus)?;
     let (set, openings) = song_set(&header, &corpus)?;
     let parts = split_songs(&openings, &header.training.split);
-    let songs = |indices: &[usize]| -> Vec<SongSeq> { indices.iter().map(|&i| set[i].clone()).collect() };
+    let songs =
+        |indices: &[usize]| -> Vec<SongSeq> { indices.iter().map(|&i| set[i].clone()).collect() };
     let (valid, test) = (songs(&parts.valid), songs(&parts.test));
     // Where tunes should end: where the songs the model learnt from and validated on do.
-    let known: Vec<SongSeq> = parts.train.iter().chain(&parts.valid).map(|&i| set[i].clone()).collect();
+    let known: Vec<SongSeq> = parts
+        .train
+        .iter()
+        .chain(&parts.valid)
+        .map(|&i| set[i].clone())
+        .collect();
     if valid.is_empty() || test.is_empty() {
         anyhow::bail!("the corpus has no validation or no test songs for this model's split");
     }
-    let tally = |songs: &[SongSeq], calibration: Option<&EndCalibration>| -> anyhow::Result<EndTally> {
-        pollster::block_on(tally_ends(&network, &header, songs, calibration)).map_err(anyhow::Error::msg)
-    };
-    let fit = pollster::block_on(fit_ends(&network, &header, &valid, &known, args.rounds, args.tunes))
-        .map_err(anyhow::Error::msg)?;
+    let tally =
+        |songs: &[SongSeq], calibration: Option<&EndCalibration>| -> anyhow::Result<EndTally> {
+            pollster::block_on(tally_ends(&network, &header, songs, calibration))
+                .map_err(anyhow::Error::msg)
+        };
+    let fit = pollster::block_on(fit_ends(
+        &network,
+        &header,
+        &valid,
+        &known,
+        args.rounds,
+        args.tunes,
+    ))
+    .map_err(anyhow::Error::msg)?;
     let fitted = fit.calibration.clone();
     let before = tally(&test, None)?;
     let after = tally(&test, Some(&fitted))?;
     header.ends = Some(fitted.clone());
     let bytes = file::save(&header, &model)?;
-    std::fs::write(&args.out, bytes).with_context(|| format!("{}: could not write", args.out.display()))?;
+    std::fs::write(&args.out, bytes)
+        .with_context(|| format!("{}: could not write", args.out.display()))?;
     if args.json {
         outln!(
             "{}",
@@ -77,12 +93,20 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<()> {
         )?;
         return Ok(());
     }
-    outln!("fitted on {} validation songs; {} test songs:", valid.len(), test.len())?;
+    outln!(
+        "fitted on {} validation songs; {} test songs:",
+        valid.len(),
+        test.len()
+    )?;
     let tonic = |shares: &[f64]| 100.0 * (shares[0] + shares[12]);
     outln!(
         "training and validation songs ending on the tonic: {:.1} %; tunes, round by round: {}",
         tonic(&fit.songs),
-        fit.rounds.iter().map(|r| format!("{:.1} %", tonic(r))).collect::<Vec<_>>().join(", ")
+        fit.rounds
+            .iter()
+            .map(|r| format!("{:.1} %", tonic(r)))
+            .collect::<Vec<_>>()
+            .join(", ")
     )?;
     outln!("last pitch     factor  test ends came  foreseen before  after")?;
     for (class, factor) in fitted.log_factor.iter().enumerate() {

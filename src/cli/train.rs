@@ -287,7 +287,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         }
     }
     bar.finish_and_clear();
-    let (bytes, songs, windows) = pollster::block_on(job.finish(END_FIT_ROUNDS)).map_err(anyhow::Error::msg)?;
+    let (bytes, songs, windows) =
+        pollster::block_on(job.finish(END_FIT_ROUNDS)).map_err(anyhow::Error::msg)?;
     std::fs::write(&args.out, bytes).with_context(|| format!("writing {}", args.out.display()))?;
     if args.json {
         outln!(

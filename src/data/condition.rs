@@ -177,7 +177,8 @@ impl Contour {
         match self.pitches {
             None => ENDINGS - 1,
             Some((_, last, _)) => {
-                usize::from((last + 12 - tonic) % 12) + 12 * usize::from(self.sounding == Some(None))
+                usize::from((last + 12 - tonic) % 12)
+                    + 12 * usize::from(self.sounding == Some(None))
             }
         }
     }

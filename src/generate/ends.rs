@@ -32,10 +32,9 @@ pub struct EndCalibration {
 impl EndCalibration {
     /// Adds the factor of class `class` to the terminator's logit in `logits`.
     pub fn apply(&self, logits: &mut [f32], class: usize) {
-        if let (Some(factor), Some(end)) = (
-            self.log_factor.get(class),
-            logits.get_mut(END_ID as usize),
-        ) {
+        if let (Some(factor), Some(end)) =
+            (self.log_factor.get(class), logits.get_mut(END_ID as usize))
+        {
             *end += factor;
         }
     }
@@ -113,7 +112,12 @@ pub async fn tally_ends<N: Network>(
             }
             let log_probs = log_softmax(&logits);
             let target = song.ids.get(s).copied().unwrap_or(END_ID);
-            tally.nats -= f64::from(log_probs.get(target as usize).copied().unwrap_or(f32::NEG_INFINITY));
+            tally.nats -= f64::from(
+                log_probs
+                    .get(target as usize)
+                    .copied()
+                    .unwrap_or(f32::NEG_INFINITY),
+            );
             tally.targets += 1;
             tally.foreseen[class] += f64::from(log_probs[END_ID as usize].exp());
             let Some(&id) = song.ids.get(s) else {
@@ -207,7 +211,11 @@ async fn fit_to_songs<N: Network>(
         one.sampler.seed = config.sampler.seed.wrapping_add(round as u64 * tunes);
         let written = write_set(network, &header, &one, tunes, |_| {}).await?;
         let got = shares(written.iter().map(tune_ending));
-        for (factor, (want, got)) in calibration.log_factor.iter_mut().zip(wanted.iter().zip(&got)) {
+        for (factor, (want, got)) in calibration
+            .log_factor
+            .iter_mut()
+            .zip(wanted.iter().zip(&got))
+        {
             *factor += ((want + floor) / (got + floor)).ln() as f32;
         }
         seen.push(got);
@@ -278,8 +286,14 @@ mod tests {
         tally.came[7] = 4.0;
         let fit = EndCalibration::fit(&tally);
         assert!((fit.log_factor[0] - 2f32.ln()).abs() < 1e-6, "(3+1)/(1+1)");
-        assert!((fit.log_factor[7] - 0.5f32.ln()).abs() < 1e-6, "(4+1)/(9+1)");
-        assert_eq!(fit.log_factor[3], 0.0, "a class never seen keeps its factor of 1");
+        assert!(
+            (fit.log_factor[7] - 0.5f32.ln()).abs() < 1e-6,
+            "(4+1)/(9+1)"
+        );
+        assert_eq!(
+            fit.log_factor[3], 0.0,
+            "a class never seen keeps its factor of 1"
+        );
         let mut logits = vec![0.5, 1.0, 2.0];
         fit.apply(&mut logits, 7);
         assert!((logits[END_ID as usize] - (0.5 + 0.5f32.ln())).abs() < 1e-6);
