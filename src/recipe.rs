@@ -146,7 +146,7 @@ fn every_window() -> usize {
 }
 
 /// Rounds of tunes that refine a trained model's calibration of the end
-/// ([`crate::generate::fit_to_songs`]) on the command line (`melodeon train`, `melodeon
+/// ([`crate::generate::fit_ends`]) on the command line (`melodeon train`, `melodeon
 /// calibrate`). The page fits the calibration on the validation songs alone: its tunes are
 /// written about five times slower, and these rounds would add minutes to a run.
 pub const END_FIT_ROUNDS: usize = 8;

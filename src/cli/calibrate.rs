@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use super::{load_model, read_corpus_for, song_set};
-use crate::data::{SongSeq, split_songs};
+use crate::data::split_songs;
 use crate::generate::{EndCalibration, EndTally, OnDevice, fit_ends, tally_ends};
 use crate::model::file;
 use crate::recipe::{END_FIT_ROUNDS, END_FIT_TUNES};
@@ -52,36 +52,26 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<()> {
     let corpus = read_corpus_for(&header, &args.corpus)?;
     let (set, openings) = song_set(&header, &corpus)?;
     let parts = split_songs(&openings, &header.training.split);
-    let songs =
-        |indices: &[usize]| -> Vec<SongSeq> { indices.iter().map(|&i| set[i].clone()).collect() };
-    let (valid, test) = (songs(&parts.valid), songs(&parts.test));
-    // Where tunes should end: where the songs the model learnt from and validated on do.
-    let known: Vec<SongSeq> = parts
-        .train
-        .iter()
-        .chain(&parts.valid)
-        .map(|&i| set[i].clone())
-        .collect();
-    if valid.is_empty() || test.is_empty() {
+    if parts.valid.is_empty() || parts.test.is_empty() {
         anyhow::bail!("the corpus has no validation or no test songs for this model's split");
     }
-    let tally =
-        |songs: &[SongSeq], calibration: Option<&EndCalibration>| -> anyhow::Result<EndTally> {
-            pollster::block_on(tally_ends(&network, &header, songs, calibration))
-                .map_err(anyhow::Error::msg)
-        };
     let fit = pollster::block_on(fit_ends(
         &network,
         &header,
-        &valid,
-        &known,
+        &set,
+        &parts,
         args.rounds,
         args.tunes,
     ))
     .map_err(anyhow::Error::msg)?;
     let fitted = fit.calibration.clone();
-    let before = tally(&test, None)?;
-    let after = tally(&test, Some(&fitted))?;
+    let on_test = |calibration: Option<&EndCalibration>| -> anyhow::Result<EndTally> {
+        let test = parts.test.iter().map(|&i| &set[i]);
+        pollster::block_on(tally_ends(&network, &header, test, calibration))
+            .map_err(anyhow::Error::msg)
+    };
+    let before = on_test(None)?;
+    let after = on_test(Some(&fitted))?;
     header.ends = Some(fitted.clone());
     let bytes = file::save(&header, &model)?;
     std::fs::write(&args.out, bytes)
@@ -95,8 +85,8 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<()> {
     }
     outln!(
         "fitted on {} validation songs; {} test songs:",
-        valid.len(),
-        test.len()
+        parts.valid.len(),
+        parts.test.len()
     )?;
     let tonic = |shares: &[f64]| 100.0 * (shares[0] + shares[12]);
     outln!(

@@ -18,6 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::grid::{Step, Token};
+use crate::encoding::vocab::Vocab;
 use crate::song::{Meter, Mode, Song};
 
 /// Classes of the in-bar position (positions past the last are clamped to it).
@@ -173,27 +174,31 @@ impl Contour {
     /// the last pitch (semitones above the tonic, 0–11), plus 12 while a rest sounds after it;
     /// 24 before the first note ([`ENDINGS`] classes).
     pub fn ending(&self, mode: u32) -> usize {
-        let tonic = if mode == 1 { 9 } else { 0 };
         match self.pitches {
             None => ENDINGS - 1,
             Some((_, last, _)) => {
-                usize::from((last + 12 - tonic) % 12)
-                    + 12 * usize::from(self.sounding == Some(None))
+                degree(last, mode) as usize + 12 * usize::from(self.sounding == Some(None))
             }
+        }
+    }
+
+    /// Takes in the token of `id` in `vocab` (an id it does not know changes nothing).
+    pub fn take(&mut self, vocab: &Vocab, id: u32) {
+        if let Some(token) = vocab.token(id) {
+            self.push(token);
         }
     }
 
     /// The class of a melodic `input` in `mode` (0 major: tonic C; 1 minor: tonic A, as the
     /// songs are transposed).
     fn class(&self, input: Input, mode: u32) -> u32 {
-        let tonic = if mode == 1 { 9 } else { 0 };
         let span = |d: u8| u32::from(d).min(SPAN as u32);
         let none = SPAN as u32 + 1;
         match (input, self.pitches) {
             (Input::Degree, _) => match self.sounding {
                 None => 13,
                 Some(None) => 12,
-                Some(Some(pitch)) => u32::from((pitch + 12 - tonic) % 12),
+                Some(Some(pitch)) => degree(pitch, mode),
             },
             (Input::AboveLowest, Some((low, last, _))) => span(last - low),
             (Input::BelowHighest, Some((_, last, high))) => span(high - last),
@@ -209,6 +214,13 @@ impl Contour {
             _ => none,
         }
     }
+}
+
+/// Semitones of `pitch` above the tonic of `mode` (0 major: tonic C; 1 minor: tonic A, as the
+/// songs are transposed), 0–11.
+fn degree(pitch: u8, mode: u32) -> u32 {
+    let tonic = if mode == 1 { 9 } else { 0 };
+    u32::from((pitch + 12 - tonic) % 12)
 }
 
 /// The clock's values at one step, before they are put in slots.

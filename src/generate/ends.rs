@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use super::decoder::log_softmax;
 use super::{Decoder, GenerateConfig, Network, SamplerConfig, Written, write_set};
 use crate::data::condition::{ENDINGS, Input};
-use crate::data::{Contour, INPUTS_PER_STEP, SongSeq};
-use crate::encoding::vocab::{END_ID, Vocab};
+use crate::data::{Contour, INPUTS_PER_STEP, SongSeq, SongSplit};
+use crate::encoding::vocab::END_ID;
 use crate::model::file::ModelHeader;
 use crate::recipe::{DEFAULT_MAX_LEN, END_FIT_SEED};
 use crate::song::Mode;
@@ -76,10 +76,10 @@ impl EndTally {
 /// Reads `songs` teacher-forced through `network` token by token, as writing would (the
 /// model's start context, each step's conditioning inputs), with `calibration` applied when
 /// given, and tallies the ends foreseen and come by class and the NLL.
-pub async fn tally_ends<N: Network>(
+pub async fn tally_ends<'s, N: Network>(
     network: &N,
     header: &ModelHeader,
-    songs: &[SongSeq],
+    songs: impl IntoIterator<Item = &'s SongSeq>,
     calibration: Option<&EndCalibration>,
 ) -> Result<EndTally, String> {
     let mut tally = EndTally {
@@ -124,7 +124,7 @@ pub async fn tally_ends<N: Network>(
                 tally.came[class] += 1.0;
                 break;
             };
-            take(&header.vocab, &mut contour, id);
+            contour.take(&header.vocab, id);
             logits = decoder.next_logits(Some((id, step_inputs(s + 1)))).await?;
         }
     }
@@ -147,7 +147,7 @@ fn song_ending(header: &ModelHeader, song: &SongSeq) -> usize {
     let mode = song.inputs.get(mode_slot(header)).copied().unwrap_or(0);
     let mut contour = Contour::default();
     for &id in &song.ids {
-        take(&header.vocab, &mut contour, id);
+        contour.take(&header.vocab, id);
     }
     contour.ending(mode)
 }
@@ -162,13 +162,14 @@ fn tune_ending(tune: &Written) -> usize {
 }
 
 /// The share of each ending class among `classes`.
-fn shares(classes: impl ExactSizeIterator<Item = usize>) -> Vec<f64> {
-    let n = classes.len().max(1) as f64;
-    let mut out = vec![0.0; ENDINGS];
+fn shares(classes: impl IntoIterator<Item = usize>) -> Vec<f64> {
+    let mut out = [0.0; ENDINGS];
+    let mut n = 0usize;
     for class in classes {
-        out[class] += 1.0 / n;
+        out[class] += 1.0;
+        n += 1;
     }
-    out
+    out.iter().map(|count| count / n.max(1) as f64).collect()
 }
 
 /// What [`fit_to_songs`] found.
@@ -189,16 +190,16 @@ pub struct EndFit {
 /// (each plus one tune's share, so that a class neither uses stays put). The result is the
 /// mean of the log-factors of the later half of the rounds, which smooths the rounds'
 /// sampling noise.
-async fn fit_to_songs<N: Network>(
+async fn fit_to_songs<'s, N: Network>(
     network: &N,
     header: &ModelHeader,
-    songs: &[SongSeq],
+    songs: impl IntoIterator<Item = &'s SongSeq>,
     start: EndCalibration,
     config: &GenerateConfig,
     tunes: u64,
     rounds: usize,
 ) -> Result<EndFit, String> {
-    let wanted = shares(songs.iter().map(|song| song_ending(header, song)));
+    let wanted = shares(songs.into_iter().map(|song| song_ending(header, song)));
     let mut seen = Vec::new();
     let mut later = vec![0.0f32; start.log_factor.len()];
     let averaged = rounds - rounds / 2;
@@ -235,18 +236,20 @@ async fn fit_to_songs<N: Network>(
     })
 }
 
-/// Fits a calibration of the end for `network`: on the ends foreseen and come in the
-/// teacher-forced `valid` songs, then refined over `rounds` rounds of `tunes` tunes (at
-/// temperature 1, the default length, meter and mode drawn) so that tunes end where the `known`
-/// songs (those the model learnt from and was validated on) do.
+/// Fits a calibration of the end for `network` on the songs `set` split as `parts`: on the ends
+/// foreseen and come in the teacher-forced validation songs, then refined over `rounds` rounds
+/// of `tunes` tunes (at temperature 1, the default length, meter and mode drawn) so that tunes
+/// end where the songs the model learnt from and was validated on do. The test songs play no
+/// part.
 pub async fn fit_ends<N: Network>(
     network: &N,
     header: &ModelHeader,
-    valid: &[SongSeq],
-    known: &[SongSeq],
+    set: &[SongSeq],
+    parts: &SongSplit,
     rounds: usize,
     tunes: u64,
 ) -> Result<EndFit, String> {
+    let valid = parts.valid.iter().map(|&i| &set[i]);
     let start = EndCalibration::fit(&tally_ends(network, header, valid, None).await?);
     let config = GenerateConfig {
         sampler: SamplerConfig {
@@ -258,14 +261,8 @@ pub async fn fit_ends<N: Network>(
         meter: None,
         mode: None,
     };
+    let known = parts.train.iter().chain(&parts.valid).map(|&i| &set[i]);
     fit_to_songs(network, header, known, start, &config, tunes, rounds).await
-}
-
-/// Takes the token of `id` into `contour`.
-fn take(vocab: &Vocab, contour: &mut Contour, id: u32) {
-    if let Some(token) = vocab.token(id) {
-        contour.push(token);
-    }
 }
 
 #[cfg(test)]

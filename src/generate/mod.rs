@@ -165,20 +165,13 @@ impl Steer<'_> {
     pub fn shortest(&self) -> usize {
         self.clock.pickup + self.clock.bar_steps
     }
-    /// Takes the written `id` into `contour`.
-    fn take(&self, contour: &mut Contour, id: u32) {
-        if let Some(token) = self.vocab.token(id) {
-            contour.push(token);
-        }
-    }
-
     /// The inputs of every step from 0 to `ids.len()`, each after the ids before it.
     pub fn inputs(&self, ids: &[u32]) -> Vec<u32> {
         let mut contour = Contour::default();
         let mut out = Vec::new();
         for step in 0..=ids.len() {
             if let Some(&id) = step.checked_sub(1).and_then(|i| ids.get(i)) {
-                self.take(&mut contour, id);
+                contour.take(self.vocab, id);
             }
             out.extend(self.clock.inputs(step, &contour));
         }
@@ -202,7 +195,7 @@ pub async fn generate<D: Decoder>(
     let mut contour = Contour::default();
     let shortest = steer.map_or(0, |s| s.shortest());
     if let Some(steer) = steer {
-        primer.iter().for_each(|&id| steer.take(&mut contour, id));
+        primer.iter().for_each(|&id| contour.take(steer.vocab, id));
     }
     while tune.len() < config.max_len {
         let inputs = steer.map_or_else(Vec::new, |s| s.clock.inputs(tune.len(), &contour).to_vec());
@@ -230,7 +223,7 @@ pub async fn generate<D: Decoder>(
         tune.push(next);
         last = Some(next);
         if let Some(steer) = steer {
-            steer.take(&mut contour, next);
+            contour.take(steer.vocab, next);
         }
     }
     Ok(tune)

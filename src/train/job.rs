@@ -299,12 +299,14 @@ impl Job {
             return Ok(None);
         }
         let weights = model.weights(&header.config)?;
-        let pick = |indices: &[usize]| -> Vec<SongSeq> {
-            indices.iter().map(|&i| self.songs[i].clone()).collect()
-        };
-        let valid = pick(&self.parts.valid);
-        let known = pick(&[self.parts.train.as_slice(), &self.parts.valid].concat());
-        let fit = fit_ends(&weights, header, &valid, &known, rounds, END_FIT_TUNES);
+        let fit = fit_ends(
+            &weights,
+            header,
+            &self.songs,
+            &self.parts,
+            rounds,
+            END_FIT_TUNES,
+        );
         Ok(Some(fit.await?.calibration))
     }
 
