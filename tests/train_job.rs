@@ -8,8 +8,21 @@ use melodeon::data::condition::ENDINGS;
 use melodeon::generate::{GenerateConfig, OnDevice, SamplerConfig, write_tune};
 use melodeon::model::file;
 use melodeon::model::transfer;
+use melodeon::recipe::EndRounds;
 use melodeon::song::{Meter, Mode};
 use melodeon::train::{Job, JobSpec, LossMode, Recipe, Shape, TrainConfig};
+
+/// No refinement of the end's calibration: the teacher-forced fit alone.
+const NO_ROUNDS: EndRounds = EndRounds {
+    rounds: 0,
+    tunes: 0,
+};
+
+/// One round of a few tunes.
+const ONE_ROUND: EndRounds = EndRounds {
+    rounds: 1,
+    tunes: 20,
+};
 
 fn fixture_files() -> Vec<InputFile> {
     let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"));
@@ -93,7 +106,7 @@ fn a_fixture_corpus_trains_and_its_files_load_back() {
     let checkpoint = pollster::block_on(job.best_file()).unwrap();
     let header = file::read_header(&checkpoint).unwrap();
     assert!(header.training.valid.is_some() && header.training.test.is_none());
-    let (bytes, songs, test) = pollster::block_on(job.finish(0)).unwrap();
+    let (bytes, songs, test) = pollster::block_on(job.finish(NO_ROUNDS)).unwrap();
     let test = test.expect("a window model has the window metric");
     assert!(test.nll.is_finite() && songs.nll.is_finite());
     assert_eq!(songs.songs, sizes.test_songs);
@@ -120,7 +133,7 @@ fn a_whole_song_run_trains_saves_and_writes_in_the_meter_asked_for() {
         losses.last().unwrap() < losses.first().unwrap(),
         "loss did not fall: {losses:?}"
     );
-    let (bytes, songs, windows) = pollster::block_on(job.finish(1)).unwrap();
+    let (bytes, songs, windows) = pollster::block_on(job.finish(ONE_ROUND)).unwrap();
     assert!(
         windows.is_none(),
         "a conditioned model has no window metric"
@@ -162,7 +175,7 @@ fn fine_tuning_skips_songs_with_tokens_the_model_does_not_know() {
     let device = Device::flex();
     let mut job = Job::new(&corpus, spec(1), None, &device).unwrap();
     train(&mut job);
-    let (bytes, ..) = pollster::block_on(job.finish(0)).unwrap();
+    let (bytes, ..) = pollster::block_on(job.finish(NO_ROUNDS)).unwrap();
 
     // A corpus with one song of a pitch (MIDI 61) that the fixtures never use.
     let mut files = fixture_files();

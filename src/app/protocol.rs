@@ -137,6 +137,8 @@ pub enum Event {
         /// Validation metrics after it (none before training).
         valid: Option<Metrics>,
     },
+    /// Training's steps are over; the test songs and the end's calibration come next.
+    Finishing,
     /// Training ended (all epochs, or stopped); `best` holds the final model file.
     Finished {
         /// Whole-song test metrics of the best weights.

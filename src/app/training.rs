@@ -92,6 +92,8 @@ pub enum RunState {
     },
     /// Stopping after the current step.
     Stopping,
+    /// Training is over: measuring the model on its test songs and fitting where its tunes end.
+    Finishing,
     /// Failed, with the message.
     Failed(String),
 }
@@ -201,7 +203,10 @@ impl Training {
     pub fn busy(&self) -> bool {
         matches!(
             self.run.get(),
-            RunState::Calibrating | RunState::Training { .. } | RunState::Stopping
+            RunState::Calibrating
+                | RunState::Training { .. }
+                | RunState::Stopping
+                | RunState::Finishing
         )
     }
 
@@ -453,6 +458,7 @@ impl Training {
                     self.save(app, best, false);
                 }
             }
+            Event::Finishing => self.run.set(RunState::Finishing),
             Event::Finished {
                 test,
                 stopped,

@@ -337,7 +337,10 @@ async fn run(
         // Lets pause and stop messages in.
         super::browser::sleep(0).await;
     }
-    let (bytes, test, _) = job.finish(crate::recipe::PAGE_END_FIT_ROUNDS).await?;
+    post(Message::new(&Event::Finishing));
+    // Lets the page show it before the work below holds the worker for a few seconds.
+    super::browser::sleep(0).await;
+    let (bytes, test, _) = job.finish(crate::recipe::PAGE_END_ROUNDS).await?;
     post(
         Message::new(&Event::Finished {
             test,

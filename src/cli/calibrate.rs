@@ -12,7 +12,7 @@ use super::{load_model, read_corpus_for, song_set};
 use crate::data::split_songs;
 use crate::generate::{EndCalibration, EndTally, OnDevice, fit_ends, tally_ends};
 use crate::model::file;
-use crate::recipe::{END_FIT_ROUNDS, END_FIT_TUNES};
+use crate::recipe::END_ROUNDS;
 
 /// Options of `melodeon calibrate`.
 #[derive(Args, Debug)]
@@ -29,10 +29,10 @@ pub struct CalibrateArgs {
     out: PathBuf,
     /// Rounds of tunes that refine the fit so that tunes end where the validation songs do
     /// (0: the fit to their teacher-forced ends alone).
-    #[arg(long, default_value_t = END_FIT_ROUNDS)]
+    #[arg(long, default_value_t = END_ROUNDS.rounds)]
     rounds: usize,
     /// Tunes written per round.
-    #[arg(long, default_value_t = END_FIT_TUNES)]
+    #[arg(long, default_value_t = END_ROUNDS.tunes)]
     tunes: u64,
     /// Print one JSON object.
     #[arg(long)]

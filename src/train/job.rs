@@ -15,7 +15,7 @@ use crate::eval::{SongMetrics, evaluate, evaluate_songs};
 use crate::generate::{EndCalibration, fit_ends};
 use crate::model::file::{self, ModelHeader, TrainingInfo};
 use crate::model::{MelodyModel, transfer};
-use crate::recipe::{Context, END_FIT_TUNES};
+use crate::recipe::{Context, EndRounds};
 use crate::stats::{Melody, REFERENCE_DIGITS, REFERENCE_SONGS, Reference};
 
 /// A training run in progress.
@@ -261,11 +261,11 @@ impl Job {
 
     /// Measures the best weights on the test songs (whole songs, and the seed's windows for a
     /// window model), fits a conditioned model's calibration of the end (teacher-forced on the
-    /// validation songs, then refined by `end_rounds` rounds of [`END_FIT_TUNES`] tunes), and
+    /// validation songs, then refined by the rounds of tunes `end_rounds` asks for), and
     /// returns them as a model file, with the test metrics.
     pub async fn finish(
         &self,
-        end_rounds: usize,
+        end_rounds: EndRounds,
     ) -> Result<(Vec<u8>, SongMetrics, Option<Metrics>), String> {
         let model = self
             .trainer
@@ -293,7 +293,7 @@ impl Job {
         &self,
         header: &ModelHeader,
         model: &MelodyModel,
-        rounds: usize,
+        end_rounds: EndRounds,
     ) -> Result<Option<EndCalibration>, String> {
         if header.config.conditioning.is_none() || self.parts.valid.is_empty() {
             return Ok(None);
@@ -304,8 +304,8 @@ impl Job {
             header,
             &self.songs,
             &self.parts,
-            rounds,
-            END_FIT_TUNES,
+            end_rounds.rounds,
+            end_rounds.tunes,
         );
         Ok(Some(fit.await?.calibration))
     }

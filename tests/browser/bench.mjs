@@ -4,7 +4,9 @@
 // Run with `./dev bench` (QUICK=1 / QUICK=webgpu: journey two on one backend only; QUICK=kernels: the
 // LSTM's GPU kernels against the composed layer on WebGPU; QUICK=cpu: the seed's step on the
 // page's CPU backends, with PROFILE=1 also where its time goes; LONG_RUN=20: memory over a
-// 20-epoch whole-song run on Erk). Prints one JSON object; every figure is the median of
+// 20-epoch whole-song run on Erk; FINISH_EPOCHS=2: how long the page takes after a 2-epoch run's
+// last step, for the test songs and the end's calibration). Prints one JSON object; every
+// figure is the median of
 // RUNS runs.
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -202,6 +204,32 @@ async function longRun({ epochs }) {
   };
 }
 
+/**
+ * What training in the page does after its last step: a whole-song run on Erk with the page's
+ * defaults for `epochs` epochs on the CPU, then the seconds from the "finishing" notice (the
+ * test songs and the end's calibration, `recipe::PAGE_END_ROUNDS`) to the trained model.
+ */
+async function finishing({ epochs }) {
+  const root = '../shared/corpus/erk-kern';
+  if (!existsSync(root)) return 'skipped: ../shared/corpus is absent';
+  const chrome = await browser({ webgpu: false });
+  const { page } = await open(chrome, server.url);
+  await page.getByTestId('model-ready').waitFor({ timeout: 600_000 });
+  await page.getByTestId('upload-files').setInputFiles(readdirSync(root).map((n) => join(root, n)), { timeout: 600_000 });
+  await page.getByTestId('corpus-report').waitFor({ timeout: 600_000 });
+  await page.getByTestId('train-on').selectOption('cpu');
+  await page.getByTestId('epochs').fill(String(epochs));
+  await page.getByTestId('epochs').dispatchEvent('change');
+  const t0 = Date.now();
+  await page.getByTestId('train').click();
+  await page.getByTestId('train-finishing').waitFor({ timeout: 1_200_000 });
+  const t1 = Date.now();
+  await page.getByTestId('train-outcome').waitFor({ timeout: 600_000 });
+  const t2 = Date.now();
+  await chrome.close();
+  return { epochs, training_s: (t1 - t0) / 1000, finishing_s: (t2 - t1) / 1000 };
+}
+
 /** In the page: the times (performance.now) the model-ready mark and the first tune appear. */
 function markMoments() {
   window.__moments = {};
@@ -238,6 +266,11 @@ function gzipped(urls) {
 }
 
 const server = await serve();
+if (process.env.FINISH_EPOCHS) {
+  console.log(JSON.stringify(await finishing({ epochs: Number(process.env.FINISH_EPOCHS) }), null, 2));
+  await server.close();
+  process.exit(0);
+}
 if (process.env.LONG_RUN) {
   console.log(JSON.stringify(await longRun({ epochs: Number(process.env.LONG_RUN) }), null, 2));
   await server.close();
