@@ -66,15 +66,13 @@ pub fn copy_to_clipboard(text: &str) {
         Reflect::get(&window.navigator(), &"clipboard".into()).unwrap_or(JsValue::UNDEFINED);
     if let Ok(write) =
         Reflect::get(&clipboard, &"writeText".into()).and_then(|f| f.dyn_into::<js_sys::Function>())
+        && let Ok(promise) = write.call1(&clipboard, &text.into())
+        && let Ok(promise) = promise.dyn_into::<Promise>()
     {
-        if let Ok(promise) = write.call1(&clipboard, &text.into()) {
-            if let Ok(promise) = promise.dyn_into::<Promise>() {
-                // A refusal only means the user copies the link from the field instead.
-                wasm_bindgen_futures::spawn_local(async move {
-                    let _ = JsFuture::from(promise).await;
-                });
-            }
-        }
+        // A refusal only means the user copies the link from the field instead.
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = JsFuture::from(promise).await;
+        });
     }
 }
 

@@ -126,7 +126,7 @@ fn Report(report: Rc<CorpusReport>) -> impl IntoView {
     let problems = problems(&report);
     let count_list = |map: &std::collections::BTreeMap<String, usize>| {
         let mut items: Vec<(String, usize)> = map.iter().map(|(k, n)| (k.clone(), *n)).collect();
-        items.sort_by(|a, b| b.1.cmp(&a.1));
+        items.sort_by_key(|item| std::cmp::Reverse(item.1));
         items
             .into_iter()
             .map(|(k, n)| format!("{k} ({n})"))

@@ -3,7 +3,7 @@
 
 use burn::tensor::Device;
 use js_sys::{Function, Promise};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use super::browser::property;
@@ -65,7 +65,7 @@ async fn webgpu_adapter() -> Result<(String, bool), String> {
         .map_err(|_| "navigator.gpu.requestAdapter is missing")?;
     let promise: Promise = request
         .call0(&gpu)
-        .and_then(|p| p.dyn_into().map_err(JsValue::from))
+        .and_then(|p| p.dyn_into())
         .map_err(|e| format!("requestAdapter failed: {e:?}"))?;
     let adapter = JsFuture::from(promise)
         .await

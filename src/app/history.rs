@@ -64,7 +64,7 @@ pub fn load() -> Vec<SavedTune> {
             }
         })
         .collect();
-    tunes.sort_by(|a, b| b.id.cmp(&a.id));
+    tunes.sort_by_key(|tune| std::cmp::Reverse(tune.id));
     tunes
 }
 

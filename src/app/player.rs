@@ -64,7 +64,8 @@ impl Clock {
     /// The clock of `meter` with a pickup of `pickup` quarter notes.
     pub fn new(meter: crate::song::Meter, pickup: f64) -> Clock {
         let unit = 4.0 / f64::from(meter.denominator.max(1));
-        let compound = meter.denominator == 8 && meter.numerator % 3 == 0 && meter.numerator > 3;
+        let compound =
+            meter.denominator == 8 && meter.numerator.is_multiple_of(3) && meter.numerator > 3;
         Clock {
             bar: crate::song::quarters_f64(meter.bar_length()),
             beat: if compound { 3.0 * unit } else { unit },
@@ -156,10 +157,10 @@ impl Player {
             return;
         };
         current.tempo = tempo;
-        if current.paused_at.is_none() {
-            if let Some(beat) = beat {
-                let _ = self.schedule(beat);
-            }
+        if current.paused_at.is_none()
+            && let Some(beat) = beat
+        {
+            let _ = self.schedule(beat);
         }
     }
 

@@ -317,15 +317,14 @@ impl Training {
 
     fn post(&self, message: &Message) {
         self.worker.with_value(|worker| {
-            if let Some(worker) = worker {
-                if let Err(err) =
+            if let Some(worker) = worker
+                && let Err(err) =
                     worker.post_message_with_transfer(&message.object, &message.transfer)
-                {
-                    self.fail(format!(
-                        "could not reach the training worker: {}",
-                        browser::describe(err)
-                    ));
-                }
+            {
+                self.fail(format!(
+                    "could not reach the training worker: {}",
+                    browser::describe(err)
+                ));
             }
         });
     }
