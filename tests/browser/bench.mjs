@@ -17,6 +17,8 @@ import { serve, browser, open } from './harness.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const DIST = process.env.MELODEON_DIST ?? 'dist';
+/** The Erk collection the journeys on it read (beside the repository, not in it). */
+const ERK = '../shared/corpus/erk-kern';
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
@@ -65,15 +67,14 @@ function rendererMb() {
  * training speed, the longest main-thread stall and the renderer's peak memory.
  */
 async function trainOnErk({ webgpu, copies, seconds }) {
-  const root = '../shared/corpus/erk-kern';
-  if (!existsSync(root)) return 'skipped: ../shared/corpus is absent';
+  if (!existsSync(ERK)) return 'skipped: ../shared/corpus is absent';
   // Paths, not buffers: playwright hands local paths to the browser directly.
-  const names = readdirSync(root);
+  const names = readdirSync(ERK);
   const files = [];
   for (let copy = 0; copy < copies; copy++) {
-    const dir = copy === 0 ? root : mkdtempSync(join(tmpdir(), 'erk-copy-'));
+    const dir = copy === 0 ? ERK : mkdtempSync(join(tmpdir(), 'erk-copy-'));
     for (const name of names) {
-      if (copy > 0) copyFileSync(join(root, name), join(dir, `${copy}-${name}`));
+      if (copy > 0) copyFileSync(join(ERK, name), join(dir, `${copy}-${name}`));
       files.push(join(dir, copy === 0 ? name : `${copy}-${name}`));
     }
   }
@@ -119,20 +120,31 @@ async function trainOnErk({ webgpu, copies, seconds }) {
 }
 
 /**
+ * Uploads Erk into `page` once its model is ready, waits for the corpus report and sets
+ * "Train on" to the CPU and, when given, the epochs.
+ */
+async function erkOnCpu(page, epochs) {
+  await page.getByTestId('model-ready').waitFor({ timeout: 600_000 });
+  await page.getByTestId('upload-files').setInputFiles(readdirSync(ERK).map((n) => join(ERK, n)), { timeout: 600_000 });
+  await page.getByTestId('corpus-report').waitFor({ timeout: 600_000 });
+  await page.getByTestId('train-on').selectOption('cpu');
+  if (epochs !== undefined) {
+    await page.getByTestId('epochs').fill(String(epochs));
+    await page.getByTestId('epochs').dispatchEvent('change');
+  }
+}
+
+/**
  * The whole-song goal of issue 10: on the CPU, with the page's default settings on Erk, how
  * long from pressing "Train" until the validation NLL (whole songs, nats per token) is at or
  * below `target` (the seed recipe's whole-song test NLL on the same grouped split, measured
  * with `melodeon eval`). Wall-clock, validation included; gives up after `limit` seconds.
  */
 async function erkToTarget({ target, limit }) {
-  const root = '../shared/corpus/erk-kern';
-  if (!existsSync(root)) return 'skipped: ../shared/corpus is absent';
+  if (!existsSync(ERK)) return 'skipped: ../shared/corpus is absent';
   const chrome = await browser({ webgpu: false });
   const { page } = await open(chrome, server.url);
-  await page.getByTestId('model-ready').waitFor({ timeout: 600_000 });
-  await page.getByTestId('upload-files').setInputFiles(readdirSync(root).map((n) => join(root, n)), { timeout: 600_000 });
-  await page.getByTestId('corpus-report').waitFor({ timeout: 600_000 });
-  await page.getByTestId('train-on').selectOption('cpu');
+  await erkOnCpu(page);
   const t0 = Date.now();
   await page.getByTestId('train').click();
   const curve = [];
@@ -157,8 +169,7 @@ async function erkToTarget({ target, limit }) {
  * (after a garbage collection) and the renderer's resident memory, in MB.
  */
 async function longRun({ epochs }) {
-  const root = '../shared/corpus/erk-kern';
-  if (!existsSync(root)) return 'skipped: ../shared/corpus is absent';
+  if (!existsSync(ERK)) return 'skipped: ../shared/corpus is absent';
   const chrome = await browser({ webgpu: false });
   const { page } = await open(chrome, server.url);
   const cdp = await page.context().newCDPSession(page);
@@ -168,12 +179,7 @@ async function longRun({ epochs }) {
     const { metrics } = await cdp.send('Performance.getMetrics');
     return metrics.find((m) => m.name === 'JSHeapUsedSize').value / 1e6;
   };
-  await page.getByTestId('model-ready').waitFor({ timeout: 600_000 });
-  await page.getByTestId('upload-files').setInputFiles(readdirSync(root).map((n) => join(root, n)), { timeout: 600_000 });
-  await page.getByTestId('corpus-report').waitFor({ timeout: 600_000 });
-  await page.getByTestId('train-on').selectOption('cpu');
-  await page.getByTestId('epochs').fill(String(epochs));
-  await page.getByTestId('epochs').dispatchEvent('change');
+  await erkOnCpu(page, epochs);
   const t0 = Date.now();
   await page.getByTestId('train').click();
   const rows = [];
@@ -210,16 +216,10 @@ async function longRun({ epochs }) {
  * test songs and the end's calibration, `recipe::PAGE_END_ROUNDS`) to the trained model.
  */
 async function finishing({ epochs }) {
-  const root = '../shared/corpus/erk-kern';
-  if (!existsSync(root)) return 'skipped: ../shared/corpus is absent';
+  if (!existsSync(ERK)) return 'skipped: ../shared/corpus is absent';
   const chrome = await browser({ webgpu: false });
   const { page } = await open(chrome, server.url);
-  await page.getByTestId('model-ready').waitFor({ timeout: 600_000 });
-  await page.getByTestId('upload-files').setInputFiles(readdirSync(root).map((n) => join(root, n)), { timeout: 600_000 });
-  await page.getByTestId('corpus-report').waitFor({ timeout: 600_000 });
-  await page.getByTestId('train-on').selectOption('cpu');
-  await page.getByTestId('epochs').fill(String(epochs));
-  await page.getByTestId('epochs').dispatchEvent('change');
+  await erkOnCpu(page, epochs);
   const t0 = Date.now();
   await page.getByTestId('train').click();
   await page.getByTestId('train-finishing').waitFor({ timeout: 1_200_000 });
