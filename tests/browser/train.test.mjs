@@ -60,6 +60,13 @@ async function train(page, name, { recipe, stride, timeout, on = 'cpu' }) {
   const faster = await calibration.getAttribute('data-faster');
   assert.equal(await page.getByTestId('train-on').inputValue(), faster);
   await page.getByTestId('train-on').selectOption(on);
+  // Whether the page ever says it is finishing (the test songs and the end's calibration).
+  await page.evaluate(() => {
+    window.finishingSeen = false;
+    new MutationObserver(() => {
+      window.finishingSeen ||= document.querySelector('[data-testid=train-finishing]') !== null;
+    }).observe(document.body, { childList: true, subtree: true });
+  });
   await page.getByTestId('train').click();
   const outcome = page.getByTestId('train-outcome');
   await outcome.waitFor({ timeout });
@@ -79,6 +86,8 @@ async function train(page, name, { recipe, stride, timeout, on = 'cpu' }) {
     rate: Number(await page.getByTestId('train-progress').getAttribute('data-rate')),
     rateUnit: await page.getByTestId('train-progress').getAttribute('data-rate-unit'),
     stallMs: Number(await page.getByTestId('longest-stall').getAttribute('data-ms')),
+    finishingSeen: await page.evaluate(() => window.finishingSeen),
+    finishingLeft: await page.getByTestId('train-finishing').count(),
   };
 }
 
@@ -128,6 +137,8 @@ for (const webgpu of [false, true]) {
       console.log(`# ${device}: ${JSON.stringify(run)}`);
       assert.match(run.backend, webgpu ? /^WebGPU/ : /^CPU/);
       assert.ok(run.perEpoch > 0, 'the calibration estimated an epoch');
+      assert.ok(run.finishingSeen, 'the page said it was finishing after the last step');
+      assert.equal(run.finishingLeft, 0, 'and stopped saying so once the model was ready');
       assert.equal(run.estimates, webgpu ? 2 : 1, 'the CPU timed, and WebGPU where it starts');
       assert.ok(run.lastLoss < run.firstLoss, `loss fell: ${run.firstLoss} → ${run.lastLoss}`);
       assert.equal(run.validPoints, 2, 'validated after each epoch');
