@@ -12,7 +12,7 @@ use super::{load_model, read_corpus_for, song_set};
 use crate::data::split_songs;
 use crate::generate::{EndCalibration, EndTally, OnDevice, fit_ends, tally_ends};
 use crate::model::file;
-use crate::recipe::END_ROUNDS;
+use crate::recipe::{END_ROUNDS, EndRounds};
 
 /// Options of `melodeon calibrate`.
 #[derive(Args, Debug)]
@@ -60,8 +60,10 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<()> {
         &header,
         &set,
         &parts,
-        args.rounds,
-        args.tunes,
+        EndRounds {
+            rounds: args.rounds,
+            tunes: args.tunes,
+        },
     ))
     .map_err(anyhow::Error::msg)?;
     let fitted = fit.calibration.clone();

@@ -18,7 +18,7 @@ use crate::data::condition::{ENDINGS, Input};
 use crate::data::{Contour, INPUTS_PER_STEP, SongSeq, SongSplit};
 use crate::encoding::vocab::END_ID;
 use crate::model::file::ModelHeader;
-use crate::recipe::{DEFAULT_MAX_LEN, END_FIT_SEED};
+use crate::recipe::{DEFAULT_MAX_LEN, END_FIT_SEED, EndRounds};
 use crate::song::Mode;
 
 /// A log-factor for the terminator's probability by where the melody stands: the degree of its
@@ -237,8 +237,8 @@ async fn fit_to_songs<'s, N: Network>(
 }
 
 /// Fits a calibration of the end for `network` on the songs `set` split as `parts`: on the ends
-/// foreseen and come in the teacher-forced validation songs, then refined over `rounds` rounds
-/// of `tunes` tunes (at temperature 1, the default length, meter and mode drawn) so that tunes
+/// foreseen and come in the teacher-forced validation songs, then refined by the rounds of
+/// tunes `end_rounds` asks for (at temperature 1, the default length, meter and mode drawn) so that tunes
 /// end where the songs the model learnt from and was validated on do. The test songs play no
 /// part.
 pub async fn fit_ends<N: Network>(
@@ -246,8 +246,7 @@ pub async fn fit_ends<N: Network>(
     header: &ModelHeader,
     set: &[SongSeq],
     parts: &SongSplit,
-    rounds: usize,
-    tunes: u64,
+    end_rounds: EndRounds,
 ) -> Result<EndFit, String> {
     let valid = parts.valid.iter().map(|&i| &set[i]);
     let start = EndCalibration::fit(&tally_ends(network, header, valid, None).await?);
@@ -262,6 +261,7 @@ pub async fn fit_ends<N: Network>(
         mode: None,
     };
     let known = parts.train.iter().chain(&parts.valid).map(|&i| &set[i]);
+    let EndRounds { rounds, tunes } = end_rounds;
     fit_to_songs(network, header, known, start, &config, tunes, rounds).await
 }
 

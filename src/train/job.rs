@@ -299,14 +299,7 @@ impl Job {
             return Ok(None);
         }
         let weights = model.weights(&header.config)?;
-        let fit = fit_ends(
-            &weights,
-            header,
-            &self.songs,
-            &self.parts,
-            end_rounds.rounds,
-            end_rounds.tunes,
-        );
+        let fit = fit_ends(&weights, header, &self.songs, &self.parts, end_rounds);
         Ok(Some(fit.await?.calibration))
     }
 

@@ -6,8 +6,7 @@
 // page's CPU backends, with PROFILE=1 also where its time goes; LONG_RUN=20: memory over a
 // 20-epoch whole-song run on Erk; FINISH_EPOCHS=2: how long the page takes after a 2-epoch run's
 // last step, for the test songs and the end's calibration). Prints one JSON object; every
-// figure is the median of
-// RUNS runs.
+// figure is the median of RUNS runs.
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
