@@ -145,18 +145,20 @@ fn every_window() -> usize {
     1
 }
 
-/// How many tunes refine a trained model's calibration of the end after its teacher-forced fit
-/// ([`crate::generate::fit_ends`]).
+/// How many tunes a trained model writes to fit its calibrations of writing: they refine the
+/// end's after its teacher-forced fit and fit the one of new pitches
+/// ([`crate::generate::fit_calibration`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct EndRounds {
-    /// Rounds of tunes (0: the teacher-forced fit alone).
+pub struct CalibrationRounds {
+    /// Rounds of tunes (0: the end's teacher-forced fit alone, and no calibration of new
+    /// pitches).
     pub rounds: usize,
     /// Tunes written per round.
     pub tunes: u64,
 }
 
 /// The command line's refinement (`melodeon train`, `melodeon calibrate`): about 25 s natively.
-pub const END_ROUNDS: EndRounds = EndRounds {
+pub const CALIBRATION_ROUNDS: CalibrationRounds = CalibrationRounds {
     rounds: 8,
     tunes: 2000,
 };
@@ -165,13 +167,13 @@ pub const END_ROUNDS: EndRounds = EndRounds {
 /// where the command line writes 16,000 (after 2 epochs on Erk the page took 8.3 s from its
 /// last step to the trained model, against 1.3 s with the teacher-forced fit alone). On the
 /// shipped model's network the tunes then end on the tonic 82.8 % of the time, against 81.4 %
-/// with the teacher-forced fit alone and 83.4 % with [`END_ROUNDS`] (README).
-pub const PAGE_END_ROUNDS: EndRounds = EndRounds {
+/// with the teacher-forced fit alone and 83.4 % with [`CALIBRATION_ROUNDS`] (README).
+pub const PAGE_CALIBRATION_ROUNDS: CalibrationRounds = CalibrationRounds {
     rounds: 2,
     tunes: 500,
 };
-/// Seed of the first tune written for the refinement (far from the seeds of `melodeon stats`).
-pub const END_FIT_SEED: u64 = 1 << 40;
+/// Seed of the first tune written for the calibrations (far from the seeds of `melodeon stats`).
+pub const CALIBRATION_SEED: u64 = 1 << 40;
 
 /// Training settings. [`Recipe::train`] gives each recipe's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -138,6 +138,7 @@ fn writing_a_tune_feeds_the_inputs_that_training_read() {
         clock: &clock,
         vocab: &vocab,
         ends: None,
+        new_pitches: None,
     }
     .inputs(&ids);
     assert_eq!(written, trained);

@@ -237,6 +237,7 @@ fn a_conditioned_tune_does_not_end_before_its_first_full_bar() {
         clock: &CLOCK,
         vocab: &vocab,
         ends: None,
+        new_pitches: None,
     };
     assert_eq!(steer.shortest(), 4 + 12, "the pickup and one 3/4 bar");
     let tune = pollster::block_on(generate(&mut Impatient, GRAMMAR, &[], Some(steer), &config));
@@ -267,6 +268,7 @@ fn a_calibrated_end_comes_only_where_its_factor_allows() {
         clock: &CLOCK,
         vocab: &vocab,
         ends: Some(&ends),
+        new_pitches: None,
     };
     for seed in 0..20 {
         let config = GenerateConfig {
@@ -289,4 +291,61 @@ fn a_calibrated_end_comes_only_where_its_factor_allows() {
             "seed {seed}: {tune:?}"
         );
     }
+}
+
+/// A decoder that finds every token but the end equally likely.
+struct Wandering;
+
+impl Decoder for Wandering {
+    async fn next_logits(&mut self, _: Option<(u32, &[u32])>) -> Result<Vec<f32>, String> {
+        let mut logits = vec![0.0; 10];
+        logits[END as usize] = -50.0;
+        Ok(logits)
+    }
+}
+
+#[test]
+fn a_calibration_of_new_pitches_keeps_a_tune_to_the_pitches_it_has_when_it_forbids_more() {
+    use melodeon::encoding::grid::Token;
+    use melodeon::generate::{NewPitchCalibration, Steer};
+
+    let vocab = eight_notes();
+    let config = GenerateConfig {
+        sampler: SamplerConfig {
+            temperature: 1.0,
+            top_k: None,
+            seed: 11,
+        },
+        max_len: 60,
+        meter: None,
+        mode: None,
+    };
+    let pitches = |new_pitches: Option<&NewPitchCalibration>| {
+        let steer = Steer {
+            clock: &CLOCK,
+            vocab: &vocab,
+            ends: None,
+            new_pitches,
+        };
+        let tune = pollster::block_on(generate(&mut Wandering, GRAMMAR, &[], Some(steer), &config))
+            .unwrap();
+        let mut pitches: Vec<u8> = tune
+            .iter()
+            .filter_map(|&id| match vocab.token(id) {
+                Some(Token::Note(pitch)) => Some(pitch),
+                _ => None,
+            })
+            .collect();
+        let notes = pitches.len();
+        pitches.sort_unstable();
+        pitches.dedup();
+        (notes, pitches.len())
+    };
+    let (notes, free) = pitches(None);
+    assert!(notes > 20 && free == 8, "{notes} notes, {free} pitches");
+    let mut none_new = NewPitchCalibration::default();
+    none_new.log_factor.iter_mut().for_each(|f| *f = -100.0);
+    let (notes, kept) = pitches(Some(&none_new));
+    assert!(notes > 20, "notes keep their share against holds: {notes}");
+    assert_eq!(kept, 1, "only the first pitch");
 }

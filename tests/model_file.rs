@@ -30,6 +30,7 @@ fn header(vocab: Vocab) -> ModelHeader {
             created_unix_s: 1_700_000_000,
         },
         ends: None,
+        new_pitches: None,
     }
 }
 

@@ -8,18 +8,18 @@ use melodeon::data::condition::ENDINGS;
 use melodeon::generate::{GenerateConfig, OnDevice, SamplerConfig, write_tune};
 use melodeon::model::file;
 use melodeon::model::transfer;
-use melodeon::recipe::EndRounds;
+use melodeon::recipe::CalibrationRounds;
 use melodeon::song::{Meter, Mode};
 use melodeon::train::{Job, JobSpec, LossMode, Recipe, Shape, TrainConfig};
 
-/// No refinement of the end's calibration: the teacher-forced fit alone.
-const NO_ROUNDS: EndRounds = EndRounds {
+/// No rounds of tunes: the end's teacher-forced fit alone, and no calibration of new pitches.
+const NO_ROUNDS: CalibrationRounds = CalibrationRounds {
     rounds: 0,
     tunes: 0,
 };
 
 /// One round of a few tunes.
-const ONE_ROUND: EndRounds = EndRounds {
+const ONE_ROUND: CalibrationRounds = CalibrationRounds {
     rounds: 1,
     tunes: 20,
 };
@@ -148,6 +148,11 @@ fn a_whole_song_run_trains_saves_and_writes_in_the_meter_asked_for() {
         .expect("a conditioned model's end is calibrated");
     assert_eq!(ends.log_factor.len(), ENDINGS);
     assert!(ends.log_factor.iter().all(|f| f.is_finite()));
+    let new_pitches = header
+        .new_pitches
+        .as_ref()
+        .expect("a round of tunes fits the calibration of new pitches");
+    assert!(new_pitches.log_factor.iter().all(|f| f.is_finite()));
     let three_four = Meter {
         numerator: 3,
         denominator: 4,

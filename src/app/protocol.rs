@@ -137,7 +137,7 @@ pub enum Event {
         /// Validation metrics after it (none before training).
         valid: Option<Metrics>,
     },
-    /// Training's steps are over; the test songs and the end's calibration come next.
+    /// Training's steps are over; the test songs and the calibrations of writing come next.
     Finishing,
     /// Training ended (all epochs, or stopped); `best` holds the final model file.
     Finished {

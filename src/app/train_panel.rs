@@ -264,7 +264,7 @@ fn Status(epochs: RwSignal<usize>) -> impl IntoView {
                             p.epoch, p.epochs, p.step_in_epoch, p.steps_per_epoch, p.train_loss, p.rate, p.rate_unit, duration(p.eta_s), memory / 1e6)}</p>
                         {move || (training.run.get() == RunState::Training { paused: true }).then(|| view! { <p><strong>"Paused."</strong></p> })}
                         {move || (training.run.get() == RunState::Stopping).then(|| view! { <p>"Stopping after this step; the best weights so far are kept…"</p> })}
-                        {move || (training.run.get() == RunState::Finishing).then(|| view! { <p data-testid="train-finishing">"Measuring the model on its test songs and tuning where its tunes end (a few seconds)…"</p> })}
+                        {move || (training.run.get() == RunState::Finishing).then(|| view! { <p data-testid="train-finishing">"Measuring the model on its test songs, then tuning where its tunes end and how freely they take up new pitches (a few seconds)…"</p> })}
                     </div>
                 }
             })}

@@ -340,7 +340,7 @@ async fn run(
     post(Message::new(&Event::Finishing));
     // Lets the page show it before the work below holds the worker for a few seconds.
     super::browser::sleep(0).await;
-    let (bytes, test, _) = job.finish(crate::recipe::PAGE_END_ROUNDS).await?;
+    let (bytes, test, _) = job.finish(crate::recipe::PAGE_CALIBRATION_ROUNDS).await?;
     post(
         Message::new(&Event::Finished {
             test,

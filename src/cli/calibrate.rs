@@ -1,7 +1,8 @@
-//! `melodeon calibrate`: fits a model's calibration of the end by the last pitch's degree on the
-//! validation songs of its split (teacher-forced), optionally refines it with rounds of tunes
-//! until they end where the training and validation songs do, reports what it changes on the
-//! test songs, and writes the model file again with it.
+//! `melodeon calibrate`: fits a model's calibrations of writing ([`fit_calibration`]): the end's
+//! on the validation songs of its split (teacher-forced), then, with rounds of tunes, the end's
+//! and the one of new pitches until tunes end, and take up new pitches, as the training and
+//! validation songs do. Reports what they change on the test songs and writes the model file
+//! again with them.
 
 use std::path::PathBuf;
 
@@ -10,9 +11,9 @@ use clap::Args;
 
 use super::{load_model, read_corpus_for, song_set};
 use crate::data::split_songs;
-use crate::generate::{EndCalibration, EndTally, OnDevice, fit_ends, tally_ends};
-use crate::model::file;
-use crate::recipe::{END_ROUNDS, EndRounds};
+use crate::generate::{EndTally, OnDevice, fit_calibration, tally_ends};
+use crate::model::file::{self, ModelHeader};
+use crate::recipe::{CALIBRATION_ROUNDS, CalibrationRounds};
 
 /// Options of `melodeon calibrate`.
 #[derive(Args, Debug)]
@@ -27,12 +28,13 @@ pub struct CalibrateArgs {
     /// Where to write the calibrated model file.
     #[arg(long)]
     out: PathBuf,
-    /// Rounds of tunes that refine the fit so that tunes end where the validation songs do
-    /// (0: the fit to their teacher-forced ends alone).
-    #[arg(long, default_value_t = END_ROUNDS.rounds)]
+    /// Rounds of tunes that refine the end's fit and fit the one of new pitches (0: the end's
+    /// fit to the validation songs' teacher-forced ends alone, and no calibration of new
+    /// pitches).
+    #[arg(long, default_value_t = CALIBRATION_ROUNDS.rounds)]
     rounds: usize,
     /// Tunes written per round.
-    #[arg(long, default_value_t = END_ROUNDS.tunes)]
+    #[arg(long, default_value_t = CALIBRATION_ROUNDS.tunes)]
     tunes: u64,
     /// Print one JSON object.
     #[arg(long)]
@@ -55,26 +57,26 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<()> {
     if parts.valid.is_empty() || parts.test.is_empty() {
         anyhow::bail!("the corpus has no validation or no test songs for this model's split");
     }
-    let fit = pollster::block_on(fit_ends(
+    let fit = pollster::block_on(fit_calibration(
         &network,
         &header,
         &set,
         &parts,
-        EndRounds {
+        CalibrationRounds {
             rounds: args.rounds,
             tunes: args.tunes,
         },
     ))
     .map_err(anyhow::Error::msg)?;
-    let fitted = fit.calibration.clone();
-    let on_test = |calibration: Option<&EndCalibration>| -> anyhow::Result<EndTally> {
+    let on_test = |header: &ModelHeader, calibrated: bool| -> anyhow::Result<EndTally> {
         let test = parts.test.iter().map(|&i| &set[i]);
-        pollster::block_on(tally_ends(&network, &header, test, calibration))
+        pollster::block_on(tally_ends(&network, header, test, calibrated))
             .map_err(anyhow::Error::msg)
     };
-    let before = on_test(None)?;
-    let after = on_test(Some(&fitted))?;
-    header.ends = Some(fitted.clone());
+    let before = on_test(&header, false)?;
+    header.ends = Some(fit.ends.clone());
+    header.new_pitches = fit.new_pitches.clone();
+    let after = on_test(&header, true)?;
     let bytes = file::save(&header, &model)?;
     std::fs::write(&args.out, bytes)
         .with_context(|| format!("{}: could not write", args.out.display()))?;
@@ -93,15 +95,24 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<()> {
     let tonic = |shares: &[f64]| 100.0 * (shares[0] + shares[12]);
     outln!(
         "training and validation songs ending on the tonic: {:.1} %; tunes, round by round: {}",
-        tonic(&fit.songs),
-        fit.rounds
+        tonic(&fit.song_endings),
+        fit.tune_endings
             .iter()
             .map(|r| format!("{:.1} %", tonic(r)))
             .collect::<Vec<_>>()
             .join(", ")
     )?;
+    outln!(
+        "distinct pitches per song: {:.2}; per tune, round by round: {}",
+        fit.song_pitches,
+        fit.tune_pitches
+            .iter()
+            .map(|p| format!("{p:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
     outln!("last pitch     factor  test ends came  foreseen before  after")?;
-    for (class, factor) in fitted.log_factor.iter().enumerate() {
+    for (class, factor) in fit.ends.log_factor.iter().enumerate() {
         let stands = match class {
             24 => "no note yet".to_string(),
             12.. => format!("degree {}, rest", class - 12),

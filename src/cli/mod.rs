@@ -38,7 +38,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Read a corpus (files, folders, zips) and print the report.
     Corpus(corpus::CorpusArgs),
-    /// Fit a model's calibration of the end on its validation songs and write it into the file.
+    /// Fit a model's calibrations of writing (where tunes end, how often they take up a new
+    /// pitch) on its training and validation songs and write them into the file.
     Calibrate(calibrate::CalibrateArgs),
     /// Train a model on a corpus and write a model file.
     Train(Box<train::TrainArgs>),

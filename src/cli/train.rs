@@ -10,7 +10,7 @@ use super::eval::print_metrics;
 use super::{load_model, read_corpus};
 use crate::backend;
 use crate::data::{SplitConfig, SplitMode};
-use crate::recipe::{Context, END_ROUNDS, LossMode, Recipe, Shape, TrainConfig, Weighting};
+use crate::recipe::{CALIBRATION_ROUNDS, Context, LossMode, Recipe, Shape, TrainConfig, Weighting};
 use crate::train::{Job, JobSpec};
 
 /// How to split the corpus (command-line spelling of [`SplitMode`]).
@@ -288,7 +288,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     let (bytes, songs, windows) =
-        pollster::block_on(job.finish(END_ROUNDS)).map_err(anyhow::Error::msg)?;
+        pollster::block_on(job.finish(CALIBRATION_ROUNDS)).map_err(anyhow::Error::msg)?;
     std::fs::write(&args.out, bytes).with_context(|| format!("writing {}", args.out.display()))?;
     if args.json {
         outln!(

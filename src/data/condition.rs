@@ -151,6 +151,8 @@ pub struct Contour {
     pitches: Option<(u8, u8, u8)>,
     /// The pitch before the last.
     before_last: Option<u8>,
+    /// Every pitch so far, one bit per MIDI number.
+    used: u128,
 }
 
 impl Contour {
@@ -160,6 +162,7 @@ impl Contour {
             Token::Note(pitch) => {
                 self.sounding = Some(Some(pitch));
                 self.before_last = self.pitches.map(|(_, last, _)| last);
+                self.used |= 1 << (pitch & 0x7f);
                 self.pitches = Some(match self.pitches {
                     None => (pitch, pitch, pitch),
                     Some((low, _, high)) => (low.min(pitch), pitch, high.max(pitch)),
@@ -180,6 +183,21 @@ impl Contour {
                 degree(last, mode) as usize + 12 * usize::from(self.sounding == Some(None))
             }
         }
+    }
+
+    /// Whether `pitch` has sounded so far.
+    pub fn has_used(&self, pitch: u8) -> bool {
+        self.used & (1 << (pitch & 0x7f)) != 0
+    }
+
+    /// How many distinct pitches have sounded so far.
+    pub fn distinct(&self) -> usize {
+        self.used.count_ones() as usize
+    }
+
+    /// The lowest and highest pitch so far.
+    pub fn range(&self) -> Option<(u8, u8)> {
+        self.pitches.map(|(low, _, high)| (low, high))
     }
 
     /// Takes in the token of `id` in `vocab` (an id it does not know changes nothing).

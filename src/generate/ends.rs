@@ -5,20 +5,20 @@
 //! more after the degrees that close phrases inside a song (the second, the fifth) than after
 //! the tonic. Written freely, its tunes then stop on those degrees more often than songs do.
 //! An [`EndCalibration`] holds a factor for the terminator's probability for each degree of the
-//! last pitch (with or without a rest sounding after it). [`fit_ends`] fits it in two stages:
-//! on the validation songs, (ends that came + 1) / (ends foreseen + 1) per class; then rounds
-//! of written tunes move each factor until the tunes end in each class as often as the songs
-//! the model learnt from. It is part of the model file; a model without one writes as before.
+//! last pitch (with or without a rest sounding after it). [`super::fit_calibration`] fits it in
+//! two stages: on the validation songs, (ends that came + 1) / (ends foreseen + 1) per class
+//! ([`EndCalibration::fit`]); then rounds of written tunes move each factor until the tunes end
+//! in each class as often as the songs the model learnt from. It is part of the model file; a
+//! model without one writes as before.
 
 use serde::{Deserialize, Serialize};
 
 use super::decoder::log_softmax;
-use super::{Decoder, GenerateConfig, Network, SamplerConfig, Written, write_set};
+use super::{Decoder, Network, Written};
 use crate::data::condition::{ENDINGS, Input};
-use crate::data::{Contour, INPUTS_PER_STEP, SongSeq, SongSplit};
+use crate::data::{Contour, INPUTS_PER_STEP, SongSeq};
 use crate::encoding::vocab::END_ID;
 use crate::model::file::ModelHeader;
-use crate::recipe::{DEFAULT_MAX_LEN, END_FIT_SEED, EndRounds};
 use crate::song::Mode;
 
 /// A log-factor for the terminator's probability by where the melody stands: the degree of its
@@ -74,13 +74,14 @@ impl EndTally {
 }
 
 /// Reads `songs` teacher-forced through `network` token by token, as writing would (the
-/// model's start context, each step's conditioning inputs), with `calibration` applied when
-/// given, and tallies the ends foreseen and come by class and the NLL.
+/// model's start context, each step's conditioning inputs), with `header`'s calibrations of the
+/// end and of new pitches applied when `calibrated`, and tallies the ends foreseen and come by
+/// class and the NLL.
 pub async fn tally_ends<'s, N: Network>(
     network: &N,
     header: &ModelHeader,
     songs: impl IntoIterator<Item = &'s SongSeq>,
-    calibration: Option<&EndCalibration>,
+    calibrated: bool,
 ) -> Result<EndTally, String> {
     let mut tally = EndTally {
         foreseen: vec![0.0; ENDINGS],
@@ -107,8 +108,13 @@ pub async fn tally_ends<'s, N: Network>(
         let mut logits = decoder.next_logits(None).await?;
         for s in 0..=song.ids.len() {
             let class = contour.ending(mode);
-            if let Some(calibration) = calibration {
-                calibration.apply(&mut logits, class);
+            if calibrated {
+                if let Some(ends) = &header.ends {
+                    ends.apply(&mut logits, class);
+                }
+                if let Some(new_pitches) = &header.new_pitches {
+                    new_pitches.apply(&mut logits, &header.vocab, &contour);
+                }
             }
             let log_probs = log_softmax(&logits);
             let target = song.ids.get(s).copied().unwrap_or(END_ID);
@@ -143,7 +149,7 @@ fn mode_slot(header: &ModelHeader) -> usize {
 }
 
 /// The ending class of a song read as `header`'s model reads it.
-fn song_ending(header: &ModelHeader, song: &SongSeq) -> usize {
+pub(super) fn song_ending(header: &ModelHeader, song: &SongSeq) -> usize {
     let mode = song.inputs.get(mode_slot(header)).copied().unwrap_or(0);
     let mut contour = Contour::default();
     for &id in &song.ids {
@@ -153,7 +159,7 @@ fn song_ending(header: &ModelHeader, song: &SongSeq) -> usize {
 }
 
 /// The ending class of a written tune.
-fn tune_ending(tune: &Written) -> usize {
+pub(super) fn tune_ending(tune: &Written) -> usize {
     let mut contour = Contour::default();
     for &token in &tune.tokens {
         contour.push(token);
@@ -162,7 +168,7 @@ fn tune_ending(tune: &Written) -> usize {
 }
 
 /// The share of each ending class among `classes`.
-fn shares(classes: impl IntoIterator<Item = usize>) -> Vec<f64> {
+pub(super) fn shares(classes: impl IntoIterator<Item = usize>) -> Vec<f64> {
     let mut out = [0.0; ENDINGS];
     let mut n = 0usize;
     for class in classes {
@@ -170,99 +176,6 @@ fn shares(classes: impl IntoIterator<Item = usize>) -> Vec<f64> {
         n += 1;
     }
     out.iter().map(|count| count / n.max(1) as f64).collect()
-}
-
-/// What [`fit_to_songs`] found.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EndFit {
-    /// The refined calibration.
-    pub calibration: EndCalibration,
-    /// The songs' share of each ending class.
-    pub songs: Vec<f64>,
-    /// The tunes' share of each ending class, by round (each round's tunes written with the
-    /// calibration before its update).
-    pub rounds: Vec<Vec<f64>>,
-}
-
-/// Refines `start` over `rounds` rounds so that the tunes `network` writes (with `config`,
-/// `tunes` a round, seeds counting up from the config's) end in each class as often as
-/// `songs` do: each round multiplies a class's factor by the songs' share over the tunes'
-/// (each plus one tune's share, so that a class neither uses stays put). The result is the
-/// mean of the log-factors of the later half of the rounds, which smooths the rounds'
-/// sampling noise.
-async fn fit_to_songs<'s, N: Network>(
-    network: &N,
-    header: &ModelHeader,
-    songs: impl IntoIterator<Item = &'s SongSeq>,
-    start: EndCalibration,
-    config: &GenerateConfig,
-    tunes: u64,
-    rounds: usize,
-) -> Result<EndFit, String> {
-    let wanted = shares(songs.into_iter().map(|song| song_ending(header, song)));
-    let mut seen = Vec::new();
-    let mut later = vec![0.0f32; start.log_factor.len()];
-    let averaged = rounds - rounds / 2;
-    let floor = 1.0 / tunes.max(1) as f64;
-    let mut header = header.clone();
-    let mut calibration = start;
-    for round in 0..rounds {
-        header.ends = Some(calibration.clone());
-        let mut one = config.clone();
-        one.sampler.seed = config.sampler.seed.wrapping_add(round as u64 * tunes);
-        let written = write_set(network, &header, &one, tunes, |_| {}).await?;
-        let got = shares(written.iter().map(tune_ending));
-        for (factor, (want, got)) in calibration
-            .log_factor
-            .iter_mut()
-            .zip(wanted.iter().zip(&got))
-        {
-            *factor += ((want + floor) / (got + floor)).ln() as f32;
-        }
-        seen.push(got);
-        if round >= rounds / 2 {
-            for (sum, factor) in later.iter_mut().zip(&calibration.log_factor) {
-                *sum += factor / averaged as f32;
-            }
-        }
-    }
-    if rounds > 0 {
-        calibration.log_factor = later;
-    }
-    Ok(EndFit {
-        calibration,
-        songs: wanted,
-        rounds: seen,
-    })
-}
-
-/// Fits a calibration of the end for `network` on the songs `set` split as `parts`: on the ends
-/// foreseen and come in the teacher-forced validation songs, then refined by the rounds of
-/// tunes `end_rounds` asks for (at temperature 1, the default length, meter and mode drawn) so that tunes
-/// end where the songs the model learnt from and was validated on do. The test songs play no
-/// part.
-pub async fn fit_ends<N: Network>(
-    network: &N,
-    header: &ModelHeader,
-    set: &[SongSeq],
-    parts: &SongSplit,
-    end_rounds: EndRounds,
-) -> Result<EndFit, String> {
-    let valid = parts.valid.iter().map(|&i| &set[i]);
-    let start = EndCalibration::fit(&tally_ends(network, header, valid, None).await?);
-    let config = GenerateConfig {
-        sampler: SamplerConfig {
-            temperature: 1.0,
-            top_k: None,
-            seed: END_FIT_SEED,
-        },
-        max_len: DEFAULT_MAX_LEN,
-        meter: None,
-        mode: None,
-    };
-    let known = parts.train.iter().chain(&parts.valid).map(|&i| &set[i]);
-    let EndRounds { rounds, tunes } = end_rounds;
-    fit_to_songs(network, header, known, start, &config, tunes, rounds).await
 }
 
 #[cfg(test)]

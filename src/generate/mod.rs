@@ -13,13 +13,17 @@
 mod decoder;
 mod ends;
 mod ensemble;
+mod fit;
+mod new_pitches;
 #[cfg(feature = "training")]
 mod on_device;
 mod sampler;
 
 pub use decoder::{Decoder, KernelDecoder};
-pub use ends::{EndCalibration, EndFit, EndTally, fit_ends, tally_ends};
+pub use ends::{EndCalibration, EndTally, tally_ends};
 pub use ensemble::{Ensemble, EnsembleDecoder, average_probabilities};
+pub use fit::{CalibrationFit, fit_calibration};
+pub use new_pitches::{NewPitchCalibration, NewPitchTally};
 #[cfg(feature = "training")]
 pub use on_device::{CarriedState, OnDevice, Refeed, Stateful};
 pub use sampler::{Sampler, SamplerConfig};
@@ -158,6 +162,8 @@ pub struct Steer<'a> {
     pub vocab: &'a Vocab,
     /// The model's calibration of the end by the last pitch's degree, if it has one.
     pub ends: Option<&'a EndCalibration>,
+    /// The model's calibration of new pitches, if it has one.
+    pub new_pitches: Option<&'a NewPitchCalibration>,
 }
 
 impl Steer<'_> {
@@ -206,6 +212,11 @@ pub async fn generate<D: Decoder>(
             && let Some(ends) = steer.ends
         {
             ends.apply(&mut logits, contour.ending(steer.clock.mode));
+        }
+        if let Some(steer) = steer
+            && let Some(new_pitches) = steer.new_pitches
+        {
+            new_pitches.apply(&mut logits, steer.vocab, &contour);
         }
         let previous = tune.last().copied();
         let long_enough = tune.len() >= shortest;
@@ -268,6 +279,7 @@ pub async fn write_tune<N: Network>(
         clock,
         vocab: &header.vocab,
         ends: header.ends.as_ref(),
+        new_pitches: header.new_pitches.as_ref(),
     });
     // The start tokens before the last predict nothing; the rest predict steps 0, 1, ….
     let inputs: Vec<u32> = steer.map_or_else(Vec::new, |s| s.inputs(primer));

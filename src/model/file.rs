@@ -28,7 +28,7 @@ use crate::data::SplitConfig;
 use crate::encoding::grid::GridConfig;
 use crate::encoding::vocab::Vocab;
 use crate::eval::{Metrics, SongMetrics};
-use crate::generate::EndCalibration;
+use crate::generate::{EndCalibration, NewPitchCalibration};
 use crate::recipe::{Context, TrainConfig};
 
 const MAGIC: &[u8; 8] = b"MELODEON";
@@ -62,6 +62,10 @@ pub struct ModelHeader {
     /// from before it: none, and tunes are written as before).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ends: Option<EndCalibration>,
+    /// The calibration of pitches a tune has not used yet, fitted with the end's (files from
+    /// before it: none, and tunes take up new pitches as the network says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_pitches: Option<NewPitchCalibration>,
 }
 
 /// Training metadata carried by a model file.

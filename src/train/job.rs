@@ -12,10 +12,10 @@ use crate::data::{Conditioning, SongSeq, SongSplit, Windows, opening, split_song
 use crate::encoding::grid::Token;
 use crate::encoding::vocab::Vocab;
 use crate::eval::{SongMetrics, evaluate, evaluate_songs};
-use crate::generate::{EndCalibration, fit_ends};
+use crate::generate::{CalibrationFit, fit_calibration};
 use crate::model::file::{self, ModelHeader, TrainingInfo};
 use crate::model::{MelodyModel, transfer};
-use crate::recipe::{Context, EndRounds};
+use crate::recipe::{CalibrationRounds, Context};
 use crate::stats::{Melody, REFERENCE_DIGITS, REFERENCE_SONGS, Reference};
 
 /// A training run in progress.
@@ -168,6 +168,7 @@ impl Job {
                 created_unix_s: 0,
             },
             ends: None,
+            new_pitches: None,
         };
         Ok(Job {
             spec,
@@ -260,12 +261,13 @@ impl Job {
     }
 
     /// Measures the best weights on the test songs (whole songs, and the seed's windows for a
-    /// window model), fits a conditioned model's calibration of the end (teacher-forced on the
-    /// validation songs, then refined by the rounds of tunes `end_rounds` asks for), and
-    /// returns them as a model file, with the test metrics.
+    /// window model), fits a conditioned model's calibrations of writing (the end's
+    /// teacher-forced on the validation songs, then it and the one of new pitches with the
+    /// rounds of tunes `calibration_rounds` asks for), and returns them as a model file, with
+    /// the test metrics.
     pub async fn finish(
         &self,
-        end_rounds: EndRounds,
+        calibration_rounds: CalibrationRounds,
     ) -> Result<(Vec<u8>, SongMetrics, Option<Metrics>), String> {
         let model = self
             .trainer
@@ -282,25 +284,38 @@ impl Job {
         let mut header = self.header.clone();
         let cpu = CpuBackend::default().device();
         let model = transfer::to_device(&model, &cpu).await?;
-        header.ends = self.fit_ends(&header, &model, end_rounds).await?;
+        if let Some(fit) = self
+            .fit_calibration(&header, &model, calibration_rounds)
+            .await?
+        {
+            header.ends = Some(fit.ends);
+            header.new_pitches = fit.new_pitches;
+        }
         let bytes = self.file(header, &model, Some(songs), windows)?;
         Ok((bytes, songs, windows))
     }
 
-    /// The end's calibration of a conditioned model on the CPU (none for an unconditioned one,
-    /// whose tunes have no mode, or without validation songs).
-    async fn fit_ends(
+    /// The calibrations of the end and of new pitches of a conditioned model, fitted on the
+    /// CPU (none for an unconditioned one, whose tunes have no mode, or without validation
+    /// songs).
+    async fn fit_calibration(
         &self,
         header: &ModelHeader,
         model: &MelodyModel,
-        end_rounds: EndRounds,
-    ) -> Result<Option<EndCalibration>, String> {
+        calibration_rounds: CalibrationRounds,
+    ) -> Result<Option<CalibrationFit>, String> {
         if header.config.conditioning.is_none() || self.parts.valid.is_empty() {
             return Ok(None);
         }
         let weights = model.weights(&header.config)?;
-        let fit = fit_ends(&weights, header, &self.songs, &self.parts, end_rounds);
-        Ok(Some(fit.await?.calibration))
+        let fit = fit_calibration(
+            &weights,
+            header,
+            &self.songs,
+            &self.parts,
+            calibration_rounds,
+        );
+        Ok(Some(fit.await?))
     }
 
     async fn test_songs(&self, model: &MelodyModel) -> Result<SongMetrics, String> {

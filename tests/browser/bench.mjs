@@ -212,7 +212,7 @@ async function longRun({ epochs }) {
 /**
  * What training in the page does after its last step: a whole-song run on Erk with the page's
  * defaults for `epochs` epochs on the CPU, then the seconds from the "finishing" notice (the
- * test songs and the end's calibration, `recipe::PAGE_END_ROUNDS`) to the trained model.
+ * test songs and the end's calibration, `recipe::PAGE_CALIBRATION_ROUNDS`) to the trained model.
  */
 async function finishing({ epochs }) {
   if (!existsSync(ERK)) return 'skipped: ../shared/corpus is absent';
