@@ -77,41 +77,42 @@ impl Default for NewPitchCalibration {
 impl NewPitchCalibration {
     /// Applies the factors to `logits` (ids of `vocab`) after the melody `contour`.
     pub fn apply(&self, logits: &mut [f32], vocab: &Vocab, contour: &Contour) {
-        let notes: Vec<(usize, u8)> = vocab
-            .tokens()
-            .iter()
-            .zip(0..logits.len())
-            .filter_map(|(token, id)| match token {
-                Token::Note(pitch) if logits[id].is_finite() => Some((id, *pitch)),
-                _ => None,
-            })
-            .collect();
-        let before = log_sum_exp(notes.iter().map(|&(id, _)| logits[id]));
-        let mut moved = false;
-        for &(id, pitch) in &notes {
-            let factor = class(contour, pitch).and_then(|class| self.log_factor.get(class));
-            if let Some(&factor) = factor {
-                logits[id] += factor;
-                moved = true;
-            }
-        }
-        if !moved {
+        let notes = vocab.tokens().iter().enumerate().take(logits.len());
+        let notes = notes.filter_map(|(id, token)| match token {
+            Token::Note(pitch) => Some((id, *pitch)),
+            _ => None,
+        });
+        let max = notes
+            .clone()
+            .map(|(id, _)| logits[id])
+            .filter(|logit| logit.is_finite())
+            .fold(f32::NEG_INFINITY, f32::max);
+        if max == f32::NEG_INFINITY {
             return;
         }
-        let shift = before - log_sum_exp(notes.iter().map(|&(id, _)| logits[id]));
-        for &(id, _) in &notes {
-            logits[id] += shift;
+        // The notes' probability mass (relative to the largest) before and after the factors.
+        let (mut before, mut after) = (0.0f32, 0.0f32);
+        for (id, pitch) in notes.clone() {
+            if !logits[id].is_finite() {
+                continue;
+            }
+            let mass = (logits[id] - max).exp();
+            before += mass;
+            match class(contour, pitch).and_then(|class| self.log_factor.get(class)) {
+                Some(&factor) => {
+                    logits[id] += factor;
+                    after += mass * factor.exp();
+                }
+                None => after += mass,
+            }
+        }
+        let shift = (before / after).ln();
+        if shift.is_finite() && shift != 0.0 {
+            for (id, _) in notes {
+                logits[id] += shift;
+            }
         }
     }
-}
-
-/// `ln Σ exp(x)` (−∞ for none).
-fn log_sum_exp(values: impl Iterator<Item = f32> + Clone) -> f32 {
-    let max = values.clone().fold(f32::NEG_INFINITY, f32::max);
-    if max == f32::NEG_INFINITY {
-        return max;
-    }
-    max + values.map(|v| (v - max).exp()).sum::<f32>().ln()
 }
 
 /// Note onsets and new pitches over some melodies, by class.
