@@ -2,7 +2,8 @@
 //! held-out songs for the comparison panel. `german.copies.json` is exactly the index of its
 //! training songs, recomputed here from `../shared/corpus` when present, so a change to the
 //! hash, the split or the encoding cannot leave a stale index in the page. The page's default
-//! tune length covers 99 % of those songs.
+//! tune length covers 99 % of those songs. `melodeon eval` reads its test songs with its
+//! calibrations too.
 
 use std::path::PathBuf;
 
@@ -121,4 +122,36 @@ fn model_files_read_without_burn_give_burns_logits() {
             token = Some((1 + step % (header.vocab.len() as u32 - 1), &step_inputs[..]));
         }
     }
+}
+
+#[test]
+fn eval_reads_the_test_songs_with_the_calibrations_as_writing_applies_them() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/erk-kern");
+    if !root.is_dir() {
+        eprintln!("skipped: {} is absent", root.display());
+        return;
+    }
+    let model = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public/models/german.mdl");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_melodeon"))
+        .args(["eval", "--json", "--model"])
+        .arg(&model)
+        .arg("--corpus")
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let network = report["songs"]["nll"].as_f64().unwrap();
+    let calibrated = report["calibrated_nll"]
+        .as_f64()
+        .expect("the shipped model carries calibrations");
+    assert!(
+        (calibrated - network).abs() < 0.02 * network,
+        "the calibrations move probability between a few tokens: {network} → {calibrated}"
+    );
+    assert_ne!(calibrated, network, "the calibrations were applied");
 }

@@ -1,5 +1,6 @@
 //! `melodeon eval`: test metrics of a model file on a corpus: the whole-song NLL in three
-//! units, and the seed's window metric for a model without conditioning.
+//! units, the same NLL with the model's calibrations as writing applies them, and the seed's
+//! window metric for a model without conditioning.
 
 use std::path::PathBuf;
 
@@ -10,6 +11,7 @@ use super::{load_ensemble, read_corpus_for, song_set};
 use crate::data::{SplitConfig, SplitMode, Windows, split_songs};
 use crate::encoding::grid::Token;
 use crate::eval::{Metrics, SongMetrics, evaluate, evaluate_songs};
+use crate::generate::{OnDevice, tally_ends};
 use crate::recipe::SEED_WINDOW;
 
 /// Which songs to evaluate.
@@ -35,7 +37,8 @@ pub struct EvalArgs {
     /// Which songs.
     #[arg(long, value_enum, default_value = "test")]
     songs: EvalSplit,
-    /// Print one JSON object: `songs` (whole-song metrics) and `windows` (the seed's metric).
+    /// Print one JSON object: `songs` (whole-song metrics), `calibrated_nll` (nats per token
+    /// with the model's calibrations, or null) and `windows` (the seed's metric).
     #[arg(long)]
     json: bool,
 }
@@ -90,13 +93,38 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    // Writing applies the file's calibrations of the end and of new pitches to the network's
+    // distribution; read token by token, the test songs' NLL under that distribution.
+    let calibrated = if models.len() == 1 && (header.ends.is_some() || header.new_pitches.is_some())
+    {
+        let network =
+            OnDevice::new(&models[0], &header.config, &device).map_err(anyhow::Error::msg)?;
+        let test = songs.iter().map(|&i| &set[i]);
+        Some(
+            pollster::block_on(tally_ends(&network, &header, test, true))
+                .map_err(anyhow::Error::msg)?,
+        )
+    } else {
+        None
+    };
     if args.json {
         outln!(
             "{}",
-            serde_json::json!({ "songs": whole, "windows": windows })
+            serde_json::json!({
+                "songs": whole,
+                "calibrated_nll": calibrated.as_ref().map(|c| c.nll()),
+                "windows": windows,
+            })
         )?;
     } else {
         print_metrics(&whole, windows.as_ref())?;
+        if let Some(c) = calibrated {
+            outln!(
+                "with the file's calibrations of the end and of new pitches, as writing applies them: {:.4} nats/token ({} targets)",
+                c.nll(),
+                c.targets
+            )?;
+        }
     }
     Ok(())
 }
