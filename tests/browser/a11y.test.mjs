@@ -46,6 +46,10 @@ test('both journeys by keyboard alone, with Space and the arrows for playback', 
   const chrome = await browser({ webgpu: false });
   try {
     const { page, errors } = await open(chrome, server.url);
+    // Playwright starts intercepting file choosers when a listener is added, without waiting
+    // for the browser to agree; a listener added just before the key press below lost that
+    // race now and then (the chooser opened unseen). Listening from the start closes it.
+    page.on('filechooser', () => {});
     await page.getByTestId('model-ready').waitFor({ timeout: 240_000 });
     await page.getByTestId('generate').focus();
     await page.keyboard.press('Enter');
