@@ -139,6 +139,7 @@ fn writing_a_tune_feeds_the_inputs_that_training_read() {
         vocab: &vocab,
         ends: None,
         new_pitches: None,
+        forms: None,
     }
     .inputs(&ids);
     assert_eq!(written, trained);

@@ -64,6 +64,21 @@ const CLOCK: Clock = Clock {
     },
 };
 
+/// Writing settings at temperature 1 with `seed`, at most `max_len` tokens, meter and mode
+/// drawn.
+fn at_temperature_one(seed: u64, max_len: usize) -> GenerateConfig {
+    GenerateConfig {
+        sampler: SamplerConfig {
+            temperature: 1.0,
+            top_k: None,
+            seed,
+        },
+        max_len,
+        meter: None,
+        mode: None,
+    }
+}
+
 /// Feeds the same tokens (with the inputs of `clock`, if any, after a context of `start`
 /// steps) to both decoders and checks their next-token distributions agree.
 fn assert_same_distributions(
@@ -156,16 +171,7 @@ fn conditioned_decoders_agree_and_the_inputs_change_the_distribution() {
 }
 
 fn tune(model: &MelodyModel, device: &Device, seed: u64, primer: &[u32]) -> Vec<u32> {
-    let config = GenerateConfig {
-        sampler: SamplerConfig {
-            temperature: 1.0,
-            top_k: None,
-            seed,
-        },
-        max_len: 80,
-        meter: None,
-        mode: None,
-    };
+    let config = at_temperature_one(seed, 80);
     let mut decoder = CarriedState::new(model, device, &context(primer), &[]);
     pollster::block_on(generate(&mut decoder, GRAMMAR, primer, None, &config)).unwrap()
 }
@@ -223,21 +229,13 @@ fn a_conditioned_tune_does_not_end_before_its_first_full_bar() {
 
     let vocab = eight_notes();
     assert_eq!(vocab.id(Token::Hold), Some(HOLD));
-    let config = GenerateConfig {
-        sampler: SamplerConfig {
-            temperature: 1.0,
-            top_k: None,
-            seed: 3,
-        },
-        max_len: 80,
-        meter: None,
-        mode: None,
-    };
+    let config = at_temperature_one(3, 80);
     let steer = Steer {
         clock: &CLOCK,
         vocab: &vocab,
         ends: None,
         new_pitches: None,
+        forms: None,
     };
     assert_eq!(steer.shortest(), 4 + 12, "the pickup and one 3/4 bar");
     let tune = pollster::block_on(generate(&mut Impatient, GRAMMAR, &[], Some(steer), &config));
@@ -269,18 +267,10 @@ fn a_calibrated_end_comes_only_where_its_factor_allows() {
         vocab: &vocab,
         ends: Some(&ends),
         new_pitches: None,
+        forms: None,
     };
     for seed in 0..20 {
-        let config = GenerateConfig {
-            sampler: SamplerConfig {
-                temperature: 1.0,
-                top_k: None,
-                seed,
-            },
-            max_len: 400,
-            meter: None,
-            mode: None,
-        };
+        let config = at_temperature_one(seed, 400);
         let tune = pollster::block_on(generate(&mut Impatient, GRAMMAR, &[], Some(steer), &config))
             .unwrap();
         assert!(tune.len() < 400, "seed {seed}: the tune ended");
@@ -310,22 +300,14 @@ fn a_calibration_of_new_pitches_keeps_a_tune_to_the_pitches_it_has_when_it_forbi
     use melodeon::generate::{NewPitchCalibration, Steer};
 
     let vocab = eight_notes();
-    let config = GenerateConfig {
-        sampler: SamplerConfig {
-            temperature: 1.0,
-            top_k: None,
-            seed: 11,
-        },
-        max_len: 60,
-        meter: None,
-        mode: None,
-    };
+    let config = at_temperature_one(11, 60);
     let pitches = |new_pitches: Option<&NewPitchCalibration>| {
         let steer = Steer {
             clock: &CLOCK,
             vocab: &vocab,
             ends: None,
             new_pitches,
+            forms: None,
         };
         let tune = pollster::block_on(generate(&mut Wandering, GRAMMAR, &[], Some(steer), &config))
             .unwrap();
@@ -348,4 +330,39 @@ fn a_calibration_of_new_pitches_keeps_a_tune_to_the_pitches_it_has_when_it_forbi
     let (notes, kept) = pitches(Some(&none_new));
     assert!(notes > 20, "notes keep their share against holds: {notes}");
     assert_eq!(kept, 1, "only the first pitch");
+}
+
+#[test]
+fn a_form_plays_the_bar_a_phrase_back_again_and_a_form_of_new_bars_changes_nothing() {
+    use melodeon::generate::{FormPrior, Steer};
+
+    let vocab = eight_notes();
+    let config = at_temperature_one(5, 4 + 12 * 10);
+    let write = |forms: Option<&FormPrior>| {
+        let steer = Steer {
+            clock: &CLOCK,
+            vocab: &vocab,
+            ends: None,
+            new_pitches: None,
+            forms,
+        };
+        pollster::block_on(generate(&mut Wandering, GRAMMAR, &[], Some(steer), &config)).unwrap()
+    };
+    // Every bar drawn to one place in the form: new (0), or the bar four back (1).
+    let always = |place: usize| FormPrior {
+        next: vec![vec![(0..3).map(|p| f64::from(u8::from(p == place))).collect(); 4]; 3],
+    };
+    let free = write(None);
+    assert_eq!(
+        write(Some(&always(0))),
+        free,
+        "new bars are the network's own"
+    );
+    let repeated = write(Some(&always(1)));
+    let bars: Vec<&[u32]> = repeated[4..].chunks_exact(12).collect();
+    assert_eq!(bars.len(), 10, "after the pickup of 4, ten bars of 3/4");
+    assert_ne!(bars[0], bars[1], "the first phrase is the network's");
+    for j in 4..10 {
+        assert_eq!(bars[j], bars[j - 4], "bar {j} repeats bar {}", j - 4);
+    }
 }

@@ -31,6 +31,7 @@ fn header(vocab: Vocab) -> ModelHeader {
         },
         ends: None,
         new_pitches: None,
+        forms: None,
     }
 }
 

@@ -153,6 +153,17 @@ fn a_whole_song_run_trains_saves_and_writes_in_the_meter_asked_for() {
         .as_ref()
         .expect("a round of tunes fits the calibration of new pitches");
     assert!(new_pitches.log_factor.iter().all(|f| f.is_finite()));
+    let forms = header
+        .forms
+        .as_ref()
+        .expect("a conditioned model counts its songs' forms");
+    assert!(
+        forms
+            .next
+            .iter()
+            .flatten()
+            .all(|row| (row.iter().sum::<f64>() - 1.0).abs() < 1e-9)
+    );
     let three_four = Meter {
         numerator: 3,
         denominator: 4,

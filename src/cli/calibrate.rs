@@ -1,5 +1,6 @@
 //! `melodeon calibrate`: fits a model's calibrations of writing ([`fit_calibration`]): the end's
-//! on the validation songs of its split (teacher-forced), then, with rounds of tunes, the end's
+//! on the validation songs of its split (teacher-forced), the prior of forms counted from the
+//! training and validation songs, then, with rounds of tunes written with that form, the end's
 //! and the one of new pitches until tunes end, and take up new pitches, as the training and
 //! validation songs do. Reports what they change on the test songs and writes the model file
 //! again with them.
@@ -76,6 +77,7 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<()> {
     let before = on_test(&header, false)?;
     header.ends = Some(fit.ends.clone());
     header.new_pitches = fit.new_pitches.clone();
+    header.forms = fit.forms.clone();
     let after = on_test(&header, true)?;
     let bytes = file::save(&header, &model)?;
     std::fs::write(&args.out, bytes)

@@ -39,7 +39,8 @@ enum Command {
     /// Read a corpus (files, folders, zips) and print the report.
     Corpus(corpus::CorpusArgs),
     /// Fit a model's calibrations of writing (where tunes end, how often they take up a new
-    /// pitch) on its training and validation songs and write them into the file.
+    /// pitch, which bars repeat a phrase back) on its training and validation songs and write
+    /// them into the file.
     Calibrate(calibrate::CalibrateArgs),
     /// Train a model on a corpus and write a model file.
     Train(Box<train::TrainArgs>),

@@ -5,15 +5,19 @@
 //! written tunes (temperature 1, the default length, meter and mode drawn) refine both at once,
 //! since each changes the tunes the other is fitted on: each round moves every factor by how
 //! far the tunes are from the training and validation songs in its class, and the result
-//! averages the later half of the rounds. The test songs play no part.
+//! averages the later half of the rounds. The prior of forms ([`FormPrior`]) is counted from
+//! the training and validation songs first, so that the rounds write with it. The test songs
+//! play no part.
 
 use serde::{Deserialize, Serialize};
 
 use super::ends::{shares, song_ending, tune_ending};
+use super::forms::song_bars;
 use super::{
-    EndCalibration, GenerateConfig, Network, NewPitchCalibration, NewPitchTally, SamplerConfig,
-    tally_ends, write_set,
+    EndCalibration, FormPrior, GenerateConfig, Network, NewPitchCalibration, NewPitchTally,
+    SamplerConfig, tally_ends, write_set,
 };
+use crate::data::condition::Input;
 use crate::data::{SongSeq, SongSplit};
 use crate::model::file::ModelHeader;
 use crate::recipe::{CALIBRATION_SEED, CalibrationRounds, DEFAULT_MAX_LEN};
@@ -34,6 +38,8 @@ pub struct CalibrationFit {
     pub song_pitches: f64,
     /// The tunes' mean count of distinct pitches, by round.
     pub tune_pitches: Vec<f64>,
+    /// The prior of forms (none for a model without the bar clock).
+    pub forms: Option<FormPrior>,
 }
 
 /// Fits the calibrations of writing for `network` on the songs `set` split as `parts`: the
@@ -55,7 +61,23 @@ pub async fn fit_calibration<N: Network>(
         .chain(&parts.valid)
         .map(|&i| &set[i])
         .collect();
-    refine(network, header, &known, start, calibration_rounds).await
+    let mut header = header.clone();
+    header.forms = forms(&header, &known);
+    refine(network, &header, &known, start, calibration_rounds).await
+}
+
+/// The prior of forms of `songs`, for a model told the position in the bar.
+fn forms(header: &ModelHeader, songs: &[&SongSeq]) -> Option<FormPrior> {
+    let slot = header
+        .config
+        .conditioning
+        .as_ref()?
+        .inputs()
+        .iter()
+        .position(|&i| i == Input::Position)?;
+    Some(FormPrior::fit(
+        songs.iter().map(|song| song_bars(song, slot)),
+    ))
 }
 
 /// Refines the end's calibration `start`, and a calibration of new pitches from factors of 1,
@@ -144,5 +166,6 @@ async fn refine<N: Network>(
         tune_endings,
         song_pitches: song_pitches.pitches_per_melody(),
         tune_pitches,
+        forms: header.forms,
     })
 }

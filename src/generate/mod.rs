@@ -8,12 +8,14 @@
 //! asked for or, when none is, drawn from the training songs' shares, and the pickup is drawn
 //! from the pickups of the training songs in that meter. Two rules keep every result decodable
 //! (see [`Grammar`]), and a conditioned model's tune does not end before its first full bar
-//! ([`Steer::shortest`]): a pickup alone is not a tune.
+//! ([`Steer::shortest`]): a pickup alone is not a tune. A model file with a [`FormPrior`] has
+//! some bars repeat an earlier bar, drawn at each bar line as the songs' forms go.
 
 mod decoder;
 mod ends;
 mod ensemble;
 mod fit;
+mod forms;
 mod new_pitches;
 #[cfg(feature = "training")]
 mod on_device;
@@ -23,6 +25,8 @@ pub use decoder::{Decoder, KernelDecoder};
 pub use ends::{EndCalibration, EndTally, tally_ends};
 pub use ensemble::{Ensemble, EnsembleDecoder, average_probabilities};
 pub use fit::{CalibrationFit, fit_calibration};
+use forms::FORMS_SEED;
+pub use forms::FormPrior;
 pub use new_pitches::{NewPitchCalibration, NewPitchTally};
 #[cfg(feature = "training")]
 pub use on_device::{CarriedState, OnDevice, Refeed, Stateful};
@@ -164,6 +168,8 @@ pub struct Steer<'a> {
     pub ends: Option<&'a EndCalibration>,
     /// The model's calibration of new pitches, if it has one.
     pub new_pitches: Option<&'a NewPitchCalibration>,
+    /// The model's prior of forms, if it has one.
+    pub forms: Option<&'a FormPrior>,
 }
 
 impl Steer<'_> {
@@ -171,6 +177,22 @@ impl Steer<'_> {
     pub fn shortest(&self) -> usize {
         self.clock.pickup + self.clock.bar_steps
     }
+
+    /// At a bar line after the first full bar of the tune `ids`, with a prior of forms: the
+    /// bar to play again there, if the form drawn with `rng` repeats one.
+    fn repeat(&self, ids: &[u32], rng: &mut impl Rng) -> Option<Vec<u32>> {
+        let forms = self.forms?;
+        let (pickup, bar) = (self.clock.pickup, self.clock.bar_steps.max(1));
+        let into = ids.len().checked_sub(pickup)?;
+        if !into.is_multiple_of(bar) || into < bar {
+            return None;
+        }
+        let bars = forms::tune_bars(ids, pickup, bar);
+        let j = bars.len();
+        let back = forms.draw(forms::place(&bars, j - 1), j, rng)?;
+        Some(bars[j - back].to_vec())
+    }
+
     /// The inputs of every step from 0 to `ids.len()`, each after the ids before it.
     pub fn inputs(&self, ids: &[u32]) -> Vec<u32> {
         let mut contour = Contour::default();
@@ -196,6 +218,9 @@ pub async fn generate<D: Decoder>(
     config: &GenerateConfig,
 ) -> Result<Vec<u32>, String> {
     let mut sampler = Sampler::new(&config.sampler);
+    let mut forms_rng = ChaCha8Rng::seed_from_u64(config.sampler.seed ^ FORMS_SEED);
+    // The rest of a bar being played again, its next token last.
+    let mut repeating: Vec<u32> = Vec::new();
     let mut tune = primer.to_vec();
     let mut last = None;
     let mut contour = Contour::default();
@@ -224,13 +249,26 @@ pub async fn generate<D: Decoder>(
             u32::try_from(id)
                 .is_ok_and(|id| grammar.allows(previous, id) && (long_enough || id != grammar.end))
         };
-        let next = sampler
+        let sampled = sampler
             .sample(&logits, allowed)
             .ok_or("the model gave no usable probabilities (NaN or all masked)")?;
-        let next = u32::try_from(next).map_err(|e| e.to_string())?;
-        if next == grammar.end {
+        let sampled = u32::try_from(sampled).map_err(|e| e.to_string())?;
+        // The network decides at every step whether the tune ends; the form, how it goes on.
+        if sampled == grammar.end {
             break;
         }
+        let next = match repeating.pop() {
+            Some(id) => id,
+            None => match steer.and_then(|s| s.repeat(&tune, &mut forms_rng)) {
+                Some(mut bar) if grammar.allows(previous, bar[0]) => {
+                    bar.reverse();
+                    let first = bar.pop().unwrap_or(sampled);
+                    repeating = bar;
+                    first
+                }
+                _ => sampled,
+            },
+        };
         tune.push(next);
         last = Some(next);
         if let Some(steer) = steer {
@@ -280,6 +318,7 @@ pub async fn write_tune<N: Network>(
         vocab: &header.vocab,
         ends: header.ends.as_ref(),
         new_pitches: header.new_pitches.as_ref(),
+        forms: header.forms.as_ref(),
     });
     // The start tokens before the last predict nothing; the rest predict steps 0, 1, ….
     let inputs: Vec<u32> = steer.map_or_else(Vec::new, |s| s.inputs(primer));

@@ -28,7 +28,7 @@ use crate::data::SplitConfig;
 use crate::encoding::grid::GridConfig;
 use crate::encoding::vocab::Vocab;
 use crate::eval::{Metrics, SongMetrics};
-use crate::generate::{EndCalibration, NewPitchCalibration};
+use crate::generate::{EndCalibration, FormPrior, NewPitchCalibration};
 use crate::recipe::{Context, TrainConfig};
 
 const MAGIC: &[u8; 8] = b"MELODEON";
@@ -66,6 +66,10 @@ pub struct ModelHeader {
     /// before it: none, and tunes take up new pitches as the network says).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_pitches: Option<NewPitchCalibration>,
+    /// Which bars of its training and validation songs repeat an earlier bar, as chances
+    /// (files from before it: none, and the network alone decides every bar).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forms: Option<FormPrior>,
 }
 
 /// Training metadata carried by a model file.

@@ -169,6 +169,7 @@ impl Job {
             },
             ends: None,
             new_pitches: None,
+            forms: None,
         };
         Ok(Job {
             spec,
@@ -290,6 +291,7 @@ impl Job {
         {
             header.ends = Some(fit.ends);
             header.new_pitches = fit.new_pitches;
+            header.forms = fit.forms;
         }
         let bytes = self.file(header, &model, Some(songs), windows)?;
         Ok((bytes, songs, windows))
