@@ -255,7 +255,14 @@ fn set_rates() {
     assert!((report.generated.tonic_endings - 1.0 / 3.0).abs() < 1e-12);
     assert!((report.generated.whole_bars - 1.0 / 3.0).abs() < 1e-12);
     assert_eq!(report.generated.median_length, 6.0);
+    assert_eq!(report.generated.repeated_bars, Some(0.0));
     assert_eq!(report.reference, Default::default());
+    let repeating = [melody("60 _ _ _ | 60 _ _ _ | 62 _ _ _ | 60 _ _ _", 4, 0)];
+    assert_eq!(
+        compare(&repeating, &[], &[], 0).generated.repeated_bars,
+        Some(0.5),
+        "the second and fourth of four bars repeat the first"
+    );
     assert!(
         report
             .features

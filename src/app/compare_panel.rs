@@ -126,6 +126,7 @@ fn Result(comparison: Comparison) -> impl IntoView {
                     {rate_row("Median length (sixteenths)", |r| format!("{:.0}", r.median_length))}
                     {rate_row("End on the tonic", |r| format!("{:.0} %", 100.0 * r.tonic_endings))}
                     {rate_row("Fill whole bars", |r| format!("{:.0} %", 100.0 * r.whole_bars))}
+                    {rate_row("Bars that repeat an earlier bar", |r| r.repeated_bars.map_or_else(|| "—".to_string(), |share| format!("{:.0} %", 100.0 * share)))}
                 </tbody>
             </table>
             <table class="figures" data-testid="overlaps">

@@ -168,11 +168,13 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
     }
     let (g, r) = (&report.generated, &report.reference);
     outln!(
-        "tonic endings {:.1} % (held-out {:.1} %) · whole bars {:.1} % (held-out {:.1} %) · median length {} (held-out {}) · ended by themselves within {} steps {:.1} %",
+        "tonic endings {:.1} % (held-out {:.1} %) · whole bars {:.1} % (held-out {:.1} %) · bars repeating an earlier bar {:.1} % (held-out {:.1} %) · median length {} (held-out {}) · ended by themselves within {} steps {:.1} %",
         100.0 * g.tonic_endings,
         100.0 * r.tonic_endings,
         100.0 * g.whole_bars,
         100.0 * r.whole_bars,
+        100.0 * g.repeated_bars.unwrap_or(0.0),
+        100.0 * r.repeated_bars.unwrap_or(0.0),
         g.median_length,
         r.median_length,
         args.max_len,

@@ -80,10 +80,14 @@ pub struct SetRates {
     pub whole_bars: f64,
     /// Median length in grid steps.
     pub median_length: f64,
+    /// Mean share of a melody's bars after the pickup that repeat an earlier bar (none in
+    /// statistics saved before it).
+    #[serde(default)]
+    pub repeated_bars: Option<f64>,
 }
 
 impl SetRates {
-    /// The rates of a set (all zeros when it is empty).
+    /// The rates of a set (all zeros, and no share of repeated bars, when it is empty).
     pub fn of(set: &[Melody]) -> SetRates {
         let tonic = |m: &&Melody| Feature::TonicEnding.of(m)[0] > 0.5;
         SetRates {
@@ -91,6 +95,13 @@ impl SetRates {
             tonic_endings: share(set.iter().filter(tonic).count(), set.len()),
             whole_bars: share(set.iter().filter(|m| m.whole_bars()).count(), set.len()),
             median_length: median(set.iter().map(|m| m.tokens.len()).collect()),
+            repeated_bars: (!set.is_empty()).then(|| {
+                mean(
+                    &set.iter()
+                        .map(|m| Feature::RepeatedBars.of(m)[0])
+                        .collect::<Vec<_>>(),
+                )
+            }),
         }
     }
 }

@@ -1,8 +1,8 @@
 // "How do these tunes compare?": for the shipped model (whose file carries its held-out
 // songs' statistics) and for a model trained in the page, 200 tunes written in the worker are
-// measured against the held-out songs: rates, per-feature overlaps, five histograms with text
-// alternatives, and near copies (of the shipped model's training songs, from the index beside
-// it, or of the uploaded songs).
+// measured against the held-out songs: rates (among them the bars that repeat an earlier
+// bar), per-feature overlaps, five histograms with text alternatives, and near copies (of the
+// shipped model's training songs, from the index beside it, or of the uploaded songs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -29,6 +29,7 @@ async function compare(page) {
       alternative: c.querySelector('[role=img]').getAttribute('aria-label'),
     }))),
     copiesChecked: await page.getByTestId('compare-copies').getAttribute('data-checked'),
+    repeats: await result.locator('table.figures tr', { hasText: 'repeat an earlier bar' }).locator('td').allTextContents(),
   };
 }
 
@@ -49,6 +50,8 @@ test('the comparison panel for the shipped model and for a model trained in the 
       assert.match(chart.alternative, /most common for your tunes .+, for the held-out songs .+\./);
     }
     assert.equal(shipped.copiesChecked, 'true', 'the shipped index of training songs is searched');
+    assert.equal(shipped.repeats.length, 2);
+    for (const share of shipped.repeats) assert.match(share, /^\d+ %$/, 'bars that repeat, in the tunes and in the held-out songs');
     // Every figure downloads as JSON, for those who want to work with them.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('compare-download').click()]);
     assert.equal(download.suggestedFilename(), 'melodeon-comparison.json');
