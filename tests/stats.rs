@@ -374,3 +374,23 @@ fn the_panel_compares_with_statistics_alone_and_names_the_copied_songs() {
     assert_eq!(panel.reference, kept.profile);
     assert_eq!(compare_tunes(&generated, &kept, None, 5).copied, None);
 }
+
+#[test]
+fn a_form_names_each_bar_after_the_pickup_with_a_letter_in_fours() {
+    let tune = melody(
+        "55 _ | 60 _ _ _ | 62 _ _ _ | 60 _ _ _ | 64 _ _ _ | 60 _ _ _ | 62 _ _ _ | 67 _",
+        4,
+        2,
+    );
+    assert_eq!(
+        tune.form(),
+        "abac abd",
+        "the pickup left out, the short last bar its own"
+    );
+    assert_eq!(
+        melody("60 _ _ _", 0, 0).form(),
+        "a",
+        "one bar when the meter is unknown"
+    );
+    assert_eq!(melody("", 4, 0).form(), "");
+}

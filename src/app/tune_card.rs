@@ -8,11 +8,13 @@ use super::history::SavedTune;
 use super::player::{Clock, PlayNote, render_wav};
 use super::staff::Staff;
 use super::state::AppState;
+use crate::data::condition::bar_steps;
 use crate::encoding::grid::{self, Step};
 use crate::export::link::{self, SharedTune};
 use crate::export::{Format, midi};
 use crate::notation::Score;
 use crate::song::{Meter, Pitch, Song, quarters_f64};
+use crate::stats::Melody;
 use crate::tune::{Instrument, KEYS, event_label, meter_choices};
 
 /// Every saved tune, newest first; starred ones first when asked.
@@ -336,10 +338,25 @@ fn TuneCard(id: u64) -> impl IntoView {
                             String::from(date),
                         )}
                     </p>
+                    <p class="form" data-testid="form"
+                        title="A letter for each bar after the pickup: the same letter where a bar repeats an earlier one">
+                        {format!("Form: {}", form_of(&t))}
+                    </p>
                 </article>
             }
         })}
     }
+}
+
+/// The tune's form ([`Melody::form`]), barred by its meter from its pickup.
+fn form_of(tune: &SavedTune) -> String {
+    Melody {
+        tokens: tune.tune.tokens.clone(),
+        bar_steps: bar_steps(tune.presentation.meter, STEP).unwrap_or(0),
+        pickup_steps: tune.tune.pickup,
+        tonic_pc: 0,
+    }
+    .form()
 }
 
 /// `[[midi, start_step, steps], …]` of the notes, for the tests.

@@ -68,6 +68,28 @@ impl Melody {
             .collect()
     }
 
+    /// Its form: a letter for each bar after the pickup, the same letter where a bar repeats
+    /// an earlier one (`a` for the first bar, `b` for the next new one, and so on; `?` past
+    /// 52 different bars), in groups of four bars.
+    pub fn form(&self) -> String {
+        const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let bars = self.bars();
+        let body = &bars[usize::from(self.pickup_len() > 0).min(bars.len())..];
+        let mut seen: Vec<&[Token]> = Vec::new();
+        let mut form = String::new();
+        for (j, &bar) in body.iter().enumerate() {
+            let index = seen.iter().position(|&b| b == bar).unwrap_or_else(|| {
+                seen.push(bar);
+                seen.len() - 1
+            });
+            if j > 0 && j % 4 == 0 {
+                form.push(' ');
+            }
+            form.push(LETTERS.get(index).map_or('?', |&l| char::from(l)));
+        }
+        form
+    }
+
     /// Whether the melody fills whole bars: with a pickup, the pickup and the last bar add up
     /// to one bar; without, the last bar is full. True when the bar length is unknown.
     pub fn whole_bars(&self) -> bool {

@@ -323,6 +323,7 @@ for (const [layout, options] of Object.entries(LAYOUTS)) {
       assert.deepEqual(written, concert.map(([pitch, start, steps]) => [pitch + 2, start, steps]), 'notes (and so the sound) a major second up');
       assert.equal(await card.getByTestId('staff').getAttribute('data-fifths'), '2', 'written in D major');
       assert.match(await card.getByTestId('provenance').textContent(), /D major/);
+      assert.match(await card.getByTestId('form').textContent(), /^Form: a[a-zA-Z?]{0,3}( [a-zA-Z?]{1,4})*$/, 'a letter per bar, in fours');
 
       const [download] = await Promise.all([page.waitForEvent('download'), press(card.getByTestId('download-mid'))]);
       const file = join(mkdtempSync(join(tmpdir(), 'melodeon-')), 'b-flat.mid');
