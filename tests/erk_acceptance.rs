@@ -9,15 +9,9 @@ use melodeon::data::{SplitConfig, Windows, split};
 use melodeon::encoding::grid::{GridConfig, Token};
 use melodeon::song::Pitch;
 
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: {} is absent", dir.display());
-        None
-    }
-}
+#[path = "common/corpus.rs"]
+mod corpus_dir;
+use corpus_dir::shared_corpus;
 
 fn ingest(dir: PathBuf, grid: GridConfig) -> Corpus {
     let opts = EncodeOptions {
@@ -29,7 +23,7 @@ fn ingest(dir: PathBuf, grid: GridConfig) -> Corpus {
 
 #[test]
 fn erk_kern() {
-    let Some(dir) = corpus_dir() else { return };
+    let Some(dir) = shared_corpus() else { return };
     let c = ingest(dir.join("erk-kern"), GridConfig::default());
     let t = &c.report.totals;
     assert_eq!((t.files, t.songs, t.accepted), (1700, 1700, 1683));
@@ -83,7 +77,7 @@ fn erk_kern() {
 
 #[test]
 fn erk_esac_and_agreement_with_kern() {
-    let Some(dir) = corpus_dir() else { return };
+    let Some(dir) = shared_corpus() else { return };
     let e = ingest(dir.join("esac/erk"), GridConfig::default());
     let t = &e.report.totals;
     assert_eq!((t.files, t.songs, t.accepted), (1781, 1781, 1762));

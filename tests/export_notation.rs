@@ -9,6 +9,10 @@ use melodeon::export::{abc, musicxml};
 use melodeon::song::{Pitch, Song};
 use num_rational::Ratio;
 
+#[path = "common/corpus.rs"]
+mod corpus_dir;
+use corpus_dir::shared_corpus;
+
 type Quarters = Ratio<u32>;
 
 /// A note (MIDI pitch) or a rest (`None`) with its whole length, tied pieces joined.
@@ -257,12 +261,10 @@ fn fixture_songs_read_back_equal() {
 
 #[test]
 fn every_erk_song_reads_back_equal() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/erk-kern");
-    if !dir.is_dir() {
-        eprintln!("skipped: {} is absent", dir.display());
+    let Some(corpus) = shared_corpus() else {
         return;
-    }
-    let songs = songs_in(&dir, false);
+    };
+    let songs = songs_in(&corpus.join("erk-kern"), false);
     assert!(songs.len() > 1600);
     let changing = songs.iter().filter(|s| check(s)).count();
     // 70 Erk songs change meter in their sources; most have whole bars of each meter.

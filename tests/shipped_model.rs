@@ -13,10 +13,19 @@ use melodeon::model::file;
 use melodeon::recipe::DEFAULT_MAX_LEN;
 use melodeon::stats::{CopyIndex, REFERENCE_SONGS};
 
-fn shipped(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+#[path = "common/corpus.rs"]
+mod corpus_dir;
+use corpus_dir::shared_corpus;
+
+/// The path of a file shipped beside the pretrained model.
+fn shipped_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("public/models")
-        .join(name);
+        .join(name)
+}
+
+fn shipped(name: &str) -> Vec<u8> {
+    let path = shipped_path(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -34,11 +43,9 @@ fn the_shipped_model_describes_its_held_out_songs_and_its_index_matches_its_trai
         serde_json::from_slice(&shipped("german.copies.json")).expect("the index reads");
     assert_eq!(index.names.len(), index.runs.len());
 
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if !root.is_dir() {
-        eprintln!("skipped the recomputation: {} is absent", root.display());
+    let Some(root) = shared_corpus() else {
         return;
-    }
+    };
     let options = EncodeOptions {
         grid: header.grid,
         ..Default::default()
@@ -126,17 +133,14 @@ fn model_files_read_without_burn_give_burns_logits() {
 
 #[test]
 fn eval_reads_the_test_songs_with_the_calibrations_as_writing_applies_them() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/erk-kern");
-    if !root.is_dir() {
-        eprintln!("skipped: {} is absent", root.display());
+    let Some(root) = shared_corpus() else {
         return;
-    }
-    let model = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public/models/german.mdl");
+    };
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_melodeon"))
         .args(["eval", "--json", "--model"])
-        .arg(&model)
+        .arg(shipped_path("german.mdl"))
         .arg("--corpus")
-        .arg(&root)
+        .arg(root.join("erk-kern"))
         .output()
         .unwrap();
     assert!(

@@ -8,7 +8,6 @@ use super::history::SavedTune;
 use super::player::{Clock, PlayNote, render_wav};
 use super::staff::Staff;
 use super::state::AppState;
-use crate::data::condition::bar_steps;
 use crate::encoding::grid::{self, Step};
 use crate::export::link::{self, SharedTune};
 use crate::export::{Format, midi};
@@ -350,13 +349,8 @@ fn TuneCard(id: u64) -> impl IntoView {
 
 /// The tune's form ([`Melody::form`]), barred by its meter from its pickup.
 fn form_of(tune: &SavedTune) -> String {
-    Melody {
-        tokens: tune.tune.tokens.clone(),
-        bar_steps: bar_steps(tune.presentation.meter, STEP).unwrap_or(0),
-        pickup_steps: tune.tune.pickup,
-        tonic_pc: 0,
-    }
-    .form()
+    let t = &tune.tune;
+    Melody::barred(&t.tokens, tune.presentation.meter, t.pickup, t.mode, STEP).form()
 }
 
 /// `[[midi, start_step, steps], …]` of the notes, for the tests.

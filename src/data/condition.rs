@@ -393,6 +393,11 @@ impl Conditioning {
         self.layout().inputs()
     }
 
+    /// The slot of a step's inputs that holds `input`, if the model reads it.
+    pub fn slot(&self, input: Input) -> Option<usize> {
+        self.inputs().iter().position(|&i| i == input)
+    }
+
     /// Number of classes of each input the model reads, in slot order.
     pub fn classes(&self) -> Vec<usize> {
         let meters = self.meters.len();

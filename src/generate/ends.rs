@@ -139,13 +139,12 @@ pub async fn tally_ends<'s, N: Network>(
 
 /// Where a model's step inputs hold the mode (past the end for a model without it).
 fn mode_slot(header: &ModelHeader) -> usize {
-    header.config.conditioning.as_ref().map_or(usize::MAX, |c| {
-        c.layout()
-            .inputs()
-            .iter()
-            .position(|&i| i == Input::Mode)
-            .unwrap_or(usize::MAX)
-    })
+    header
+        .config
+        .conditioning
+        .as_ref()
+        .and_then(|c| c.slot(Input::Mode))
+        .unwrap_or(usize::MAX)
 }
 
 /// The ending class of a song read as `header`'s model reads it.

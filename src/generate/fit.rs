@@ -68,13 +68,7 @@ pub async fn fit_calibration<N: Network>(
 
 /// The prior of forms of `songs`, for a model told the position in the bar.
 fn forms(header: &ModelHeader, songs: &[&SongSeq]) -> Option<FormPrior> {
-    let slot = header
-        .config
-        .conditioning
-        .as_ref()?
-        .inputs()
-        .iter()
-        .position(|&i| i == Input::Position)?;
+    let slot = header.config.conditioning.as_ref()?.slot(Input::Position)?;
     Some(FormPrior::fit(
         songs.iter().map(|song| song_bars(song, slot)),
     ))

@@ -227,8 +227,7 @@ fn full_bars(m: &Melody) -> f64 {
 
 /// Share of bars after the pickup that repeat an earlier one.
 fn repeated_bars(m: &Melody) -> f64 {
-    let bars = m.bars();
-    let body = &bars[usize::from(m.pickup_len() > 0)..];
+    let body = m.bars_after_pickup();
     let mut seen = HashSet::new();
     let repeats = body.iter().filter(|bar| !seen.insert(**bar)).count();
     share(repeats, body.len())

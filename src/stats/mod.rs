@@ -68,16 +68,23 @@ impl Melody {
             .collect()
     }
 
+    /// The bars after the pickup ([`Melody::bars`] without it).
+    pub fn bars_after_pickup(&self) -> Vec<&[Token]> {
+        let mut bars = self.bars();
+        if self.pickup_len() > 0 {
+            bars.remove(0);
+        }
+        bars
+    }
+
     /// Its form: a letter for each bar after the pickup, the same letter where a bar repeats
     /// an earlier one (`a` for the first bar, `b` for the next new one, and so on; `?` past
     /// 52 different bars), in groups of four bars.
     pub fn form(&self) -> String {
         const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        let bars = self.bars();
-        let body = &bars[usize::from(self.pickup_len() > 0).min(bars.len())..];
         let mut seen: Vec<&[Token]> = Vec::new();
         let mut form = String::new();
-        for (j, &bar) in body.iter().enumerate() {
+        for (j, bar) in self.bars_after_pickup().into_iter().enumerate() {
             let index = seen.iter().position(|&b| b == bar).unwrap_or_else(|| {
                 seen.push(bar);
                 seen.len() - 1
@@ -135,12 +142,29 @@ impl Melody {
         fallback: crate::song::Meter,
         step: crate::encoding::grid::Step,
     ) -> Melody {
-        let meter = tune.meter.unwrap_or(fallback);
+        Melody::barred(
+            &tune.tokens,
+            tune.meter.unwrap_or(fallback),
+            tune.pickup,
+            tune.mode,
+            step,
+        )
+    }
+
+    /// A tune's grid `tokens` barred by `meter` (grid `step`) from its pickup of `pickup`
+    /// steps, with the tonic of its mode (C when the mode is not known).
+    pub fn barred(
+        tokens: &[Token],
+        meter: crate::song::Meter,
+        pickup: usize,
+        mode: Option<crate::song::Mode>,
+        step: crate::encoding::grid::Step,
+    ) -> Melody {
         Melody {
-            tokens: tune.tokens.clone(),
+            tokens: tokens.to_vec(),
             bar_steps: crate::data::condition::bar_steps(meter, step).unwrap_or(0),
-            pickup_steps: tune.pickup,
-            tonic_pc: tonic_of(tune.mode),
+            pickup_steps: pickup,
+            tonic_pc: tonic_of(mode),
         }
     }
 }
