@@ -3,8 +3,9 @@
 //! All arrays are row-major. `gates_in [batch, seq, 4h]` is the input part of the gates,
 //! blocks in the order input, forget, output, cell; `weight [h, 4h]` the recurrent weights.
 //! Products go through the `gemm` crate (SIMD on x86 and wasm); the element-wise work is one
-//! fused loop per step with a rational tanh accurate to float precision. Natively a large
-//! batch is split over threads, each running the recurrence of its sequences.
+//! fused loop per step with a rational tanh accurate to float precision, compiled for the
+//! widest SIMD the CPU has. Natively a large batch is split over
+//! threads, each running the recurrence of its sequences.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -239,27 +240,12 @@ fn forward_part(
             (g4, 1),
             true,
         );
-        for b in 0..batch {
-            let row = &mut pre[b * g4..(b + 1) * g4];
-            for value in &mut row[..3 * h] {
-                *value = sigmoid(*value);
-            }
-            for value in &mut row[3 * h..] {
-                *value = tanh(*value);
-            }
-            let o_at = (b * seq + t) * 2 * h;
-            for j in 0..h {
-                let k = b * h + j;
-                let (i, f, o, g) = (row[j], row[h + j], row[2 * h + j], row[3 * h + j]);
-                let c = f * cell_prev[k] + i * g;
-                let t_c = tanh(c);
-                tanh_cell[k] = t_c;
-                cell_prev[k] = c;
-                hidden_prev[k] = o * t_c;
-                out[o_at + j] = o * t_c;
-                out[o_at + h + j] = c;
-            }
-        }
+        let step = StepStates {
+            cell: &mut cell_prev,
+            hidden: &mut hidden_prev,
+            tanh_cell: &mut tanh_cell,
+        };
+        activate(h, pre, step, &mut out[t * 2 * h..], seq * 2 * h);
         if let Some(saved) = saved.as_mut() {
             saved.cells.extend_from_slice(&cell_prev);
             saved.hiddens.extend_from_slice(&hidden_prev);
@@ -344,25 +330,16 @@ fn backward_part(
     let mut d_gates = vec![0.0; seq * batch * g4];
     for t in (0..seq).rev() {
         let dg = &mut d_gates[t * batch * g4..(t + 1) * batch * g4];
-        let acts = &saved.gates[t * batch * g4..(t + 1) * batch * g4];
-        for b in 0..batch {
-            let o_at = (b * seq + t) * 2 * h;
-            for j in 0..h {
-                let k = b * h + j;
-                let a = &acts[b * g4..(b + 1) * g4];
-                let (i, f, o, g) = (a[j], a[h + j], a[2 * h + j], a[3 * h + j]);
-                let t_c = saved.tanh_cells[t * bh + k];
-                let dh = grad_out[o_at + j] + d_hidden_next[k];
-                let dc = grad_out[o_at + h + j] + d_cell_next[k] + dh * o * (1.0 - t_c * t_c);
-                let c_before = saved.cells[t * bh + k];
-                let row = &mut dg[b * g4..(b + 1) * g4];
-                row[j] = dc * g * i * (1.0 - i);
-                row[h + j] = dc * c_before * f * (1.0 - f);
-                row[2 * h + j] = dh * t_c * o * (1.0 - o);
-                row[3 * h + j] = dc * i * (1.0 - g * g);
-                d_cell_next[k] = dc * f;
-            }
-        }
+        let step = SavedStep {
+            gates: &saved.gates[t * batch * g4..(t + 1) * batch * g4],
+            cells: &saved.cells[t * bh..(t + 1) * bh],
+            tanh_cells: &saved.tanh_cells[t * bh..(t + 1) * bh],
+        };
+        let carried = Carried {
+            hidden: &*d_hidden_next,
+            cell: &mut *d_cell_next,
+        };
+        gate_grads(h, step, &grad_out[t * 2 * h..], seq * 2 * h, carried, dg);
         // dh_{t−1} = dG_t · Wᵀ.
         matmul(
             batch,
@@ -398,6 +375,148 @@ fn backward_part(
         }
     }
     weight_grad
+}
+
+/// A step's per-sequence states, `[batch, h]` each.
+struct StepStates<'a> {
+    cell: &'a mut [f32],
+    hidden: &'a mut [f32],
+    tanh_cell: &'a mut [f32],
+}
+
+/// The state gradients carried back from the step after, `[batch, h]` each.
+struct Carried<'a> {
+    hidden: &'a [f32],
+    cell: &'a mut [f32],
+}
+
+/// What the forward pass saved of one step, `[batch, 4h]` and `[batch, h]`.
+struct SavedStep<'a> {
+    gates: &'a [f32],
+    cells: &'a [f32],
+    tanh_cells: &'a [f32],
+}
+
+/// One step's element-wise work: the pre-activations `pre [batch, 4h]` become the gate
+/// activations, the states advance, and each sequence's new hidden and cell states are written
+/// to `out` (sequence `b`'s at `b · out_stride`). Compiled for the widest SIMD the CPU has.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
+fn activate(h: usize, pre: &mut [f32], states: StepStates<'_>, out: &mut [f32], out_stride: usize) {
+    let rows = pre.chunks_exact_mut(4 * h);
+    let per_sequence = states
+        .cell
+        .chunks_exact_mut(h)
+        .zip(states.hidden.chunks_exact_mut(h))
+        .zip(states.tanh_cell.chunks_exact_mut(h));
+    for (b, (row, ((cell, hidden), tanh_cell))) in rows.zip(per_sequence).enumerate() {
+        let (sigmoids, g) = row.split_at_mut(3 * h);
+        for value in sigmoids.iter_mut() {
+            *value = sigmoid(*value);
+        }
+        for value in g.iter_mut() {
+            *value = tanh(*value);
+        }
+        let (i, rest) = sigmoids.split_at(h);
+        let (f, o) = rest.split_at(h);
+        let (out_h, out_c) = out[b * out_stride..b * out_stride + 2 * h].split_at_mut(h);
+        for j in 0..h {
+            let c = f[j] * cell[j] + i[j] * g[j];
+            let t_c = tanh(c);
+            tanh_cell[j] = t_c;
+            cell[j] = c;
+            hidden[j] = o[j] * t_c;
+            out_h[j] = o[j] * t_c;
+            out_c[j] = c;
+        }
+    }
+}
+
+/// One step's element-wise backward: from the gradients of the step's outputs (`grad_out`,
+/// sequence `b`'s at `b · out_stride`) and those carried from the step after (`carried`, updated
+/// to the cell gradient before this step), the gates' gradients `d_gates [batch, 4h]`. Compiled
+/// for the widest SIMD the CPU has.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
+fn gate_grads(
+    h: usize,
+    saved: SavedStep<'_>,
+    grad_out: &[f32],
+    out_stride: usize,
+    carried: Carried<'_>,
+    d_gates: &mut [f32],
+) {
+    let rows = d_gates
+        .chunks_exact_mut(4 * h)
+        .zip(saved.gates.chunks_exact(4 * h));
+    let per_sequence = saved
+        .cells
+        .chunks_exact(h)
+        .zip(saved.tanh_cells.chunks_exact(h))
+        .zip(carried.hidden.chunks_exact(h))
+        .zip(carried.cell.chunks_exact_mut(h));
+    for (b, ((row, acts), (((c_before, t_c), dh_next), dc_next))) in
+        rows.zip(per_sequence).enumerate()
+    {
+        let (go_h, go_c) = grad_out[b * out_stride..b * out_stride + 2 * h].split_at(h);
+        let (ai, rest) = acts.split_at(h);
+        let (af, rest) = rest.split_at(h);
+        let (ao, ag) = rest.split_at(h);
+        let (ri, rest) = row.split_at_mut(h);
+        let (rf, rest) = rest.split_at_mut(h);
+        let (ro, rg) = rest.split_at_mut(h);
+        let reads = RowReads {
+            gates: [ai, af, ao, ag],
+            c_before,
+            t_c,
+            dh_next,
+            go_h,
+            go_c,
+        };
+        gate_grads_row(reads, ri, rf, ro, rg, dc_next);
+    }
+}
+
+/// What [`gate_grads_row`] reads of one sequence's step, `h` values each.
+struct RowReads<'a> {
+    /// The activations σ(i), σ(f), σ(o), tanh(g).
+    gates: [&'a [f32]; 4],
+    c_before: &'a [f32],
+    t_c: &'a [f32],
+    dh_next: &'a [f32],
+    go_h: &'a [f32],
+    go_c: &'a [f32],
+}
+
+/// [`gate_grads`] for one sequence: the four gates' gradients into `ri`, `rf`, `ro`, `rg`, the
+/// carried cell gradient updated in `dc_next`. Each written slice is an argument of its own, so
+/// the compiler knows that none overlaps another and vectorises the loop.
+#[inline(always)]
+fn gate_grads_row(
+    reads: RowReads<'_>,
+    ri: &mut [f32],
+    rf: &mut [f32],
+    ro: &mut [f32],
+    rg: &mut [f32],
+    dc_next: &mut [f32],
+) {
+    let RowReads {
+        gates: [ai, af, ao, ag],
+        c_before,
+        t_c,
+        dh_next,
+        go_h,
+        go_c,
+    } = reads;
+    let h = dc_next.len();
+    for j in 0..h {
+        let (i, f, o, g) = (ai[j], af[j], ao[j], ag[j]);
+        let dh = go_h[j] + dh_next[j];
+        let dc = go_c[j] + dc_next[j] + dh * o * (1.0 - t_c[j] * t_c[j]);
+        ri[j] = dc * g * i * (1.0 - i);
+        rf[j] = dc * c_before[j] * f * (1.0 - f);
+        ro[j] = dh * t_c[j] * o * (1.0 - o);
+        rg[j] = dc * i * (1.0 - g * g);
+        dc_next[j] = dc * f;
+    }
 }
 
 /// `dst [m, n] (+)= lhs [m, k] · rhs [k, n]`, with `(row, column)` strides for the inputs.
@@ -459,12 +578,14 @@ pub fn matmul(
 }
 
 /// Logistic function through [`tanh`]: σ(x) = ½·tanh(x/2) + ½.
+#[inline(always)]
 fn sigmoid(x: f32) -> f32 {
     0.5 * tanh(0.5 * x) + 0.5
 }
 
 /// tanh as a 13/6 rational function (Eigen's `generic_fast_tanh_float`): within a few ulp
 /// of `f32::tanh`, and several times faster than the libm call.
+#[inline(always)]
 fn tanh(x: f32) -> f32 {
     const CLAMP: f32 = 7.905_311;
     const ALPHA: [f32; 7] = [
