@@ -2,9 +2,9 @@
 //!
 //! All arrays are row-major. `gates_in [batch, seq, 4h]` is the input part of the gates,
 //! blocks in the order input, forget, output, cell; `weight [h, 4h]` the recurrent weights.
-//! Products go through the `gemm` crate (SIMD on x86 and wasm); the element-wise work is one
-//! fused loop per step with a rational tanh accurate to float precision, compiled for the
-//! widest SIMD the CPU has. Natively a large batch is split over
+//! Products go through the `gemm` crate natively and [`super::block_matmul`] in the page; the
+//! element-wise work is one fused loop per step with a rational tanh accurate to float
+//! precision, compiled for the widest SIMD the CPU has. Natively a large batch is split over
 //! threads, each running the recurrence of its sequences.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -549,6 +549,11 @@ pub fn matmul(
         rhs.len() > last(k, n, rhs_strides),
         "matmul: right operand too small"
     );
+    if cfg!(target_arch = "wasm32") && rhs_strides.1 == 1 {
+        let rhs_row = rhs_strides.0;
+        super::block_matmul::matmul(m, n, k, dst, lhs, lhs_strides, rhs, rhs_row, accumulate);
+        return;
+    }
     let stride = |s: usize| s as isize;
     // SAFETY: the asserts above keep every index gemm touches inside the three slices, which
     // do not overlap (dst is borrowed mutably).

@@ -5,6 +5,7 @@
 
 #[cfg(feature = "training")]
 pub mod average;
+mod block_matmul;
 #[cfg(feature = "training")]
 pub mod check;
 pub mod config;
