@@ -327,9 +327,10 @@ fn backward_part(
     let (bh, g4) = (batch * h, 4 * h);
     // The carried gradients, ending as those of the initial states.
     let (d_hidden_next, d_cell_next) = (into.hidden, into.cell);
-    let mut d_gates = vec![0.0; seq * batch * g4];
+    // One step's gate gradients, and the weights' gradient summed step by step.
+    let mut dg = vec![0.0; batch * g4];
+    let mut weight_grad = vec![0.0; h * g4];
     for t in (0..seq).rev() {
-        let dg = &mut d_gates[t * batch * g4..(t + 1) * batch * g4];
         let step = SavedStep {
             gates: &saved.gates[t * batch * g4..(t + 1) * batch * g4],
             cells: &saved.cells[t * bh..(t + 1) * bh],
@@ -339,40 +340,42 @@ fn backward_part(
             hidden: &*d_hidden_next,
             cell: &mut *d_cell_next,
         };
-        gate_grads(h, step, &grad_out[t * 2 * h..], seq * 2 * h, carried, dg);
+        gate_grads(
+            h,
+            step,
+            &grad_out[t * 2 * h..],
+            seq * 2 * h,
+            carried,
+            &mut dg,
+        );
+        for (b, row) in dg.chunks_exact(g4).enumerate() {
+            let at = (b * seq + t) * g4;
+            into.gates_in[at..at + g4].copy_from_slice(row);
+        }
+        // dW += h_{t−1}ᵀ · dG_t.
+        matmul(
+            h,
+            g4,
+            batch,
+            &mut weight_grad,
+            &saved.hiddens[t * bh..(t + 1) * bh],
+            (1, h),
+            &dg,
+            (g4, 1),
+            true,
+        );
         // dh_{t−1} = dG_t · Wᵀ.
         matmul(
             batch,
             h,
             g4,
             d_hidden_next,
-            dg,
+            &dg,
             (g4, 1),
             weight_t,
             (h, 1),
             false,
         );
-    }
-    // dW = Σ_t h_{t−1}ᵀ · dG_t: one product over all steps, [h, seq·batch] × [seq·batch, 4h].
-    let mut weight_grad = vec![0.0; h * g4];
-    let rows = seq * batch;
-    matmul(
-        h,
-        g4,
-        rows,
-        &mut weight_grad,
-        &saved.hiddens[..rows * h],
-        (1, h),
-        &d_gates,
-        (g4, 1),
-        false,
-    );
-    // Batch-major again.
-    for (b, rows) in into.gates_in.chunks_exact_mut(seq * g4).enumerate() {
-        for (t, row) in rows.chunks_exact_mut(g4).enumerate() {
-            let from = (t * batch + b) * g4;
-            row.copy_from_slice(&d_gates[from..from + g4]);
-        }
     }
     weight_grad
 }
