@@ -456,7 +456,8 @@ fn memory_bytes() -> f64 {
 /// Speed figures of this browser for `tests/browser/bench.mjs` (which loads this module into
 /// the page for them), as a JSON string: the seed's training step and 256-token generation on
 /// each CPU backend; with `webgpu`, instead the seed's step and the whole-song step on WebGPU
-/// with the LSTM as Melodeon's GPU kernels and composed from burn's tensor operations.
+/// with the LSTM as Melodeon's GPU kernels and composed from burn's tensor operations, each
+/// timed after an untimed pass.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub async fn melodeon_bench(steps: usize, webgpu: bool) -> String {
     use crate::bench::{Method, SONGS, gen_speed, train_speed, whole_song_speed};
@@ -468,6 +469,11 @@ pub async fn melodeon_bench(steps: usize, webgpu: bool) -> String {
         }
         for (name, composed) in [("kernel", false), ("composed", true)] {
             crate::model::sequence::compose_always(composed);
+            // An untimed pass first: the first training on a device pays once for compiling
+            // each pipeline and growing the memory pool (on SwiftShader the first pass ran
+            // 25–30 % slower than the next ones in the same load), not what a training run sees.
+            let _ = train_speed(&engine.device, steps).await;
+            let _ = whole_song_speed(&engine.device, steps.min(3), SONGS).await;
             let train = train_speed(&engine.device, steps).await;
             let songs = whole_song_speed(&engine.device, steps.min(3), SONGS).await;
             figures.insert(
