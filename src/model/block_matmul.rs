@@ -14,30 +14,14 @@ const COLS: usize = 8;
 /// Depth of a slice of the product.
 const DEPTH: usize = 256;
 
-/// `dst [m, n] (+)= lhs [m, k] · rhs [k, n]`: `lhs` with `(row, column)` strides, `rhs`
-/// row-major with `rhs_row` values between rows, `dst` row-major. The caller checks the sizes.
-#[allow(clippy::too_many_arguments)]
-pub fn matmul(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: &mut [f32],
-    lhs: &[f32],
-    lhs_strides: (usize, usize),
-    rhs: &[f32],
-    rhs_row: usize,
-    accumulate: bool,
-) {
+/// `dst [m, n] (+)= lhs [m, k] · rhs [k, n]`, `dst` row-major. The caller checks the sizes.
+pub fn matmul(m: usize, k: usize, dst: &mut [f32], operands: Operands<'_>, accumulate: bool) {
+    let Operands {
+        rhs, rhs_row, n, ..
+    } = operands;
     if !accumulate {
         dst[..m * n].fill(0.0);
     }
-    let operands = Operands {
-        lhs,
-        lhs_strides,
-        rhs,
-        rhs_row,
-        n,
-    };
     let (full_rows, full_cols) = (m - m % ROWS, n - n % COLS);
     for from in (0..k).step_by(DEPTH) {
         let depth = from..(from + DEPTH).min(k);
@@ -62,12 +46,17 @@ pub fn matmul(
 }
 
 /// The operands of one product, and the destination's row length.
-struct Operands<'a> {
-    lhs: &'a [f32],
-    lhs_strides: (usize, usize),
-    rhs: &'a [f32],
-    rhs_row: usize,
-    n: usize,
+pub struct Operands<'a> {
+    /// `[m, k]`.
+    pub lhs: &'a [f32],
+    /// The left operand's `(row, column)` strides.
+    pub lhs_strides: (usize, usize),
+    /// `[k, n]`, row-major.
+    pub rhs: &'a [f32],
+    /// Values between the right operand's rows.
+    pub rhs_row: usize,
+    /// Columns of the product.
+    pub n: usize,
 }
 
 impl Operands<'_> {
@@ -153,11 +142,18 @@ mod tests {
             let strides = if transposed { (1, m) } else { (k, 1) };
             let expected = reference(m, n, k, &lhs, strides, &rhs);
             let mut dst = vec![1.0; m * n];
-            matmul(m, n, k, &mut dst, &lhs, strides, &rhs, n, false);
+            let operands = || Operands {
+                lhs: &lhs,
+                lhs_strides: strides,
+                rhs: &rhs,
+                rhs_row: n,
+                n,
+            };
+            matmul(m, k, &mut dst, operands(), false);
             for (got, want) in dst.iter().zip(&expected) {
                 assert!((got - want).abs() < 1e-4, "{m}×{n}×{k}: {got} vs {want}");
             }
-            matmul(m, n, k, &mut dst, &lhs, strides, &rhs, n, true);
+            matmul(m, k, &mut dst, operands(), true);
             for (got, want) in dst.iter().zip(&expected) {
                 assert!((got - 2.0 * want).abs() < 1e-4, "{m}×{n}×{k} accumulated");
             }

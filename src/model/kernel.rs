@@ -9,6 +9,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::block_matmul;
+
 /// What the backward pass needs: how the forward pass split the batch (see [`parts`]) and what
 /// each part's pass saved.
 #[derive(Clone, Debug)]
@@ -553,8 +555,14 @@ pub fn matmul(
         "matmul: right operand too small"
     );
     if cfg!(target_arch = "wasm32") && rhs_strides.1 == 1 {
-        let rhs_row = rhs_strides.0;
-        super::block_matmul::matmul(m, n, k, dst, lhs, lhs_strides, rhs, rhs_row, accumulate);
+        let operands = block_matmul::Operands {
+            lhs,
+            lhs_strides,
+            rhs,
+            rhs_row: rhs_strides.0,
+            n,
+        };
+        block_matmul::matmul(m, k, dst, operands, accumulate);
         return;
     }
     let stride = |s: usize| s as isize;
