@@ -1,4 +1,4 @@
-//! Speed measurements shared by `melodeon bench` and the page's diagnostics: the seed's
+//! Speed measurements shared by `melodeon bench` and the page's diagnostics: the tutorial's
 //! training step through Melodeon's trainer, and token-by-token generation.
 
 use burn::tensor::Device;
@@ -9,41 +9,41 @@ use web_time::Instant;
 use crate::data::{SongSeq, Windows};
 use crate::encoding::vocab::Vocab;
 use crate::generate::{CarriedState, Decoder, KernelDecoder, Refeed};
-use crate::model::{ModelConfig, sequence};
-use crate::recipe::{Recipe, SEED_WINDOW, TrainConfig};
-use crate::train::{TrainData, Trainer};
+use crate::model::sequence;
+use crate::recipe::{Recipe, TrainConfig, WINDOW_LEN};
+use crate::train::{Start, TrainData, Trainer};
 
-/// The seed's vocabulary size.
+/// The tutorial's vocabulary size.
 pub const VOCAB: usize = 38;
-/// The seed's batch size.
+/// The tutorial's batch size.
 pub const BATCH: usize = 64;
 /// Tokens generated per generation measurement.
 pub const TUNE: usize = 256;
 
-/// Random songs over the seed's vocabulary, long enough for `steps` batches.
+/// Random songs over the tutorial's vocabulary, long enough for `steps` batches.
 pub fn synthetic_windows(steps: usize) -> Windows {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let song: Vec<u32> = (0..(steps + 2) * BATCH)
         .map(|_| rng.random_range(1..VOCAB as u32))
         .collect();
-    Windows::new(&[song], SEED_WINDOW)
+    Windows::new(&[song], WINDOW_LEN)
 }
 
-/// Training windows per second of the seed's step (batch 64, window 64, hidden 128,
+/// Training windows per second of the tutorial's step (batch 64, window 64, hidden 128,
 /// vocabulary 38, loss on the last token) on `device`, over `steps` steps after a warm-up.
 pub async fn train_speed(device: &Device, steps: usize) -> Result<f64, String> {
     let windows = synthetic_windows(steps);
     let indices: Vec<usize> = (0..windows.len()).collect();
     let config = TrainConfig {
         epochs: 1,
-        ..Recipe::Seed.train()
+        ..Recipe::Windows.train()
     };
     let seconds =
         seconds_per_step(config, indices, TrainData::Windows(&windows), device, steps).await?;
     Ok(BATCH as f64 / seconds)
 }
 
-/// Mean seconds of `steps` training steps of the seed's network over `data` (the `train` units
+/// Mean seconds of `steps` training steps of the tutorial's network over `data` (the `train` units
 /// of it), after one warm-up step.
 async fn seconds_per_step(
     config: TrainConfig,
@@ -53,7 +53,7 @@ async fn seconds_per_step(
     steps: usize,
 ) -> Result<f64, String> {
     let mut trainer = Trainer::new(
-        &ModelConfig::seed(VOCAB),
+        Start::Fresh(Recipe::Windows.network(VOCAB)),
         config,
         train,
         vec![],
@@ -75,7 +75,7 @@ pub const LONGEST_SONG: usize = 512;
 
 /// Tokens per second of a whole-song training step (the default recipe's context and chunks)
 /// on `device`: a batch of `count` random songs of 140 to [`LONGEST_SONG`] steps (lengths
-/// repeating every [`SONGS`] songs), the seed's 1×128 network, over `steps` steps after a
+/// repeating every [`SONGS`] songs), the tutorial's 1×128 network, over `steps` steps after a
 /// warm-up.
 pub async fn whole_song_speed(device: &Device, steps: usize, count: usize) -> Result<f64, String> {
     let mut rng = ChaCha8Rng::seed_from_u64(2);
@@ -116,16 +116,16 @@ pub enum Method {
     Kernel,
     /// Carried state through burn's tensors ([`CarriedState`]).
     Burn,
-    /// Re-feeding the whole prefix (the seed's, [`Refeed`]).
+    /// Re-feeding the whole prefix (the tutorial's, [`Refeed`]).
     Refeed,
 }
 
 /// Tokens per second generating a 256-token tune with `method` on `device`.
 pub async fn gen_speed(device: &Device, method: Method) -> Result<f64, String> {
     device.seed(3);
-    let config = ModelConfig::seed(VOCAB);
+    let config = Recipe::Windows.network(VOCAB);
     let model = config.init(device);
-    let context = vec![0u32; SEED_WINDOW];
+    let context = vec![0u32; WINDOW_LEN];
     // The kernel's weights are read back before the clock starts (they are once per model).
     let weights = match method {
         Method::Kernel if sequence::on_cpu(device) => Some(model.weights(&config)?),

@@ -21,10 +21,10 @@ pub mod eval;
 pub mod export;
 pub mod generate;
 pub mod model;
+pub mod model_file;
 pub mod notation;
-#[cfg(feature = "training")]
-pub mod readback;
 pub mod recipe;
+pub mod settings;
 pub mod song;
 pub mod stats;
 pub mod train;

@@ -2,6 +2,7 @@
 //! what the grid encoder consumes (and what decoding gives back for playback).
 
 use std::fmt;
+use std::str::FromStr;
 
 use num_rational::Ratio;
 use serde::{Deserialize, Serialize};
@@ -54,6 +55,36 @@ impl Song {
 }
 
 impl Song {
+    /// The bars of the song on a grid of `step` quarter notes, from its events' bar numbers.
+    pub fn bars(&self, step: Quarters) -> Vec<BarSpan> {
+        let mut bars: Vec<BarSpan> = Vec::new();
+        let mut at = 0usize;
+        let mut current = None;
+        for event in &self.events {
+            let steps = (event.duration / step).to_integer() as usize;
+            if current != Some(event.bar) {
+                bars.push(BarSpan {
+                    start: at,
+                    len: 0,
+                    meter: None,
+                });
+                current = Some(event.bar);
+            }
+            if let Some(bar) = bars.last_mut() {
+                bar.len += steps;
+            }
+            at += steps;
+        }
+        for bar in &mut bars {
+            bar.meter = self
+                .meters
+                .iter()
+                .copied()
+                .find(|&m| m.steps(step) == Some(bar.len));
+        }
+        bars
+    }
+
     /// How lists name the song ([`display_name`]).
     pub fn display_name(&self) -> String {
         display_name(&self.id, self.title.as_deref())
@@ -63,6 +94,17 @@ impl Song {
 /// How lists name a song: "Title (id)", or the id alone.
 pub fn display_name(id: &str, title: Option<&str>) -> String {
     title.map_or_else(|| id.to_owned(), |t| format!("{t} ({id})"))
+}
+
+/// One bar of a song on a grid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BarSpan {
+    /// First grid step of the bar.
+    pub start: usize,
+    /// Grid steps in it.
+    pub len: usize,
+    /// The song's meter whose bar is this long, if one is (so meter changes are followed).
+    pub meter: Option<Meter>,
 }
 
 /// The origin of a song: file name and, for files holding several records, which one.
@@ -82,6 +124,26 @@ pub enum Mode {
     Major,
     /// Minor mode.
     Minor,
+}
+
+impl Mode {
+    /// Every mode, as offered to a person.
+    pub const ALL: [Mode; 2] = [Mode::Major, Mode::Minor];
+}
+
+impl FromStr for Mode {
+    type Err = String;
+
+    /// Reads a mode's name as [`Mode`]'s `Display` writes it.
+    fn from_str(text: &str) -> Result<Mode, String> {
+        Mode::ALL
+            .into_iter()
+            .find(|mode| mode.to_string() == text.trim())
+            .ok_or_else(|| {
+                let names: Vec<String> = Mode::ALL.iter().map(ToString::to_string).collect();
+                format!("`{text}` is not a mode: {}", names.join(" or "))
+            })
+    }
 }
 
 impl fmt::Display for Mode {
@@ -214,6 +276,20 @@ impl Meter {
     /// Length of one bar in quarter notes.
     pub fn bar_length(&self) -> Quarters {
         Ratio::new(self.numerator * 4, self.denominator)
+    }
+
+    /// Grid steps of `step` quarter notes in one bar, if the bar is a whole number of them.
+    pub fn steps(&self, step: Quarters) -> Option<usize> {
+        let steps = self.bar_length() / step;
+        (steps.is_integer() && *steps.numer() > 0).then(|| steps.to_integer() as usize)
+    }
+}
+
+impl FromStr for Meter {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Meter, String> {
+        Meter::parse(text).ok_or_else(|| format!("`{text}` is not a meter like 3/4"))
     }
 }
 

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::grid::{self, Step, Token};
+use crate::generate::{GenerateConfig, Written};
+use crate::settings;
 use crate::song::{Event, Key, Meter, Mode, Pitch, Song};
 
 /// How a tune came about, shown under it and carried by share links.
@@ -22,6 +24,21 @@ pub struct Provenance {
     pub max_len: usize,
     /// When it was made, milliseconds since 1970.
     pub created_ms: f64,
+}
+
+impl Provenance {
+    /// How a tune written with `config` by the model named `model` came about, from the
+    /// opening notes `primer` as typed, at `created_ms`.
+    pub fn of(model: &str, config: &GenerateConfig, primer: &str, created_ms: f64) -> Self {
+        Self {
+            model: model.to_owned(),
+            seed: config.sampler.seed,
+            temperature: config.sampler.temperature,
+            primer: primer.to_owned(),
+            max_len: config.max_len,
+            created_ms,
+        }
+    }
 }
 
 /// Key, meter and tempo chosen for display, playback and export. Tunes are generated in
@@ -43,12 +60,9 @@ pub struct Presentation {
 impl Default for Presentation {
     fn default() -> Self {
         Self {
-            shift: 0,
-            meter: Meter {
-                numerator: 4,
-                denominator: 4,
-            },
-            tempo_bpm: 100.0,
+            shift: settings::KEY_SHIFT.default,
+            meter: settings::METER,
+            tempo_bpm: settings::TEMPO.default,
             instrument: Instrument::Concert,
         }
     }
@@ -114,34 +128,9 @@ impl Instrument {
     }
 }
 
-/// Meters offered for a model that was not trained with meters (a conditioned model offers the
-/// meters it learnt).
-pub const DEFAULT_METERS: [Meter; 5] = [
-    Meter {
-        numerator: 4,
-        denominator: 4,
-    },
-    Meter {
-        numerator: 3,
-        denominator: 4,
-    },
-    Meter {
-        numerator: 2,
-        denominator: 4,
-    },
-    Meter {
-        numerator: 6,
-        denominator: 8,
-    },
-    Meter {
-        numerator: 3,
-        denominator: 8,
-    },
-];
-
-/// The meters a tune can be shown in: [`DEFAULT_METERS`], and its own when it is another.
+/// The meters a tune can be shown in: [`settings::METERS`], and its own when it is another.
 pub fn meter_choices(current: Meter) -> Vec<Meter> {
-    let mut meters = DEFAULT_METERS.to_vec();
+    let mut meters = settings::METERS.to_vec();
     if !meters.contains(&current) {
         meters.push(current);
     }
@@ -227,6 +216,16 @@ pub struct Tune {
 }
 
 impl Tune {
+    /// A written tune with where it came from.
+    pub fn from_written(written: Written, provenance: Provenance) -> Tune {
+        Tune {
+            tokens: written.tokens,
+            provenance,
+            mode: written.mode,
+            pickup: written.pickup,
+        }
+    }
+
     /// The tune as notes in the presentation's key and meter (grid `step`), barred from its
     /// pickup ([`grid::to_song`]).
     pub fn song(&self, step: Step, presentation: &Presentation) -> Result<Song, grid::DecodeError> {

@@ -2,8 +2,9 @@
 //! and the melodic inputs follow the notes before each step.
 
 use melodeon::corpus::{self, EncodedSong, InputFile};
-use melodeon::data::condition::{Conditioning, INPUTS_PER_STEP, MeterPrior};
-use melodeon::song::Meter;
+use melodeon::data::condition::{Conditioning, INPUTS_PER_STEP, Layout};
+use melodeon::data::meters::MeterPrior;
+use melodeon::song::{Meter, Mode};
 
 /// The one song of a `**kern` text.
 fn song(kern: &str) -> EncodedSong {
@@ -29,9 +30,11 @@ fn conditioning() -> Conditioning {
     };
     Conditioning {
         meters: vec![prior(2), prior(3)],
-        bars_left: true,
-        melodic: true,
-        interval: true,
+        layout: Layout {
+            bars_left: true,
+            melodic: true,
+            interval: true,
+        },
     }
 }
 
@@ -96,9 +99,7 @@ fn the_melodic_inputs_follow_the_notes_before_each_step() {
 fn a_model_without_the_later_inputs_keeps_the_old_slots() {
     let song = song("**kern\n*M2/4\n*k[]\n*C:\n=1\n4c\n4d\n=2\n4e\n4f\n==\n*-\n");
     let old = Conditioning {
-        bars_left: false,
-        melodic: false,
-        interval: false,
+        layout: Layout::default(),
         ..conditioning()
     };
     assert_eq!(old.classes(), [3, 2, 32, 32, 32]);
@@ -128,11 +129,11 @@ fn writing_a_tune_feeds_the_inputs_that_training_read() {
     let ids = vocab.encode(&song.tokens).unwrap();
     let clock = Clock {
         meter: 1,
-        mode: 0,
+        mode: Mode::Major,
         bar_steps: 8,
         pickup: 0,
         bars: 2,
-        layout: conditioning.layout(),
+        layout: conditioning.layout,
     };
     let written = Steer {
         clock: &clock,

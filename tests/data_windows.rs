@@ -1,6 +1,7 @@
 //! Windows as views into one buffer, strides, and the split.
 
-use melodeon::data::{SplitConfig, SplitMode, Windows, opening, split, split_songs};
+use melodeon::corpus::opening;
+use melodeon::data::{SplitConfig, SplitMode, Windows, split, split_songs};
 use melodeon::encoding::grid::Token;
 use std::collections::HashSet;
 

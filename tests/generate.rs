@@ -7,6 +7,8 @@ use melodeon::generate::{
     CarriedState, Decoder, GenerateConfig, Grammar, KernelDecoder, Refeed, SamplerConfig, generate,
 };
 use melodeon::model::{MelodyModel, ModelConfig};
+use melodeon::recipe::Recipe;
+use melodeon::song::Mode;
 
 #[path = "common/conditioned.rs"]
 mod conditioned;
@@ -23,7 +25,7 @@ fn config() -> ModelConfig {
     ModelConfig {
         layers: 2,
         hidden: 24,
-        ..ModelConfig::seed(10)
+        ..Recipe::Windows.network(10)
     }
 }
 
@@ -53,7 +55,7 @@ fn conditioned_model(device: &Device) -> MelodyModel {
 /// The 3/4 clock in minor with a pickup of 4 steps.
 const CLOCK: Clock = Clock {
     meter: 1,
-    mode: 1,
+    mode: Mode::Minor,
     bar_steps: 12,
     pickup: 4,
     bars: 9,

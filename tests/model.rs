@@ -4,6 +4,7 @@ use burn::module::Module;
 use burn::nn::{GateController, LstmConfig, LstmState as BurnState};
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use melodeon::model::{FusedLstm, LstmState, ModelConfig};
+use melodeon::recipe::Recipe;
 
 #[path = "common/fused.rs"]
 mod fused;
@@ -125,13 +126,13 @@ fn one_step_at_a_time_with_carried_state_equals_the_sequence_pass() {
 
 #[test]
 fn the_seed_network_has_the_seeds_parameter_count() {
-    let config = ModelConfig::seed(38);
+    let config = Recipe::Windows.network(38);
     assert_eq!(config.num_params(), 92_362);
     assert_eq!(config.init(&device()).num_params(), 92_362);
     let deep = ModelConfig {
         layers: 2,
         hidden: 64,
-        ..ModelConfig::seed(38)
+        ..Recipe::Windows.network(38)
     };
     assert_eq!(deep.init(&device()).num_params(), deep.num_params());
 }
@@ -141,7 +142,7 @@ fn forward_shapes() {
     let device = device();
     let model = ModelConfig {
         layers: 2,
-        ..ModelConfig::seed(12)
+        ..Recipe::Windows.network(12)
     }
     .init(&device);
     let ids = Tensor::<2, Int>::from_data(
@@ -161,7 +162,7 @@ fn forward_shapes() {
 #[test]
 fn the_last_position_of_forward_is_forward_last() {
     let device = device();
-    let model = ModelConfig::seed(9).init(&device);
+    let model = Recipe::Windows.network(9).init(&device);
     let ids =
         Tensor::<2, Int>::from_data(TensorData::new(vec![0i64, 3, 5, 8, 2, 2], [2, 3]), &device);
     let (all, _) = model.forward(ids.clone(), None, None);
@@ -175,7 +176,7 @@ fn every_parameter_gets_a_gradient() {
     let model = ModelConfig {
         layers: 2,
         hidden: 16,
-        ..ModelConfig::seed(7)
+        ..Recipe::Windows.network(7)
     }
     .init(&device);
     let ids =
@@ -205,7 +206,7 @@ fn copying(vocab: usize) -> ModelConfig {
         look_back: 8,
         copy: true,
         dropout: 0.0,
-        ..ModelConfig::seed(vocab)
+        ..Recipe::Windows.network(vocab)
     }
 }
 

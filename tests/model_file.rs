@@ -5,22 +5,22 @@ use melodeon::data::SplitConfig;
 use melodeon::encoding::grid::Token;
 use melodeon::encoding::vocab::Vocab;
 use melodeon::model::ModelConfig;
-use melodeon::model::file::{self, FORMAT_VERSION, ModelFileError, ModelHeader, TrainingInfo};
-use melodeon::recipe::{Context, Recipe, SEED_WINDOW};
+use melodeon::model_file::{self, FORMAT_VERSION, ModelFileError, ModelHeader, TrainingInfo};
+use melodeon::recipe::{Context, Recipe, WINDOW_LEN};
 
 fn header(vocab: Vocab) -> ModelHeader {
     ModelHeader {
         name: "test".into(),
         config: ModelConfig {
             hidden: 16,
-            ..ModelConfig::seed(vocab.len())
+            ..Recipe::Windows.network(vocab.len())
         },
         vocab,
         grid: Default::default(),
         training: TrainingInfo {
             corpus: "fixtures".into(),
             songs: 3,
-            config: Recipe::Seed.train(),
+            config: Recipe::Windows.train(),
             split: SplitConfig::default(),
             valid: None,
             test: None,
@@ -51,7 +51,7 @@ fn saved() -> (ModelHeader, Vec<u8>) {
     device.seed(1);
     let header = header(vocab());
     let model = header.config.init(&device);
-    (header.clone(), file::save(&header, &model).unwrap())
+    (header.clone(), model_file::save(&header, &model).unwrap())
 }
 
 #[test]
@@ -60,10 +60,10 @@ fn a_saved_model_loads_back_with_the_same_outputs() {
     device.seed(1);
     let header = header(vocab());
     let model = header.config.init(&device);
-    let bytes = file::save(&header, &model).unwrap();
-    let (loaded_header, loaded) = file::load(&bytes, &device).unwrap();
+    let bytes = model_file::save(&header, &model).unwrap();
+    let (loaded_header, loaded) = model_file::load(&bytes, &device).unwrap();
     assert_eq!(loaded_header, header);
-    assert_eq!(file::read_header(&bytes).unwrap(), header);
+    assert_eq!(model_file::read_header(&bytes).unwrap(), header);
     let ids = Tensor::<2, Int>::from_data(TensorData::new(vec![0i64, 1, 3, 2, 4], [1, 5]), &device);
     let a = model.forward_last(ids.clone()).into_data();
     let b = loaded.forward_last(ids).into_data();
@@ -73,8 +73,8 @@ fn a_saved_model_loads_back_with_the_same_outputs() {
 /// Why `bytes` are refused: reading them as a burn network and as plain arrays (the page's
 /// way) must refuse them alike.
 fn refusal(bytes: &[u8]) -> ModelFileError {
-    let loaded = file::load(bytes, &Device::flex()).expect_err("refused as a network");
-    let read = file::read(bytes).expect_err("refused as plain arrays");
+    let loaded = model_file::load(bytes, &Device::flex()).expect_err("refused as a network");
+    let read = model_file::read(bytes).expect_err("refused as plain arrays");
     assert_eq!(
         std::mem::discriminant(&loaded),
         std::mem::discriminant(&read),
@@ -208,9 +208,9 @@ const FORMAT_1: &[u8] = include_bytes!("models/erk-format1.mdl");
 
 #[test]
 fn model_files_of_format_1_still_load_as_the_seeds_windows() {
-    let (header, model) = file::load(FORMAT_1, &Device::flex()).unwrap();
+    let (header, model) = model_file::load(FORMAT_1, &Device::flex()).unwrap();
     assert_eq!(u32::from_le_bytes(FORMAT_1[8..12].try_into().unwrap()), 1);
-    assert_eq!(header.context(), Context::Window { len: SEED_WINDOW });
+    assert_eq!(header.context(), Context::Window { len: WINDOW_LEN });
     assert_eq!(header.context().start_tokens(), 64);
     assert!(header.config.conditioning.is_none() && model.inputs.is_empty());
     assert!(header.training.test.is_some() && header.training.test_songs.is_none());
@@ -221,7 +221,7 @@ fn model_files_of_format_1_still_load_as_the_seeds_windows() {
 fn a_half_precision_file_is_smaller_and_predicts_alike() {
     let device = Device::flex();
     let (header, bytes) = saved();
-    let half = file::halved(&bytes).unwrap();
+    let half = model_file::halved(&bytes).unwrap();
     // Two bytes a parameter fewer (less the padding that starts each tensor on a 256-byte
     // boundary, which is most of this tiny network's file).
     let params = header.config.num_params();
@@ -231,11 +231,11 @@ fn a_half_precision_file_is_smaller_and_predicts_alike() {
         bytes.len(),
         half.len()
     );
-    let (half_header, _) = file::read(&half).unwrap();
+    let (half_header, _) = model_file::read(&half).unwrap();
     assert_eq!(half_header, header);
     let ids = Tensor::<2, Int>::from_data(TensorData::new(vec![0i64, 1, 3, 2, 4], [1, 5]), &device);
-    let (_, full) = file::load(&bytes, &device).unwrap();
-    let (_, halved) = file::load(&half, &device).unwrap();
+    let (_, full) = model_file::load(&bytes, &device).unwrap();
+    let (_, halved) = model_file::load(&half, &device).unwrap();
     let a = full
         .forward_last(ids.clone())
         .into_data()
@@ -263,9 +263,9 @@ const BEFORE_MELODIC: &[u8] = include_bytes!("models/german-before-melodic.mdl")
 fn model_files_from_before_the_melodic_inputs_load_and_write_tunes() {
     use melodeon::generate::{GenerateConfig, SamplerConfig, write_tune};
 
-    let (header, weights) = file::read(BEFORE_MELODIC).expect("reads as plain arrays");
+    let (header, weights) = model_file::read(BEFORE_MELODIC).expect("reads as plain arrays");
     let conditioning = header.config.conditioning.as_ref().expect("conditioned");
-    assert!(!conditioning.melodic && !conditioning.bars_left && !header.config.copy);
+    assert!(!conditioning.layout.melodic && !conditioning.layout.bars_left && !header.config.copy);
     assert_eq!(
         conditioning.classes().len(),
         5,
@@ -282,7 +282,7 @@ fn model_files_from_before_the_melodic_inputs_load_and_write_tunes() {
         meter: melodeon::song::Meter::parse("3/4"),
         mode: Some(melodeon::song::Mode::Minor),
     };
-    let tune = pollster::block_on(write_tune(&weights, &header, &[], &config)).unwrap();
+    let tune = pollster::block_on(write_tune(&weights, header.writing(), &[], &config)).unwrap();
     assert!(
         tune.tokens.len() >= 12,
         "at least one bar: {:?}",

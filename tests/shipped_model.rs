@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use melodeon::corpus::{self, EncodeOptions, archive};
 use melodeon::data::split_songs;
-use melodeon::model::file;
-use melodeon::recipe::DEFAULT_MAX_LEN;
+use melodeon::model_file;
+use melodeon::settings::MAX_LEN;
 use melodeon::stats::{CopyIndex, REFERENCE_SONGS};
 
 #[path = "common/corpus.rs"]
@@ -31,7 +31,7 @@ fn shipped(name: &str) -> Vec<u8> {
 
 #[test]
 fn the_shipped_model_describes_its_held_out_songs_and_its_index_matches_its_training_songs() {
-    let header = file::read_header(&shipped("german.mdl")).expect("the shipped model reads");
+    let header = model_file::read_header(&shipped("german.mdl")).expect("the shipped model reads");
     let reference = header
         .training
         .reference
@@ -75,8 +75,9 @@ fn the_shipped_model_describes_its_held_out_songs_and_its_index_matches_its_trai
     lengths.sort_unstable();
     let p99 = lengths[lengths.len() * 99 / 100];
     assert!(
-        p99 <= DEFAULT_MAX_LEN,
-        "99th percentile {p99} steps, default {DEFAULT_MAX_LEN}"
+        p99 <= MAX_LEN.default,
+        "99th percentile {p99} steps, default {}",
+        MAX_LEN.default
     );
 }
 
@@ -95,8 +96,8 @@ fn model_files_read_without_burn_give_burns_logits() {
         before_melodic.to_vec(),
     ] {
         let device = Device::flex();
-        let (header, weights) = file::read(&bytes).expect("reads as plain arrays");
-        let (_, model) = file::load(&bytes, &device).expect("loads as a network");
+        let (header, weights) = model_file::read(&bytes).expect("reads as plain arrays");
+        let (_, model) = model_file::load(&bytes, &device).expect("loads as a network");
         let start = header.context().start_tokens();
         let context = vec![0; start];
         // A conditioned model reads every step with its inputs (all class 0 here).

@@ -7,7 +7,7 @@ use melodeon::encoding::vocab::Vocab;
 use melodeon::eval::{evaluate, evaluate_songs};
 use melodeon::model::{ModelConfig, average};
 use melodeon::recipe::{Context, Recipe};
-use melodeon::train::{LossMode, Progress, TrainConfig, TrainData, Trainer, Weighting};
+use melodeon::train::{LossMode, Progress, Start, TrainConfig, TrainData, Trainer, Weighting};
 
 const HOLD: u32 = 5;
 
@@ -67,7 +67,7 @@ fn config(loss: LossMode) -> TrainConfig {
         learning_rate: 0.01,
         loss,
         seed: 3,
-        ..Recipe::Seed.train()
+        ..Recipe::Windows.train()
     }
 }
 
@@ -82,7 +82,7 @@ fn the_model_learns_a_tiny_corpus() {
             ..config(loss)
         };
         let mut trainer = Trainer::new(
-            &tiny_model(),
+            Start::Fresh(tiny_model()),
             config,
             all.clone(),
             all.clone(),
@@ -128,8 +128,15 @@ fn training_is_deterministic_for_a_seed() {
             dropout: 0.2,
             ..tiny_model()
         };
-        let mut trainer =
-            Trainer::new(&model, config, all.clone(), all, vocab(), &Device::flex()).unwrap();
+        let mut trainer = Trainer::new(
+            Start::Fresh(model.clone()),
+            config,
+            all.clone(),
+            all,
+            vocab(),
+            &Device::flex(),
+        )
+        .unwrap();
         (0..4)
             .map(|_| {
                 pollster::block_on(trainer.step(TrainData::Windows(&windows)))
@@ -152,7 +159,7 @@ fn progress_counts_steps_and_epochs() {
         ..config(LossMode::Last)
     };
     let mut trainer = Trainer::new(
-        &tiny_model(),
+        Start::Fresh(tiny_model()),
         config,
         all.clone(),
         all.clone(),
@@ -182,7 +189,7 @@ fn progress_counts_steps_and_epochs() {
 #[test]
 fn empty_training_data_is_refused() {
     let err = Trainer::new(
-        &tiny_model(),
+        Start::Fresh(tiny_model()),
         config(LossMode::All),
         vec![],
         vec![],
@@ -216,8 +223,15 @@ fn whole_songs_are_learnt_and_validated_whole() {
         look_back: 8,
         ..tiny_model()
     };
-    let mut trainer =
-        Trainer::new(&model, config, all.clone(), all.clone(), vocab(), &device).unwrap();
+    let mut trainer = Trainer::new(
+        Start::Fresh(model.clone()),
+        config,
+        all.clone(),
+        all.clone(),
+        vocab(),
+        &device,
+    )
+    .unwrap();
     let data = TrainData::Songs(&set);
     while !trainer.is_finished() {
         let progress = pollster::block_on(trainer.step(data)).unwrap();
@@ -307,8 +321,8 @@ fn averaging_validates_the_mean_of_the_last_epochs() {
             average_last,
             ..config(LossMode::All)
         };
-        let mut trainer = Trainer::from_model(
-            start.clone(),
+        let mut trainer = Trainer::new(
+            Start::From(Box::new(start.clone())),
             config,
             all.clone(),
             all.clone(),
@@ -360,8 +374,15 @@ fn weighing_every_target_alike_foresees_the_end_as_often_as_it_comes() {
             seed: 5,
             ..Recipe::WholeSong.train()
         };
-        let mut trainer =
-            Trainer::new(&model, config, all.clone(), all.clone(), vocab(), &device).unwrap();
+        let mut trainer = Trainer::new(
+            Start::Fresh(model.clone()),
+            config,
+            all.clone(),
+            all.clone(),
+            vocab(),
+            &device,
+        )
+        .unwrap();
         run_to_end(&mut trainer, TrainData::Songs(&set));
         let model = trainer.current_model().unwrap();
         let context = Context::WholeSong { chunk: 64 };

@@ -6,8 +6,8 @@ use burn::tensor::{Device, Int, Tensor};
 use melodeon::corpus::{self, Corpus, InputFile};
 use melodeon::data::condition::ENDINGS;
 use melodeon::generate::{GenerateConfig, OnDevice, SamplerConfig, write_tune};
-use melodeon::model::file;
 use melodeon::model::transfer;
+use melodeon::model_file;
 use melodeon::recipe::CalibrationRounds;
 use melodeon::song::{Meter, Mode};
 use melodeon::train::{Job, JobSpec, LossMode, Recipe, Shape, TrainConfig};
@@ -40,7 +40,7 @@ fn spec(epochs: usize) -> JobSpec {
         corpus_name: "test fixtures".into(),
         shape: Shape {
             hidden: 16,
-            ..Recipe::Seed.shape()
+            ..Recipe::Windows.shape()
         },
         train: TrainConfig {
             epochs,
@@ -48,7 +48,7 @@ fn spec(epochs: usize) -> JobSpec {
             learning_rate: 0.01,
             loss: LossMode::All,
             stride: 4,
-            ..Recipe::Seed.train()
+            ..Recipe::Windows.train()
         },
         split: Default::default(),
         grid: Default::default(),
@@ -104,13 +104,13 @@ fn a_fixture_corpus_trains_and_its_files_load_back() {
     );
 
     let checkpoint = pollster::block_on(job.best_file()).unwrap();
-    let header = file::read_header(&checkpoint).unwrap();
+    let header = model_file::read_header(&checkpoint).unwrap();
     assert!(header.training.valid.is_some() && header.training.test.is_none());
     let (bytes, songs, test) = pollster::block_on(job.finish(NO_ROUNDS)).unwrap();
     let test = test.expect("a window model has the window metric");
     assert!(test.nll.is_finite() && songs.nll.is_finite());
     assert_eq!(songs.songs, sizes.test_songs);
-    let (header, _) = file::load(&bytes, &Device::flex()).unwrap();
+    let (header, _) = model_file::load(&bytes, &Device::flex()).unwrap();
     assert_eq!(header.name, "fixtures");
     assert_eq!(header.training.songs, 9);
     // JSON keeps the figures to within a rounding step (serde_json's float parsing).
@@ -139,7 +139,7 @@ fn a_whole_song_run_trains_saves_and_writes_in_the_meter_asked_for() {
         "a conditioned model has no window metric"
     );
     assert!(songs.nll.is_finite() && songs.joint_bits_per_note > songs.pitch_bits_per_note);
-    let (header, model) = file::load(&bytes, &device).unwrap();
+    let (header, model) = model_file::load(&bytes, &device).unwrap();
     let conditioning = header.config.conditioning.clone().expect("conditioned");
     assert!(!conditioning.meters.is_empty());
     let ends = header
@@ -179,7 +179,7 @@ fn a_whole_song_run_trains_saves_and_writes_in_the_meter_asked_for() {
         mode: Some(Mode::Minor),
     };
     let network = OnDevice::new(&model, &header.config, &device).unwrap();
-    let tune = pollster::block_on(write_tune(&network, &header, &[], &config)).unwrap();
+    let tune = pollster::block_on(write_tune(&network, header.writing(), &[], &config)).unwrap();
     assert_eq!(tune.meter, Some(three_four));
     assert_eq!(tune.mode, Some(Mode::Minor));
     assert!(!tune.tokens.is_empty() && tune.pickup < 12);
@@ -201,7 +201,7 @@ fn fine_tuning_skips_songs_with_tokens_the_model_does_not_know() {
     ));
     let wider = corpus::ingest(files, &Default::default());
     assert_eq!(wider.songs.len(), 10);
-    let base = file::load(&bytes, &device).unwrap();
+    let base = model_file::load(&bytes, &device).unwrap();
     let job = Job::new(&wider, spec(1), Some(base), &device).unwrap();
     assert_eq!(job.sizes().songs, 9);
     assert_eq!(job.skipped().len(), 1);

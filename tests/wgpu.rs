@@ -15,6 +15,7 @@ use melodeon::data::{Clock, Contour, batch};
 use melodeon::generate::{CarriedState, Decoder, KernelDecoder};
 use melodeon::model::check::startup_check;
 use melodeon::model::{FusedLstm, LstmState, gpu_kernel, sequence};
+use melodeon::song::Mode;
 
 #[path = "common/adam.rs"]
 mod adam;
@@ -257,7 +258,7 @@ fn every_kernel_tuning_gives_the_same_numbers() {
 
 const CLOCK: Clock = Clock {
     meter: 1,
-    mode: 0,
+    mode: Mode::Major,
     bar_steps: 16,
     pickup: 4,
     bars: 2,

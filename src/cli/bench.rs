@@ -1,11 +1,11 @@
 //! `melodeon bench`: training and generation speed on the native CPU backends.
 //!
-//! Training: the seed's step (batch 64, window 64, hidden 128, vocabulary 38, loss on the last
+//! Training: the tutorial's step (batch 64, window 64, hidden 128, vocabulary 38, loss on the last
 //! token, Adam) through Melodeon's trainer with the LSTM kernel on one thread and on every core,
 //! and the same step with burn's own `nn::Lstm` for
 //! comparison; a whole-song step (32 songs of up to 512 steps, carried state, loss on every
 //! position; `--songs` for another batch). Generation: a 256-token tune with carried state and
-//! with the seed's re-feeding. With `--gpu` (the `gpu` feature): the training steps on burn's
+//! with the tutorial's re-feeding. With `--gpu` (the `gpu` feature): the training steps on burn's
 //! wgpu backend with the LSTM as Melodeon's CubeCL kernels and composed from tensor operations;
 //! with `--tuning`, the kernels alone in another shape.
 //! Every figure is the median of `--runs` runs.
@@ -24,7 +24,7 @@ use crate::bench::{
     BATCH, Method, SONGS, VOCAB, gen_speed, synthetic_windows, train_speed, whole_song_speed,
 };
 use crate::model::kernel;
-use crate::recipe::SEED_WINDOW;
+use crate::recipe::WINDOW_LEN;
 
 /// Options of `melodeon bench`.
 #[derive(Args, Debug)]
@@ -98,7 +98,7 @@ struct Figures {
     train_windows_per_s_all_threads: f64,
     /// The same step with burn's `nn::Lstm`, windows per second.
     stock_lstm_windows_per_s: f64,
-    /// Whole-song step (`--songs` songs of up to 512 steps, the seed's network), tokens per
+    /// Whole-song step (`--songs` songs of up to 512 steps, the tutorial's network), tokens per
     /// second.
     whole_song_tokens_per_s: f64,
     /// The same with the kernel splitting the batch over every core.
@@ -107,7 +107,7 @@ struct Figures {
     gen_tokens_per_s: f64,
     /// The same with carried state through burn's tensors (the path used on WebGPU).
     burn_carried_tokens_per_s: f64,
-    /// The same with the seed's re-feeding of the whole prefix, tokens per second.
+    /// The same with the tutorial's re-feeding of the whole prefix, tokens per second.
     refeed_tokens_per_s: f64,
 }
 
@@ -190,7 +190,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The seed's training step, the whole-song step and carried-state generation on burn's wgpu
+/// The tutorial's training step, the whole-song step and carried-state generation on burn's wgpu
 /// backend: the LSTM as Melodeon's CubeCL kernels, and composed from burn's tensor operations.
 #[cfg(feature = "gpu")]
 fn gpu(args: &BenchArgs, runs: usize) -> anyhow::Result<()> {
@@ -256,7 +256,7 @@ fn median(runs: usize, mut measure: impl FnMut() -> Result<f64, String>) -> anyh
     Ok(values[values.len() / 2])
 }
 
-/// burn's own LSTM in the seed's network, for comparison.
+/// burn's own LSTM in the tutorial's network, for comparison.
 #[derive(Module, Debug)]
 struct StockNetwork {
     embedding: Embedding,
@@ -282,13 +282,13 @@ fn stock_speed(device: &Device, steps: usize) -> f64 {
             .map(|i| i64::from(windows.target(i)))
             .collect();
         let ids = Tensor::<2, Int>::from_data(
-            burn::tensor::TensorData::new(ids, [BATCH, SEED_WINDOW]),
+            burn::tensor::TensorData::new(ids, [BATCH, WINDOW_LEN]),
             &device,
         );
         let targets =
             Tensor::<1, Int>::from_data(burn::tensor::TensorData::new(targets, [BATCH]), &device);
         let (hidden, _) = network.lstm.forward(network.embedding.forward(ids), None);
-        let last = hidden.narrow(1, SEED_WINDOW - 1, 1).reshape([BATCH, 128]);
+        let last = hidden.narrow(1, WINDOW_LEN - 1, 1).reshape([BATCH, 128]);
         let loss = loss_fn.forward(network.output.forward(last), targets);
         let grads = GradientsParams::from_grads(loss.backward(), &network);
         optim.step(1e-3, network, grads)

@@ -13,7 +13,7 @@ use clap::Args;
 use super::{load_model, read_corpus_for, song_set};
 use crate::data::split_songs;
 use crate::generate::{EndTally, OnDevice, fit_calibration, tally_ends};
-use crate::model::file::{self, ModelHeader};
+use crate::model_file::{self, ModelHeader};
 use crate::recipe::{CALIBRATION_ROUNDS, CalibrationRounds};
 
 /// Options of `melodeon calibrate`.
@@ -60,7 +60,7 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<()> {
     }
     let fit = pollster::block_on(fit_calibration(
         &network,
-        &header,
+        header.writing(),
         &set,
         &parts,
         CalibrationRounds {
@@ -71,7 +71,7 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<()> {
     .map_err(anyhow::Error::msg)?;
     let on_test = |header: &ModelHeader, calibrated: bool| -> anyhow::Result<EndTally> {
         let test = parts.test.iter().map(|&i| &set[i]);
-        pollster::block_on(tally_ends(&network, header, test, calibrated))
+        pollster::block_on(tally_ends(&network, header.writing(), test, calibrated))
             .map_err(anyhow::Error::msg)
     };
     let before = on_test(&header, false)?;
@@ -79,7 +79,7 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<()> {
     header.new_pitches = fit.new_pitches.clone();
     header.forms = fit.forms.clone();
     let after = on_test(&header, true)?;
-    let bytes = file::save(&header, &model)?;
+    let bytes = model_file::save(&header, &model)?;
     std::fs::write(&args.out, bytes)
         .with_context(|| format!("{}: could not write", args.out.display()))?;
     if args.json {

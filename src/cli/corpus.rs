@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use crate::corpus::{self, Corpus, EncodeOptions, archive};
 use crate::data::{Dataset, SplitConfig};
 use crate::encoding::grid::{self, GridConfig, Step};
-use crate::recipe::SEED_WINDOW;
+use crate::recipe::{DEFAULT_SEED, WINDOW_LEN};
 
 /// Arguments of `melodeon corpus`.
 #[derive(Debug, Clone, clap::Args)]
@@ -21,7 +21,7 @@ pub struct CorpusArgs {
     /// Keep the original key instead of transposing to C major / A minor.
     #[arg(long)]
     pub keep_key: bool,
-    /// Write a new onset for tied continuations, as the seed did.
+    /// Write a new onset for tied continuations, as the tutorial did.
     #[arg(long)]
     pub seed_ties: bool,
     /// Print the tokens of the song with this id instead of the report.
@@ -33,7 +33,7 @@ pub struct CorpusArgs {
     #[arg(long, value_name = "FILE")]
     pub windows: Option<PathBuf>,
     /// Seed of the song split written by `--windows` (the same default as `melodeon train`).
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub split_seed: u64,
     /// List every file and song problem, not only the totals.
     #[arg(long)]
@@ -87,7 +87,7 @@ fn write_windows(corpus: &Corpus, seed: u64, path: &PathBuf) -> anyhow::Result<(
     let data = Dataset::new(
         &corpus.id_sequences(),
         &corpus.openings(),
-        SEED_WINDOW,
+        WINDOW_LEN,
         &split,
     );
     let starts =
@@ -99,7 +99,7 @@ fn write_windows(corpus: &Corpus, seed: u64, path: &PathBuf) -> anyhow::Result<(
         .map(ToString::to_string)
         .collect();
     let json = serde_json::json!({
-        "sequence_len": SEED_WINDOW,
+        "sequence_len": WINDOW_LEN,
         "vocab": tokens,
         "ids": data.windows.ids(),
         "train": starts(&data.split.train),

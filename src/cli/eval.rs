@@ -1,5 +1,5 @@
 //! `melodeon eval`: test metrics of a model file on a corpus: the whole-song NLL in three
-//! units, the same NLL with the model's calibrations as writing applies them, and the seed's
+//! units, the same NLL with the model's calibrations as writing applies them, and the tutorial's
 //! window metric for a model without conditioning.
 
 use std::path::PathBuf;
@@ -12,7 +12,7 @@ use crate::data::{SplitConfig, SplitMode, Windows, split_songs};
 use crate::encoding::grid::Token;
 use crate::eval::{Metrics, SongMetrics, evaluate, evaluate_songs};
 use crate::generate::{OnDevice, tally_ends};
-use crate::recipe::SEED_WINDOW;
+use crate::recipe::WINDOW_LEN;
 
 /// Which songs to evaluate.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -38,7 +38,7 @@ pub struct EvalArgs {
     #[arg(long, value_enum, default_value = "test")]
     songs: EvalSplit,
     /// Print one JSON object: `songs` (whole-song metrics), `calibrated_nll` (nats per token
-    /// with the model's calibrations, or null) and `windows` (the seed's metric).
+    /// with the model's calibrations, or null) and `windows` (the tutorial's metric).
     #[arg(long)]
     json: bool,
 }
@@ -80,7 +80,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     .map_err(anyhow::Error::msg)?;
     let windows = if conditioning.is_none() && models.len() == 1 {
         let ids: Vec<&[u32]> = set.iter().map(|s| s.ids.as_slice()).collect();
-        let windows = Windows::new(&ids, SEED_WINDOW);
+        let windows = Windows::new(&ids, WINDOW_LEN);
         let indices: Vec<usize> = songs
             .iter()
             .flat_map(|&s| windows.windows_of_song(s))
@@ -101,7 +101,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
             OnDevice::new(&models[0], &header.config, &device).map_err(anyhow::Error::msg)?;
         let test = songs.iter().map(|&i| &set[i]);
         Some(
-            pollster::block_on(tally_ends(&network, &header, test, true))
+            pollster::block_on(tally_ends(&network, header.writing(), test, true))
                 .map_err(anyhow::Error::msg)?,
         )
     } else {
@@ -129,7 +129,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Prints whole-song metrics and, if measured, the seed's window metric.
+/// Prints whole-song metrics and, if measured, the tutorial's window metric.
 pub fn print_metrics(whole: &SongMetrics, windows: Option<&Metrics>) -> std::io::Result<()> {
     outln!(
         "whole songs ({} songs, {} tokens, {} notes): {:.4} nats/token · {:.3} joint bits/note · {:.3} pitch bits/note · onset {:.3} bits · accuracy {:.3} · ends foreseen per song {:.3}",

@@ -6,12 +6,13 @@ use anyhow::Context;
 use clap::Args;
 
 use super::load_model;
+use super::writing::WritingArgs;
 use crate::encoding::grid;
 use crate::encoding::primer;
 use crate::export::Format;
-use crate::generate::{GenerateConfig, OnDevice, SamplerConfig, write_tune};
-use crate::recipe::DEFAULT_MAX_LEN;
-use crate::song::{Key, Meter, Mode};
+use crate::generate::{OnDevice, write_tune};
+use crate::settings::{METER, TEMPO, TUNES};
+use crate::song::{Key, Mode};
 
 /// Options of `melodeon generate`.
 #[derive(Args, Debug)]
@@ -19,34 +20,17 @@ pub struct GenerateArgs {
     /// The model file.
     #[arg(long)]
     model: PathBuf,
-    /// Seed of the first tune (the next ones count up from it).
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Softmax temperature (0.1–2.0).
-    #[arg(long, default_value_t = 1.0)]
-    temperature: f32,
-    /// Sample only among the k most likely tokens.
-    #[arg(long)]
-    top_k: Option<usize>,
+    /// How to write them.
+    #[command(flatten)]
+    writing: WritingArgs,
     /// Opening notes: note names with durations (`G4 8 A4 8`) or raw tokens (`67 _ 69 _`).
     #[arg(long, default_value = "")]
     primer: String,
     /// Number of tunes.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = TUNES.default)]
     count: u64,
-    /// Maximum tokens per tune (1/16 notes), primer included.
-    #[arg(long, default_value_t = DEFAULT_MAX_LEN)]
-    max_len: usize,
-    /// Meter to write in (a conditioned model follows it; default: drawn from the training
-    /// songs' meters, or 4/4 for MIDI files of an unconditioned model).
-    #[arg(long, value_parser = parse_meter)]
-    meter: Option<Meter>,
-    /// Mode to write in, `major` or `minor` (a conditioned model follows it; default: drawn
-    /// from the training songs).
-    #[arg(long, value_parser = parse_mode)]
-    mode: Option<Mode>,
     /// Tempo of written files, in quarter notes per minute.
-    #[arg(long, default_value_t = 100.0)]
+    #[arg(long, default_value_t = TEMPO.default)]
     tempo: f64,
     /// Also write each tune into this folder, as `melodeon-seed-N.mid` (and so on).
     #[arg(long, value_name = "DIR")]
@@ -59,18 +43,6 @@ pub struct GenerateArgs {
     json: bool,
 }
 
-fn parse_meter(text: &str) -> Result<Meter, String> {
-    Meter::parse(text).ok_or_else(|| format!("`{text}` is not a meter like 3/4"))
-}
-
-fn parse_mode(text: &str) -> Result<Mode, String> {
-    match text {
-        "major" => Ok(Mode::Major),
-        "minor" => Ok(Mode::Minor),
-        _ => Err(format!("`{text}` is not a mode: major or minor")),
-    }
-}
-
 /// Runs `melodeon generate`.
 pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     let (header, model, device) = load_model(&args.model)?;
@@ -80,23 +52,12 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    for seed in args.seed..args.seed + args.count {
-        let config = GenerateConfig {
-            sampler: SamplerConfig {
-                temperature: args.temperature.clamp(0.1, 2.0),
-                top_k: args.top_k,
-                seed,
-            },
-            max_len: args.max_len,
-            meter: args.meter,
-            mode: args.mode,
-        };
-        let tune = pollster::block_on(write_tune(&network, &header, &primer_ids, &config))
+    let first = args.writing.seed;
+    for seed in first..first + args.count {
+        let config = args.writing.config(seed);
+        let tune = pollster::block_on(write_tune(&network, header.writing(), &primer_ids, &config))
             .map_err(anyhow::Error::msg)?;
-        let meter = tune.meter.or(args.meter).unwrap_or(Meter {
-            numerator: 4,
-            denominator: 4,
-        });
+        let meter = tune.meter.or(args.writing.meter).unwrap_or(METER);
         if let Some(dir) = &args.out {
             let key = match tune.mode {
                 Some(Mode::Minor) => Key::new('A', 0, Mode::Minor).unwrap_or(Key::C_MAJOR),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 
-use crate::model::file;
+use crate::model_file;
 
 /// Options of `melodeon half`.
 #[derive(Args, Debug)]
@@ -20,9 +20,8 @@ pub struct HalfArgs {
 
 /// Writes the half-precision file and says how much smaller it is.
 pub fn run(args: &HalfArgs) -> anyhow::Result<()> {
-    let bytes =
-        std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
-    let half = file::halved(&bytes).with_context(|| args.model.display().to_string())?;
+    let bytes = super::read_file(&args.model)?;
+    let half = model_file::halved(&bytes).with_context(|| args.model.display().to_string())?;
     std::fs::write(&args.out, &half).with_context(|| format!("writing {}", args.out.display()))?;
     outln!(
         "{}: {} bytes, was {} ({})",

@@ -18,8 +18,7 @@ pub struct MidiArgs {
 
 /// Runs `melodeon midi`.
 pub fn run(args: &MidiArgs) -> anyhow::Result<()> {
-    let bytes =
-        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let bytes = super::read_file(&args.file)?;
     let smf = Smf::parse(&bytes)
         .with_context(|| format!("{} is not a valid MIDI file", args.file.display()))?;
     let ticks_per_quarter = match smf.header.timing {

@@ -19,6 +19,7 @@ pub mod half;
 pub mod midi;
 pub mod stats;
 pub mod train;
+pub mod writing;
 
 use clap::{Parser, Subcommand};
 
@@ -131,7 +132,7 @@ fn no_songs(report: &crate::corpus::report::CorpusReport) -> anyhow::Error {
 
 /// Reads a corpus encoded the way `header`'s model was trained (for `eval` and `stats`).
 fn read_corpus_for(
-    header: &crate::model::file::ModelHeader,
+    header: &crate::model_file::ModelHeader,
     paths: &[std::path::PathBuf],
 ) -> anyhow::Result<crate::corpus::Corpus> {
     read_corpus(
@@ -147,7 +148,7 @@ fn read_corpus_for(
 /// their openings for the split; songs with tokens outside its vocabulary are skipped (and
 /// counted on stderr). Fails when none is left.
 fn song_set(
-    header: &crate::model::file::ModelHeader,
+    header: &crate::model_file::ModelHeader,
     corpus: &crate::corpus::Corpus,
 ) -> anyhow::Result<(Vec<crate::data::SongSeq>, Vec<u64>)> {
     let conditioning = header.config.conditioning.as_ref();
@@ -159,7 +160,7 @@ fn song_set(
             skipped += 1;
             continue;
         };
-        openings.push(crate::data::opening(&song.tokens));
+        openings.push(crate::corpus::opening(&song.tokens));
         set.push(crate::data::SongSeq {
             inputs: conditioning.map_or_else(Vec::new, |c| {
                 c.song_inputs(&song.song, header.grid.step, &song.tokens)
@@ -182,7 +183,7 @@ fn song_set(
 fn load_ensemble(
     paths: &[std::path::PathBuf],
 ) -> anyhow::Result<(
-    crate::model::file::ModelHeader,
+    crate::model_file::ModelHeader,
     Vec<crate::model::MelodyModel>,
     burn::tensor::Device,
 )> {
@@ -213,14 +214,18 @@ fn load_ensemble(
 fn load_model(
     path: &std::path::Path,
 ) -> anyhow::Result<(
-    crate::model::file::ModelHeader,
+    crate::model_file::ModelHeader,
     crate::model::MelodyModel,
     burn::tensor::Device,
 )> {
-    let bytes =
-        std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    let bytes = read_file(path)?;
     let (_, device) = crate::backend::native();
-    let (header, model) = crate::model::file::load(&bytes, &device)
+    let (header, model) = crate::model_file::load(&bytes, &device)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok((header, model, device))
+}
+
+/// The bytes of the file at `path`, or an error naming it.
+fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
 }

@@ -7,12 +7,12 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 
+use super::writing::WritingArgs;
 use super::{load_ensemble, read_corpus_for};
 use crate::data::split_songs;
-use crate::generate::{Ensemble, GenerateConfig, OnDevice, SamplerConfig, write_set};
-use crate::model::file;
-use crate::recipe::DEFAULT_MAX_LEN;
-use crate::song::{Meter, Mode};
+use crate::generate::{Ensemble, OnDevice, write_set};
+use crate::model_file;
+use crate::settings::METER;
 use crate::stats::{CopyIndex, Melody, REFERENCE_DIGITS, REFERENCE_SONGS, Reference, compare_with};
 
 /// Options of `melodeon stats`.
@@ -33,21 +33,9 @@ pub struct StatsArgs {
     /// Held-out songs to compare with at most (test songs first, then validation songs).
     #[arg(long, default_value_t = 500)]
     reference: usize,
-    /// Seed of the first tune (the next ones count up from it); also seeds the statistics.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Softmax temperature.
-    #[arg(long, default_value_t = 1.0)]
-    temperature: f32,
-    /// Maximum tokens per tune.
-    #[arg(long, default_value_t = DEFAULT_MAX_LEN)]
-    max_len: usize,
-    /// Write every tune in this meter (default: drawn from the training songs' meters).
-    #[arg(long, value_parser = |s: &str| Meter::parse(s).ok_or(format!("`{s}` is not a meter like 3/4")))]
-    meter: Option<Meter>,
-    /// Write every tune in this mode (default: drawn from the training songs).
-    #[arg(long, value_parser = |s: &str| match s { "major" => Ok(Mode::Major), "minor" => Ok(Mode::Minor), _ => Err(format!("`{s}` is not major or minor")) })]
-    mode: Option<Mode>,
+    /// How to write them (the first seed also seeds the statistics).
+    #[command(flatten)]
+    writing: WritingArgs,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -92,25 +80,19 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
     if reference.len() < 2 {
         bail!("the corpus has fewer than two held-out songs for this model's split");
     }
-    let fallback = args.meter.unwrap_or(Meter {
-        numerator: 4,
-        denominator: 4,
-    });
-    let config = GenerateConfig {
-        sampler: SamplerConfig {
-            temperature: args.temperature,
-            top_k: None,
-            seed: args.seed,
-        },
-        max_len: args.max_len,
-        meter: args.meter,
-        mode: args.mode,
-    };
-    let tunes = pollster::block_on(write_set(&network, &header, &config, args.count, |_| {}))
-        .map_err(anyhow::Error::msg)?;
+    let fallback = args.writing.meter.unwrap_or(METER);
+    let config = args.writing.config(args.writing.seed);
+    let tunes = pollster::block_on(write_set(
+        &network,
+        header.writing(),
+        &config,
+        args.count,
+        |_| {},
+    ))
+    .map_err(anyhow::Error::msg)?;
     let ended = tunes
         .iter()
-        .filter(|t| t.tokens.len() < args.max_len)
+        .filter(|t| t.tokens.len() < config.max_len)
         .count();
     let generated: Vec<Melody> = tunes
         .iter()
@@ -124,7 +106,7 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
         let mut header = header.clone();
         let kept = &reference[..reference.len().min(REFERENCE_SONGS)];
         header.training.reference = Some(Reference::new(kept, Some(REFERENCE_DIGITS)));
-        let bytes = file::save(&header, &models[0])?;
+        let bytes = model_file::save(&header, &models[0])?;
         std::fs::write(out, bytes)
             .with_context(|| format!("{}: could not write", out.display()))?;
     }
@@ -132,7 +114,7 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
         &generated,
         &Reference::new(&reference, None),
         &copies,
-        args.seed,
+        args.writing.seed,
     );
     let ended_share = ended as f64 / generated.len().max(1) as f64;
     if args.json {
@@ -177,7 +159,7 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
         100.0 * r.repeated_bars.unwrap_or(0.0),
         g.median_length,
         r.median_length,
-        args.max_len,
+        config.max_len,
         100.0 * ended_share
     )?;
     outln!(
@@ -188,7 +170,7 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
     for copy in &report.copies.copies {
         outln!(
             "  seed {}: {} bars of {}",
-            args.seed + copy.generated as u64,
+            args.writing.seed + copy.generated as u64,
             copy.bars,
             copies.name(copy.training)
         )?;

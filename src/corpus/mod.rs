@@ -13,6 +13,7 @@ pub mod esac;
 pub mod kern;
 pub mod report;
 pub mod text;
+mod variants;
 
 use std::collections::BTreeMap;
 
@@ -21,6 +22,7 @@ use crate::encoding::vocab::Vocab;
 use crate::song::Song;
 use detect::{Format, NotMusic};
 use report::{CorpusReport, Diagnostic, FileReport, Rejection, SongReport, SongStatus, Totals};
+pub use variants::opening;
 
 /// Files larger than this (64 MiB) are refused without being parsed.
 pub const DEFAULT_MAX_FILE_BYTES: usize = 64 << 20;
@@ -104,7 +106,7 @@ pub struct EncodedSong {
     pub tokens: Vec<Token>,
     /// The tokens' vocabulary ids.
     pub ids: Vec<u32>,
-    /// Tokens that differ from the seed's encoding because a tie was merged.
+    /// Tokens that differ from the tutorial's encoding because a tie was merged.
     pub tie_merges: usize,
 }
 
@@ -125,12 +127,9 @@ impl Corpus {
         self.songs.iter().find(|s| s.song.id == id)
     }
 
-    /// Each accepted song's opening key (for the grouped split, [`crate::data::opening`]).
+    /// Each accepted song's opening key (for the grouped split, [`opening`]).
     pub fn openings(&self) -> Vec<u64> {
-        self.songs
-            .iter()
-            .map(|s| crate::data::opening(&s.tokens))
-            .collect()
+        self.songs.iter().map(|s| opening(&s.tokens)).collect()
     }
 
     /// The id sequences of all accepted songs (for [`crate::data::Windows`]).

@@ -170,7 +170,7 @@ pub struct Totals {
     /// Training windows at stride 1 (one per token plus one per song).
     pub windows: usize,
     /// Tied continuations merged into held notes (tokens that differ from
-    /// the seed, which wrote a new onset for them).
+    /// the tutorial, which wrote a new onset for them).
     pub tie_merges: usize,
     /// Songs per original key, like "G major".
     pub keys: BTreeMap<String, usize>,

@@ -15,7 +15,7 @@ pub fn inputs(windows: &Windows, indices: &[usize], device: &Device) -> Tensor<2
     Tensor::from_data(TensorData::new(ids, [indices.len(), seq]), device)
 }
 
-/// The seed's targets: the token after each window, `[batch]`.
+/// The tutorial's targets: the token after each window, `[batch]`.
 pub fn next_targets(windows: &Windows, indices: &[usize]) -> Vec<u32> {
     indices.iter().map(|&i| windows.target(i)).collect()
 }

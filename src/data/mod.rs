@@ -1,16 +1,21 @@
 //! Training data: whole songs with their conditioning inputs, windows over the songs' id
-//! sequences (the seed's recipe), and the split.
+//! sequences (the tutorial's recipe), and the split.
 
 #[cfg(feature = "training")]
 pub mod batch;
+pub mod clock;
 pub mod condition;
+pub mod contour;
 pub mod dataset;
+pub mod meters;
 pub mod songs;
 pub mod split;
 pub mod windows;
 
-pub use condition::{Clock, Conditioning, Contour, INPUTS_PER_STEP};
+pub use clock::Clock;
+pub use condition::{Conditioning, INPUTS_PER_STEP, Layout};
+pub use contour::Contour;
 pub use dataset::Dataset;
 pub use songs::{SongChunk, SongSeq};
-pub use split::{SongSplit, Split, SplitConfig, SplitMode, opening, split, split_songs};
+pub use split::{SongSplit, Split, SplitConfig, SplitMode, split, split_songs};
 pub use windows::Windows;

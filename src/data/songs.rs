@@ -56,7 +56,7 @@ impl SongChunk {
 }
 
 /// Cuts the batch of `songs` (indices into `set`) into chunks of at most `chunk` steps. Each
-/// row reads `start` terminators (1 for whole songs; the seed's model reads 64) and then the
+/// row reads `start` terminators (1 for whole songs; the tutorial's model reads 64) and then the
 /// song; the targets are the song's tokens and the terminator, predicted from the last start
 /// token on.
 pub fn chunks(set: &[SongSeq], songs: &[usize], start: usize, chunk: usize) -> Vec<SongChunk> {

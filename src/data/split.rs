@@ -1,5 +1,5 @@
 //! Train / validation / test split: by song with variants grouped (default), by song, or over
-//! windows (the seed's way, for comparison), deterministic from a seed.
+//! windows (the tutorial's way, for comparison), deterministic from a seed.
 
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -7,7 +7,6 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::windows::Windows;
-use crate::encoding::grid::Token;
 
 /// What is shuffled and divided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -20,9 +19,15 @@ pub enum SplitMode {
     Grouped,
     /// Whole songs: no test window shares a song with training.
     BySong,
-    /// Individual windows, as the seed did (windows of one song end up on both sides).
+    /// Individual windows, as the tutorial did (windows of one song end up on both sides).
     ByWindow,
 }
+
+crate::settings::choices!(SplitMode, "split", [
+    Grouped => "grouped",
+    BySong => "songs",
+    ByWindow => "windows",
+]);
 
 /// Split proportions, mode and seed.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -70,27 +75,6 @@ pub struct SongSplit {
     pub test: Vec<usize>,
 }
 
-/// Pitches of the opening that make two songs variants of one tune (the reference script's
-/// rule: the same first 12 pitches after transposition).
-pub const OPENING_PITCHES: usize = 12;
-
-/// The group key of a song: a hash of its first [`OPENING_PITCHES`] note tokens (rests and
-/// holds skipped). Songs with the same key are kept in one part by [`SplitMode::Grouped`].
-pub fn opening(tokens: &[Token]) -> u64 {
-    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
-    for pitch in tokens
-        .iter()
-        .filter_map(|t| match t {
-            Token::Note(m) => Some(*m),
-            _ => None,
-        })
-        .take(OPENING_PITCHES)
-    {
-        hash = (hash ^ u64::from(pitch)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
-}
-
 /// A well-mixed number in [0, 1) from a song's opening key and the split seed.
 fn unit_interval(key: u64, seed: u64) -> f64 {
     let mut z = key ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -100,7 +84,7 @@ fn unit_interval(key: u64, seed: u64) -> f64 {
     (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Splits songs into parts. `openings` holds each song's [`opening`] key (only
+/// Splits songs into parts. `openings` holds each song's [`crate::corpus::opening`] key (only
 /// [`SplitMode::Grouped`] reads it). With [`SplitMode::ByWindow`] every song is in training
 /// (the windows are split instead, see [`split`]).
 pub fn split_songs(openings: &[u64], cfg: &SplitConfig) -> SongSplit {

@@ -1,7 +1,7 @@
 //! Fixed-length training windows as views into one flat id buffer.
 //!
 //! The buffer is `pad, song₀, pad, song₁, …, pad` with `pad` = `sequence_len`
-//! terminator ids, which is exactly the seed's "pad each song with
+//! terminator ids, which is exactly the tutorial's "pad each song with
 //! `sequence_len` terminators on both sides" without copying: a window at
 //! position `p` of song `s` (0 ≤ p ≤ len(s)) reads its input from the
 //! `sequence_len` ids before `song_start + p` and predicts the id at
@@ -24,7 +24,7 @@ pub struct Windows {
 
 impl Windows {
     /// Builds every window of `songs` (id sequences without terminator): `len + 1` per song,
-    /// as the seed. [`Windows::strided`] picks a subset for the all-positions loss.
+    /// as the tutorial. [`Windows::strided`] picks a subset for the all-positions loss.
     pub fn new<S: AsRef<[u32]>>(songs: &[S], sequence_len: usize) -> Windows {
         let total: usize = songs.iter().map(|s| s.as_ref().len()).sum();
         let mut ids = Vec::with_capacity(total + (songs.len() + 1) * sequence_len);

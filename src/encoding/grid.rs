@@ -1,10 +1,10 @@
-//! The seed's time-grid encoding.
+//! The tutorial's time-grid encoding.
 //!
 //! A song becomes one token per grid step: the MIDI number at a note onset,
 //! `r` at a rest onset, `_` for every further step of the same event. `.` is
 //! the terminator (and the padding symbol of the training windows). By default
-//! the song is transposed to C major / A minor exactly as the seed's music21
-//! code did, and tied notes are merged into one held note (the seed wrote a
+//! the song is transposed to C major / A minor exactly as the tutorial's music21
+//! code did, and tied notes are merged into one held note (the tutorial wrote a
 //! new onset for each tied continuation).
 
 use std::fmt;
@@ -42,7 +42,7 @@ impl fmt::Display for Token {
     }
 }
 
-/// Tokens as text, separated by spaces (`60 _ _ r _ 62`), as the seed writes them.
+/// Tokens as text, separated by spaces (`60 _ _ r _ 62`), as the tutorial writes them.
 pub fn to_text(tokens: &[Token]) -> String {
     tokens
         .iter()
@@ -94,7 +94,7 @@ impl TryFrom<String> for Token {
 pub enum Step {
     /// One step per eighth note.
     Eighth,
-    /// One step per sixteenth note (the seed's).
+    /// One step per sixteenth note (the tutorial's).
     #[default]
     Sixteenth,
     /// One step per thirty-second note.
@@ -112,38 +112,21 @@ impl Step {
     }
 }
 
-impl fmt::Display for Step {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Step::Eighth => "1/8",
-            Step::Sixteenth => "1/16",
-            Step::ThirtySecond => "1/32",
-        })
-    }
-}
-
-impl FromStr for Step {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Step, String> {
-        match s {
-            "1/8" => Ok(Step::Eighth),
-            "1/16" => Ok(Step::Sixteenth),
-            "1/32" => Ok(Step::ThirtySecond),
-            _ => Err(format!("step '{s}' is not one of 1/8, 1/16, 1/32")),
-        }
-    }
-}
+crate::settings::choices!(Step, "step", [
+    Eighth => "1/8",
+    Sixteenth => "1/16",
+    ThirtySecond => "1/32",
+]);
 
 /// How songs are put on the grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GridConfig {
     /// Grid resolution.
     pub step: Step,
-    /// Transpose to C major / A minor (the seed) or keep the original key.
+    /// Transpose to C major / A minor (the tutorial) or keep the original key.
     pub transpose: bool,
     /// Merge tied notes into one held note (true) or write a new onset for
-    /// each tied continuation as the seed did (false).
+    /// each tied continuation as the tutorial did (false).
     pub merge_ties: bool,
 }
 
@@ -168,16 +151,20 @@ impl GridConfig {
     }
 }
 
-/// The seed's transposition: `60 − ps(tonic in octave 4)` for major,
+/// The tutorial's transposition: `60 − ps(tonic in octave 4)` for major,
 /// `69 − ps(tonic in octave 4)` for minor (music21's
 /// `Interval(key.tonic, Pitch("C"/"A"))`, so it can go up or down by up to
 /// 11 semitones and C♭ counts as 59).
 pub fn transposition(key: &Key) -> i32 {
-    let target = match key.mode {
-        Mode::Major => 60,
-        Mode::Minor => 69,
-    };
-    target - key.tonic_midi4()
+    60 + i32::from(transposed_tonic(key.mode)) - key.tonic_midi4()
+}
+
+/// The pitch class of a transposed song's tonic in `mode`: C (0) in major, A (9) in minor.
+pub fn transposed_tonic(mode: Mode) -> u8 {
+    match mode {
+        Mode::Major => 0,
+        Mode::Minor => 9,
+    }
 }
 
 /// Why a song cannot be put on the grid.

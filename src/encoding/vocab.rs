@@ -1,4 +1,4 @@
-//! Token ↔ id mapping, built as the seed built it: `.` is 0, the other
+//! Token ↔ id mapping, built as the tutorial built it: `.` is 0, the other
 //! symbols follow from 1 in the order of their text (Python's `sorted()` on
 //! strings, so `"100"` sorts before `"45"`).
 
@@ -47,7 +47,7 @@ pub struct Vocab {
 }
 
 impl Vocab {
-    /// Builds the seed's vocabulary from all symbols used in `sequences`
+    /// Builds the tutorial's vocabulary from all symbols used in `sequences`
     /// (the terminator is always present, at id 0).
     pub fn from_sequences<'a>(sequences: impl IntoIterator<Item = &'a [Token]>) -> Vocab {
         let mut symbols = BTreeSet::new();

@@ -57,7 +57,7 @@ impl From<SongMetrics> for Metrics {
 }
 
 impl Metrics {
-    /// Onset NLL in bits (as the seed's comparison figures are given).
+    /// Onset NLL in bits (as the tutorial's comparison figures are given).
     pub fn onset_bits(&self) -> f64 {
         self.onset_nll / std::f64::consts::LN_2
     }

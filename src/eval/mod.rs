@@ -1,5 +1,5 @@
 //! How well a model predicts held-out songs: the whole-song NLL in three units
-//! ([`songs`]) beside the seed's window metric ([`windows`]). The figures ([`metrics`]) are
+//! ([`songs`]) beside the tutorial's window metric ([`windows`]). The figures ([`metrics`]) are
 //! plain data; computing them needs the `training` feature.
 
 pub mod metrics;

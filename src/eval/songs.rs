@@ -16,8 +16,8 @@ use crate::data::songs::{self, SongSeq};
 use crate::encoding::grid::Token;
 use crate::encoding::vocab::{END_ID, Vocab};
 use crate::generate::average_probabilities;
+use crate::model::readback;
 use crate::model::{MelodyModel, State};
-use crate::readback;
 use crate::recipe::Context;
 
 /// Which ids are what, for the per-note units.

@@ -1,4 +1,4 @@
-//! The seed's window metric, computed the seed's way (the token after each window), so that
+//! The tutorial's window metric, computed the tutorial's way (the token after each window), so that
 //! models trained with either loss mode compare fairly.
 
 use burn::tensor::Device;
@@ -8,7 +8,7 @@ use super::Metrics;
 use crate::data::Windows;
 use crate::data::batch;
 use crate::model::MelodyModel;
-use crate::readback;
+use crate::model::readback;
 
 /// Sums that become [`Metrics`].
 #[derive(Default)]

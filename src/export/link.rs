@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use thiserror::Error;
 
 use crate::encoding::grid::Token;
-use crate::recipe::MAX_LEN_LIMIT;
+use crate::settings::MAX_LEN;
 use crate::song::{Meter, Mode};
 use crate::tune::{Instrument, Presentation, Provenance, Tune};
 
@@ -45,11 +45,11 @@ pub enum LinkError {
     #[error("this link is damaged (it was cut short or altered): {0}")]
     Damaged(&'static str),
     /// Longer than any tune Melodeon writes.
-    #[error("this link holds more than a tune of {MAX_LEN_LIMIT} steps, the most Melodeon writes")]
+    #[error("this link holds more than a tune of {} steps, the most Melodeon writes", MAX_LEN.range.max)]
     TooLong,
 }
 
-/// The longest fragment read: a tune of [`MAX_LEN_LIMIT`] steps with long texts is far shorter.
+/// The longest fragment read: a tune of [`MAX_LEN`]'s most steps with long texts is far shorter.
 const MAX_FRAGMENT: usize = 16 * 1024;
 
 /// The fragment (without `#`) that shares `shared`.
@@ -162,7 +162,7 @@ pub fn decode(fragment: &str) -> Result<SharedTune, LinkError> {
             return Err(LinkError::Damaged("note too long"));
         }
         tokens.extend(std::iter::repeat_n(Token::Hold, holds as usize));
-        if tokens.len() > MAX_LEN_LIMIT {
+        if tokens.len() > MAX_LEN.range.max {
             return Err(LinkError::TooLong);
         }
     }
@@ -327,7 +327,7 @@ mod tests {
         assert_eq!(decode(&huge), Err(LinkError::TooLong));
         let mut long = shared();
         long.tune.tokens = std::iter::once(Token::Note(60))
-            .chain(std::iter::repeat_n(Token::Hold, MAX_LEN_LIMIT))
+            .chain(std::iter::repeat_n(Token::Hold, MAX_LEN.range.max))
             .collect();
         assert_eq!(decode(&encode(&long)), Err(LinkError::TooLong));
         long.tune.tokens.pop();

@@ -3,7 +3,7 @@
 //! [`KernelDecoder`] feeds one token per step through the CPU kernel with the model's weights
 //! as plain arrays and keeps the LSTM state `(h, c)`: constant work per token, no tensor
 //! bookkeeping, and no burn (the page generates with it). With the `training` feature,
-//! [`super::on_device`] adds burn's decoders for other devices and the seed's re-reading one.
+//! [`super::on_device`] adds burn's decoders for other devices and the tutorial's re-reading one.
 //! All give the same distributions (tested); `melodeon bench` times them.
 
 use crate::data::INPUTS_PER_STEP;

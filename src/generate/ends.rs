@@ -14,11 +14,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::decoder::log_softmax;
-use super::{Decoder, Network, Written};
-use crate::data::condition::{ENDINGS, Input};
+use super::{Decoder, Network, Writing, Written};
+use crate::data::condition::{ENDINGS, Input, class_mode};
 use crate::data::{Contour, INPUTS_PER_STEP, SongSeq};
 use crate::encoding::vocab::END_ID;
-use crate::model::file::ModelHeader;
 use crate::song::Mode;
 
 /// A log-factor for the terminator's probability by where the melody stands: the degree of its
@@ -74,12 +73,12 @@ impl EndTally {
 }
 
 /// Reads `songs` teacher-forced through `network` token by token, as writing would (the
-/// model's start context, each step's conditioning inputs), with `header`'s calibrations of the
+/// model's start context, each step's conditioning inputs), with `writing`'s calibrations of the
 /// end and of new pitches applied when `calibrated`, and tallies the ends foreseen and come by
 /// class and the NLL.
 pub async fn tally_ends<'s, N: Network>(
     network: &N,
-    header: &ModelHeader,
+    writing: Writing<'_>,
     songs: impl IntoIterator<Item = &'s SongSeq>,
     calibrated: bool,
 ) -> Result<EndTally, String> {
@@ -88,17 +87,17 @@ pub async fn tally_ends<'s, N: Network>(
         came: vec![0.0; ENDINGS],
         ..EndTally::default()
     };
-    let start = header.context().start_tokens();
+    let start = writing.start_tokens;
     let context = vec![END_ID; start];
-    let mode_slot = mode_slot(header);
+    let mode_slot = mode_slot(writing);
     for song in songs {
         let step_inputs = |s: usize| {
             song.inputs
                 .get(s * INPUTS_PER_STEP..(s + 1) * INPUTS_PER_STEP)
                 .unwrap_or(&[])
         };
-        // 0 major, 1 minor; a model without conditioning reads every song as major.
-        let mode = step_inputs(0).get(mode_slot).copied().unwrap_or(0);
+        // A model without conditioning reads every song as major.
+        let mode = class_mode(step_inputs(0).get(mode_slot).copied().unwrap_or(0));
         let mut decoder = if song.inputs.is_empty() {
             network.decoder(&context, &[])
         } else {
@@ -109,11 +108,11 @@ pub async fn tally_ends<'s, N: Network>(
         for s in 0..=song.ids.len() {
             let class = contour.ending(mode);
             if calibrated {
-                if let Some(ends) = &header.ends {
+                if let Some(ends) = writing.ends {
                     ends.apply(&mut logits, class);
                 }
-                if let Some(new_pitches) = &header.new_pitches {
-                    new_pitches.apply(&mut logits, &header.vocab, &contour);
+                if let Some(new_pitches) = writing.new_pitches {
+                    new_pitches.apply(&mut logits, writing.vocab, &contour);
                 }
             }
             let log_probs = log_softmax(&logits);
@@ -130,7 +129,7 @@ pub async fn tally_ends<'s, N: Network>(
                 tally.came[class] += 1.0;
                 break;
             };
-            contour.take(&header.vocab, id);
+            contour.take(writing.vocab, id);
             logits = decoder.next_logits(Some((id, step_inputs(s + 1)))).await?;
         }
     }
@@ -138,21 +137,19 @@ pub async fn tally_ends<'s, N: Network>(
 }
 
 /// Where a model's step inputs hold the mode (past the end for a model without it).
-fn mode_slot(header: &ModelHeader) -> usize {
-    header
-        .config
+fn mode_slot(writing: Writing<'_>) -> usize {
+    writing
         .conditioning
-        .as_ref()
         .and_then(|c| c.slot(Input::Mode))
         .unwrap_or(usize::MAX)
 }
 
-/// The ending class of a song read as `header`'s model reads it.
-pub(super) fn song_ending(header: &ModelHeader, song: &SongSeq) -> usize {
-    let mode = song.inputs.get(mode_slot(header)).copied().unwrap_or(0);
+/// The ending class of a song read as `writing`'s model reads it.
+pub(super) fn song_ending(writing: Writing<'_>, song: &SongSeq) -> usize {
+    let mode = class_mode(song.inputs.get(mode_slot(writing)).copied().unwrap_or(0));
     let mut contour = Contour::default();
     for &id in &song.ids {
-        contour.take(&header.vocab, id);
+        contour.take(writing.vocab, id);
     }
     contour.ending(mode)
 }
@@ -163,7 +160,7 @@ pub(super) fn tune_ending(tune: &Written) -> usize {
     for &token in &tune.tokens {
         contour.push(token);
     }
-    contour.ending(u32::from(tune.mode == Some(Mode::Minor)))
+    contour.ending(tune.mode.unwrap_or(Mode::Major))
 }
 
 /// The share of each ending class among `classes`.
@@ -212,15 +209,23 @@ mod tests {
     #[test]
     fn the_ending_class_is_the_last_pitch_degree_and_whether_a_rest_follows() {
         let mut contour = Contour::default();
-        assert_eq!(contour.ending(0), ENDINGS - 1, "no note yet");
+        assert_eq!(contour.ending(Mode::Major), ENDINGS - 1, "no note yet");
         contour.push(Token::Note(67));
-        assert_eq!(contour.ending(0), 7, "G is the fifth of C major");
-        assert_eq!(contour.ending(1), 10, "and the seventh of A minor");
+        assert_eq!(contour.ending(Mode::Major), 7, "G is the fifth of C major");
+        assert_eq!(
+            contour.ending(Mode::Minor),
+            10,
+            "and the seventh of A minor"
+        );
         contour.push(Token::Hold);
-        assert_eq!(contour.ending(0), 7, "held");
+        assert_eq!(contour.ending(Mode::Major), 7, "held");
         contour.push(Token::Rest);
-        assert_eq!(contour.ending(0), 12 + 7, "a rest after the fifth");
+        assert_eq!(
+            contour.ending(Mode::Major),
+            12 + 7,
+            "a rest after the fifth"
+        );
         contour.push(Token::Note(69));
-        assert_eq!(contour.ending(1), 0, "A is the tonic of A minor");
+        assert_eq!(contour.ending(Mode::Minor), 0, "A is the tonic of A minor");
     }
 }

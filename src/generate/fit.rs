@@ -2,7 +2,7 @@
 //! ([`EndCalibration`]) and how often they take up a new pitch ([`NewPitchCalibration`]).
 //!
 //! The end's calibration starts from the validation songs read teacher-forced. Then rounds of
-//! written tunes (temperature 1, the default length, meter and mode drawn) refine both at once,
+//! written tunes (the default settings, meter and mode drawn) refine both at once,
 //! since each changes the tunes the other is fitted on: each round moves every factor by how
 //! far the tunes are from the training and validation songs in its class, and the result
 //! averages the later half of the rounds. The prior of forms ([`FormPrior`]) is counted from
@@ -15,12 +15,11 @@ use super::ends::{shares, song_ending, tune_ending};
 use super::forms::song_bars;
 use super::{
     EndCalibration, FormPrior, GenerateConfig, Network, NewPitchCalibration, NewPitchTally,
-    SamplerConfig, tally_ends, write_set,
+    Writing, tally_ends, write_set,
 };
 use crate::data::condition::Input;
 use crate::data::{SongSeq, SongSplit};
-use crate::model::file::ModelHeader;
-use crate::recipe::{CALIBRATION_SEED, CalibrationRounds, DEFAULT_MAX_LEN};
+use crate::recipe::{CALIBRATION_SEED, CalibrationRounds};
 
 /// What [`fit_calibration`] found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,34 +47,38 @@ pub struct CalibrationFit {
 /// pitches, as the songs the model learnt from and was validated on do.
 pub async fn fit_calibration<N: Network>(
     network: &N,
-    header: &ModelHeader,
+    writing: Writing<'_>,
     set: &[SongSeq],
     parts: &SongSplit,
     calibration_rounds: CalibrationRounds,
 ) -> Result<CalibrationFit, String> {
     let valid = parts.valid.iter().map(|&i| &set[i]);
-    let start = EndCalibration::fit(&tally_ends(network, header, valid, false).await?);
+    let start = EndCalibration::fit(&tally_ends(network, writing, valid, false).await?);
     let known: Vec<&SongSeq> = parts
         .train
         .iter()
         .chain(&parts.valid)
         .map(|&i| &set[i])
         .collect();
-    let mut header = header.clone();
-    header.forms = forms(&header, &known);
-    refine(network, &header, &known, start, calibration_rounds).await
+    let forms = forms(writing, &known);
+    let writing = Writing {
+        forms: forms.as_ref(),
+        ..writing
+    };
+    let fit = refine(network, writing, &known, start, calibration_rounds).await?;
+    Ok(CalibrationFit { forms, ..fit })
 }
 
 /// The prior of forms of `songs`, for a model told the position in the bar.
-fn forms(header: &ModelHeader, songs: &[&SongSeq]) -> Option<FormPrior> {
-    let slot = header.config.conditioning.as_ref()?.slot(Input::Position)?;
+fn forms(writing: Writing<'_>, songs: &[&SongSeq]) -> Option<FormPrior> {
+    let slot = writing.conditioning?.slot(Input::Position)?;
     Some(FormPrior::fit(
         songs.iter().map(|song| song_bars(song, slot)),
     ))
 }
 
 /// Refines the end's calibration `start`, and a calibration of new pitches from factors of 1,
-/// over the rounds of `calibration_rounds` (tunes written at temperature 1, seeds counting up from
+/// over the rounds of `calibration_rounds` (tunes written with the default settings, seeds counting up from
 /// [`CALIBRATION_SEED`]) so that the tunes `network` writes match `songs`:
 /// - each ending class's factor is multiplied by the songs' share over the tunes' (each plus
 ///   one tune's share, so that a class neither uses stays put);
@@ -86,20 +89,19 @@ fn forms(header: &ModelHeader, songs: &[&SongSeq]) -> Option<FormPrior> {
 /// the rounds' sampling noise.
 async fn refine<N: Network>(
     network: &N,
-    header: &ModelHeader,
+    writing: Writing<'_>,
     songs: &[&SongSeq],
     start: EndCalibration,
     calibration_rounds: CalibrationRounds,
 ) -> Result<CalibrationFit, String> {
     let CalibrationRounds { rounds, tunes } = calibration_rounds;
-    let song_endings = shares(songs.iter().map(|song| song_ending(header, song)));
+    let song_endings = shares(songs.iter().map(|song| song_ending(writing, song)));
     let mut song_pitches = NewPitchTally::default();
     for song in songs {
-        song_pitches.add(song.ids.iter().filter_map(|&id| header.vocab.token(id)));
+        song_pitches.add(song.ids.iter().filter_map(|&id| writing.vocab.token(id)));
     }
     let wanted_rates = song_pitches.rates();
     let floor = 1.0 / tunes.max(1) as f64;
-    let mut header = header.clone();
     let mut ends = start;
     let mut new_pitches = NewPitchCalibration::default();
     let mut later_ends = vec![0.0f32; ends.log_factor.len()];
@@ -107,19 +109,13 @@ async fn refine<N: Network>(
     let averaged = (rounds - rounds / 2) as f32;
     let (mut tune_endings, mut tune_pitches) = (Vec::new(), Vec::new());
     for round in 0..rounds {
-        header.ends = Some(ends.clone());
-        header.new_pitches = Some(new_pitches.clone());
-        let config = GenerateConfig {
-            sampler: SamplerConfig {
-                temperature: 1.0,
-                top_k: None,
-                seed: CALIBRATION_SEED.wrapping_add(round as u64 * tunes),
-            },
-            max_len: DEFAULT_MAX_LEN,
-            meter: None,
-            mode: None,
+        let written_with = Writing {
+            ends: Some(&ends),
+            new_pitches: Some(&new_pitches),
+            ..writing
         };
-        let written = write_set(network, &header, &config, tunes, |_| {}).await?;
+        let config = GenerateConfig::seeded(CALIBRATION_SEED.wrapping_add(round as u64 * tunes));
+        let written = write_set(network, written_with, &config, tunes, |_| {}).await?;
         let got = shares(written.iter().map(tune_ending));
         for (factor, (want, got)) in ends
             .log_factor
@@ -160,6 +156,6 @@ async fn refine<N: Network>(
         tune_endings,
         song_pitches: song_pitches.pitches_per_melody(),
         tune_pitches,
-        forms: header.forms,
+        forms: None,
     })
 }

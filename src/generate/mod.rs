@@ -1,7 +1,7 @@
 //! Writing new tunes: sample token after token from the model until the terminator.
 //!
 //! Generation starts from the model's start context (one start token for a whole-song model,
-//! the seed's 64 terminators for a window model) plus optional primer tokens, samples from
+//! the tutorial's 64 terminators for a window model) plus optional primer tokens, samples from
 //! `softmax(logits / temperature)` (optionally top-k) with a seeded generator, and stops at
 //! the terminator or the maximum length. A conditioned model is told the meter, the mode, the
 //! bar clock and the melody so far at every step ([`Steer`]); the meter and mode are the ones
@@ -36,12 +36,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::data::condition::{Conditioning, bar_steps};
+use crate::data::condition::Conditioning;
 use crate::data::{Clock, Contour};
 use crate::encoding::grid::Token;
 use crate::encoding::vocab::{END_ID, Vocab};
 use crate::model::Weights;
-use crate::model::file::ModelHeader;
+use crate::settings;
 use crate::song::{Meter, Mode};
 
 /// Which tokens may come next, so that the decoder can always place them:
@@ -75,6 +75,27 @@ impl Grammar {
     }
 }
 
+/// What writing needs of a model besides its network: how it reads songs (vocabulary, grid
+/// step, start tokens, conditioning) and its calibrations of writing. A model file gives it
+/// (`ModelHeader::writing`); the calibrations' fit swaps in the ones being fitted.
+#[derive(Clone, Copy, Debug)]
+pub struct Writing<'a> {
+    /// The vocabulary.
+    pub vocab: &'a Vocab,
+    /// The grid step the model's tokens are on.
+    pub step: crate::encoding::grid::Step,
+    /// Terminators read before a tune's first token.
+    pub start_tokens: usize,
+    /// The meter, mode and bar-clock inputs the model reads, if any.
+    pub conditioning: Option<&'a Conditioning>,
+    /// The end's calibration by the last pitch's degree, if the model has one.
+    pub ends: Option<&'a EndCalibration>,
+    /// The calibration of new pitches, if the model has one.
+    pub new_pitches: Option<&'a NewPitchCalibration>,
+    /// The prior of forms, if the model has one.
+    pub forms: Option<&'a FormPrior>,
+}
+
 /// What to generate.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GenerateConfig {
@@ -86,6 +107,22 @@ pub struct GenerateConfig {
     pub meter: Option<Meter>,
     /// The mode asked for (likewise).
     pub mode: Option<Mode>,
+}
+
+impl GenerateConfig {
+    /// The default settings ([`crate::settings`]) with `seed`: meter and mode drawn.
+    pub fn seeded(seed: u64) -> Self {
+        Self {
+            sampler: SamplerConfig {
+                temperature: settings::TEMPERATURE.default,
+                top_k: None,
+                seed,
+            },
+            max_len: settings::MAX_LEN.default,
+            meter: None,
+            mode: None,
+        }
+    }
 }
 
 /// A written tune: its tokens and, for a conditioned model, the meter, mode and pickup it was
@@ -125,13 +162,10 @@ pub fn clock(
     };
     let meter = config.meter.unwrap_or_else(|| {
         let i = draw(&mut conditioning.meters.iter().map(|m| m.share));
-        conditioning.meters.get(i).map_or(
-            Meter {
-                numerator: 4,
-                denominator: 4,
-            },
-            |m| m.meter,
-        )
+        conditioning
+            .meters
+            .get(i)
+            .map_or(settings::METER, |m| m.meter)
     });
     let prior = conditioning.prior(meter);
     let mode = config.mode.unwrap_or_else(|| {
@@ -148,11 +182,11 @@ pub fn clock(
         .map_or(0, |p| draw(&mut p.bars.iter().copied()));
     let clock = Clock {
         meter: conditioning.meter_class(meter),
-        mode: u32::from(mode == Mode::Minor),
-        bar_steps: bar_steps(meter, step).unwrap_or(16),
+        mode,
+        bar_steps: meter.steps(step.quarters()).unwrap_or(16),
         pickup,
         bars,
-        layout: conditioning.layout(),
+        layout: conditioning.layout,
     };
     (clock, meter, mode)
 }
@@ -302,23 +336,22 @@ impl Network for Weights {
 /// followed by `primer` (ids of the model's vocabulary).
 pub async fn write_tune<N: Network>(
     network: &N,
-    header: &ModelHeader,
+    writing: Writing<'_>,
     primer: &[u32],
     config: &GenerateConfig,
 ) -> Result<Written, String> {
-    let grammar = Grammar::of(&header.vocab);
-    let start = header.context().start_tokens();
+    let grammar = Grammar::of(writing.vocab);
+    let start = writing.start_tokens;
     let mut context = vec![grammar.end; start];
     context.extend_from_slice(primer);
-    let conditioning = header.config.conditioning.as_ref();
-    let told = conditioning.map(|c| clock(c, config, header.grid.step));
+    let told = writing.conditioning.map(|c| clock(c, config, writing.step));
     let clock = told.as_ref().map(|(clock, ..)| *clock);
     let steer = clock.as_ref().map(|clock| Steer {
         clock,
-        vocab: &header.vocab,
-        ends: header.ends.as_ref(),
-        new_pitches: header.new_pitches.as_ref(),
-        forms: header.forms.as_ref(),
+        vocab: writing.vocab,
+        ends: writing.ends,
+        new_pitches: writing.new_pitches,
+        forms: writing.forms,
     });
     // The start tokens before the last predict nothing; the rest predict steps 0, 1, ….
     let inputs: Vec<u32> = steer.map_or_else(Vec::new, |s| s.inputs(primer));
@@ -330,7 +363,7 @@ pub async fn write_tune<N: Network>(
     };
     let ids = generate(&mut decoder, grammar, primer, steer, config).await?;
     Ok(Written {
-        tokens: header.vocab.decode(&ids).map_err(|e| e.to_string())?,
+        tokens: writing.vocab.decode(&ids).map_err(|e| e.to_string())?,
         meter: told.map(|(_, meter, _)| meter),
         mode: told.map(|(_, _, mode)| mode),
         pickup: clock.map_or(0, |c| c.pickup),
@@ -342,7 +375,7 @@ pub async fn write_tune<N: Network>(
 /// comparison with the held-out songs.
 pub async fn write_set<N: Network>(
     network: &N,
-    header: &ModelHeader,
+    writing: Writing<'_>,
     config: &GenerateConfig,
     count: u64,
     mut progress: impl FnMut(usize),
@@ -351,7 +384,7 @@ pub async fn write_set<N: Network>(
     for offset in 0..count {
         let mut one = config.clone();
         one.sampler.seed = config.sampler.seed.wrapping_add(offset);
-        tunes.push(write_tune(network, header, &[], &one).await?);
+        tunes.push(write_tune(network, writing, &[], &one).await?);
         progress(tunes.len());
     }
     Ok(tunes)

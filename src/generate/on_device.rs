@@ -1,15 +1,15 @@
 //! burn's decoders, for a network on any device (with the `training` feature):
 //! [`CarriedState`] feeds one token per step through burn and keeps the LSTM state `(h, c)`:
 //! constant work per token, on any device. [`Refeed`] re-reads the whole prefix every step, as
-//! the seed does: work grows with the tune. [`OnDevice`] writes tunes with the fastest of
+//! the tutorial does: work grows with the tune. [`OnDevice`] writes tunes with the fastest of
 //! them for its device: the CPU kernel on a CPU device.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::{Decoder, KernelDecoder, Network};
 use crate::data::INPUTS_PER_STEP;
+use crate::model::readback;
 use crate::model::{MelodyModel, ModelConfig, State, Weights, sequence};
-use crate::readback;
 
 /// Feeds one token per step, carrying the LSTM state.
 pub struct CarriedState<'m> {
@@ -56,7 +56,7 @@ impl Decoder for CarriedState<'_> {
     }
 }
 
-/// Re-reads the whole prefix at every step (the seed's method).
+/// Re-reads the whole prefix at every step (the tutorial's method).
 pub struct Refeed<'m> {
     model: &'m MelodyModel,
     device: Device,

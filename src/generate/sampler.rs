@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 /// Sampling settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SamplerConfig {
-    /// Softmax temperature: below 1 sharper, above 1 flatter (the page allows 0.1–2.0).
+    /// Softmax temperature: below 1 sharper, above 1 flatter ([`crate::settings::TEMPERATURE`]).
     pub temperature: f32,
     /// Keep only the `k` most likely tokens, if set.
     pub top_k: Option<usize>,

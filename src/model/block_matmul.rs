@@ -2,8 +2,9 @@
 //! 4 × 8 sums kept in registers, with no packing of either operand.
 //!
 //! Natively the kernel's products go through `gemm`. In WebAssembly gemm packs both operands at
-//! every call, and the kernel's per-step products are small (64 × 128 by 128 × 512 on the seed's
-//! step), so the packing costs as much as the arithmetic (the page's profile in the README).
+//! every call, and the kernel's per-step products are small (64 × 128 by 128 × 512 on the tutorial's
+//! step), so the packing costs as much as the arithmetic (the page's profile: docs/speed.md,
+//! "The page against native, one thread").
 //! Here the compiler turns each block's eight sums per row into two 128-bit SIMD vectors; the
 //! depth is cut into slices so that the right operand's columns for a block stay in cache.
 

@@ -10,7 +10,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::lstm::FusedLstm;
 use super::network::MelodyModel;
-use crate::readback;
+use super::readback;
 
 const VOCAB: usize = 8;
 const HIDDEN: usize = 16;

@@ -3,26 +3,39 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::Conditioning;
-use crate::recipe::Recipe;
+use crate::settings::Range;
+
+/// The range of the vocabulary's size.
+pub const VOCAB: Range<usize> = Range { min: 1, max: 4096 };
+/// The range of the embedding's width.
+pub const EMBEDDING: Range<usize> = Range { min: 1, max: 4096 };
+/// The range of hidden units per LSTM layer.
+pub const HIDDEN: Range<usize> = Range { min: 1, max: 4096 };
+/// The range of stacked LSTM layers.
+pub const LAYERS: Range<usize> = Range { min: 1, max: 8 };
+/// The range of the look-back head's width (0: none).
+pub const LOOK_BACK: Range<usize> = Range { min: 0, max: 4096 };
+/// Dropout's range (above it a network learns little).
+pub const DROPOUT: Range<f64> = Range { min: 0.0, max: 0.9 };
 
 /// Sizes of the network: Embedding(vocab, embedding) → LSTM(hidden) × layers → Dropout → Linear.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
     /// Number of token ids (the vocabulary's size).
     pub vocab_size: usize,
-    /// Width of the embedding (the seed: equal to the vocabulary size).
+    /// Width of the embedding (the tutorial: equal to the vocabulary size).
     pub embedding_dim: usize,
-    /// Hidden units per LSTM layer (the seed: 128).
+    /// Hidden units per LSTM layer (the tutorial: 128).
     pub hidden: usize,
-    /// Number of stacked LSTM layers (the seed: 1).
+    /// Number of stacked LSTM layers (the tutorial: 1).
     pub layers: usize,
-    /// Dropout after each LSTM layer while training (the seed: 0.2).
+    /// Dropout after each LSTM layer while training (the tutorial: 0.2).
     pub dropout: f64,
-    /// Meter, mode and bar-clock inputs (none in the seed's network and in files from before
+    /// Meter, mode and bar-clock inputs (none in the tutorial's network and in files from before
     /// them).
     #[serde(default)]
     pub conditioning: Option<Conditioning>,
-    /// Width of the look-back head's keys and values (0: no look-back, as the seed).
+    /// Width of the look-back head's keys and values (0: no look-back, as the tutorial).
     #[serde(default)]
     pub look_back: usize,
     /// Whether the look-back head also points at earlier steps to repeat what followed them
@@ -32,11 +45,6 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
-    /// The seed's network for a vocabulary of `vocab_size` tokens.
-    pub fn seed(vocab_size: usize) -> Self {
-        Recipe::Seed.shape().config(vocab_size, None)
-    }
-
     /// Classes of each conditioning input (empty without conditioning).
     pub fn input_classes(&self) -> Vec<usize> {
         self.conditioning
@@ -44,35 +52,27 @@ impl ModelConfig {
             .map_or_else(Vec::new, |c| c.classes().to_vec())
     }
 
-    /// Checks that the sizes make a network (used before building one from a file or a form).
+    /// Checks that the sizes make a network, each against its range: the one judge of a
+    /// network from a file, the command line or the page's form.
     pub fn validate(&self) -> Result<(), String> {
-        let in_range = |name: &str, value: usize, max: usize| {
-            if (1..=max).contains(&value) {
-                Ok(())
-            } else {
-                Err(format!("{name} must be between 1 and {max}, not {value}"))
-            }
-        };
-        in_range("vocabulary size", self.vocab_size, 4096)?;
-        in_range("embedding size", self.embedding_dim, 4096)?;
-        in_range("hidden size", self.hidden, 4096)?;
-        in_range("number of layers", self.layers, 8)?;
-        if self.look_back > 4096 {
-            return Err(format!(
-                "look-back width must be at most 4096, not {}",
-                self.look_back
-            ));
+        let sizes = [
+            (VOCAB, "the vocabulary size", self.vocab_size),
+            (EMBEDDING, "the embedding size", self.embedding_dim),
+            (HIDDEN, "the hidden size", self.hidden),
+            (LAYERS, "the number of layers", self.layers),
+            (LOOK_BACK, "the look-back width", self.look_back),
+        ];
+        for (range, name, value) in sizes {
+            range.check(name, value)?;
         }
         if self.copy && self.look_back == 0 {
             return Err("a copy head needs a look-back head".into());
         }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!("dropout must be in [0, 1), not {}", self.dropout));
-        }
+        DROPOUT.check("the dropout", self.dropout)?;
         Ok(())
     }
 
-    /// Number of trainable parameters (92,362 for the seed's network on 38 tokens).
+    /// Number of trainable parameters (92,362 for the tutorial's network on 38 tokens).
     pub fn num_params(&self) -> usize {
         self.layer_summary().iter().map(|layer| layer.params).sum()
     }
@@ -87,7 +87,7 @@ impl ModelConfig {
         }];
         let classes = self.input_classes();
         if !classes.is_empty() {
-            let melodic = self.conditioning.as_ref().is_some_and(|c| c.melodic);
+            let melodic = self.conditioning.as_ref().is_some_and(|c| c.layout.melodic);
             layers.push(LayerSummary {
                 name: if melodic {
                     "Meter, mode, bar clock, melody so far"

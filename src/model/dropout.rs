@@ -1,7 +1,7 @@
 //! Dropout whose masks are drawn quickly on the CPU.
 //!
 //! burn's [`Dropout`] draws its Bernoulli mask element by element through a general sampler,
-//! about 8 % of the CPU training step. On the CPU backends this draws the same kind of mask
+//! a noticeable share of the CPU training step (docs/speed.md). On the CPU backends this draws the same kind of mask
 //! from a ChaCha8 stream, sixteen bits an element, seeded from the device's own generator so
 //! that a seeded run stays reproducible. Other devices use burn's dropout.
 

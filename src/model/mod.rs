@@ -1,4 +1,4 @@
-//! The network: its shape ([`config`]), its file ([`file`]), its weights as plain arrays
+//! The network: its shape ([`config`]), its weights as plain arrays
 //! ([`weights`]) and the CPU kernel ([`kernel`]); with the `training` feature, the network as
 //! burn tensors (fused LSTM layer, look-back head, full model) and the start-up check; with the
 //! `gpu` feature, the LSTM's GPU kernels ([`gpu_kernel`]).
@@ -11,7 +11,6 @@ pub mod check;
 pub mod config;
 #[cfg(feature = "training")]
 pub mod dropout;
-pub mod file;
 #[cfg(feature = "gpu")]
 pub mod gpu_kernel;
 pub mod kernel;
@@ -21,6 +20,8 @@ pub mod look_back;
 pub mod lstm;
 #[cfg(feature = "training")]
 pub mod network;
+#[cfg(feature = "training")]
+pub mod readback;
 #[cfg(feature = "training")]
 pub mod sequence;
 #[cfg(feature = "training")]

@@ -1,4 +1,4 @@
-//! The melody network: Embedding → LSTM layers → Dropout → Linear, as in the seed, with
+//! The melody network: Embedding → LSTM layers → Dropout → Linear, as in the tutorial, with
 //! optional conditioning inputs and an optional look-back head.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,7 +48,7 @@ pub struct MelodyModel {
     pub layers: Vec<FusedLstm>,
     /// Dropout after each LSTM layer (active only on an autodiff device in training mode).
     pub dropout: Dropout,
-    /// Attention over the earlier steps (none in the seed's network).
+    /// Attention over the earlier steps (none in the tutorial's network).
     pub look_back: Option<LookBack>,
     /// Output projection to one logit per token (from the top state and, with look-back, what
     /// it read).
@@ -89,7 +89,7 @@ impl MelodyModel {
         (scores, State { layers, memory })
     }
 
-    /// Logits for the token after the last position only (the seed's prediction):
+    /// Logits for the token after the last position only (the tutorial's prediction):
     /// `ids: [batch, seq]` → `[batch, vocab]`.
     pub fn forward_last(&self, ids: Tensor<2, Int>) -> Tensor<2> {
         if self.look_back.is_some() {
@@ -99,7 +99,7 @@ impl MelodyModel {
         }
         let (hidden, _) = self.hidden(ids, None, None);
         let [batch, seq, width] = hidden.dims();
-        // Dropped out after the cut: the other steps never reach the output (in the seed's
+        // Dropped out after the cut: the other steps never reach the output (in the tutorial's
         // Keras model, too, dropout follows the LSTM's last output only).
         let last = hidden.narrow(1, seq - 1, 1).reshape([batch, width]);
         self.output
@@ -192,9 +192,9 @@ impl MelodyModel {
 static GPU_PRODUCTS: AtomicBool = AtomicBool::new(true);
 
 /// Makes lookups on a GPU gathers (`false`) or one-hot products (`true`, the default). The
-/// page clears it on a fallback (software) WebGPU adapter, where the products' arithmetic
-/// costs more than the gathers' backward: SwiftShader trained the seed's step at 19.9
-/// windows/s with products and 32.4 with gathers (headless Chromium, one load each).
+/// page clears it on a fallback (software) WebGPU adapter, which runs the products'
+/// arithmetic on the CPU, where it costs more than the gathers' backward (docs/speed.md,
+/// "Software GPUs").
 pub fn lookup_products_on_gpu(on: bool) {
     GPU_PRODUCTS.store(on, Ordering::Relaxed);
 }
@@ -203,8 +203,8 @@ pub fn lookup_products_on_gpu(on: bool) {
 ///
 /// On the CPU a gather. On a GPU a one-hot product per sequence instead: the gather's gradient
 /// (burn's `select_assign`) gives each column of the table one thread that walks every id of
-/// the batch in turn (28 ms for a whole-song batch of 256 songs on an H100), where the
-/// product's gradient is one batched product.
+/// the batch in turn, a large share of a GPU's step, where the product's gradient is one
+/// batched product (docs/decisions.md; docs/speed.md, "Real GPUs").
 fn lookup(table: Tensor<2>, ids: Tensor<2, Int>) -> Tensor<3> {
     if sequence::on_cpu(&ids.device()) || !GPU_PRODUCTS.load(Ordering::Relaxed) {
         return embedding(table, ids);

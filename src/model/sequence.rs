@@ -5,7 +5,7 @@
 //!
 //! Composed from ordinary tensor operations, the recurrence costs about forty autodiff graph
 //! nodes per time step; burn's bookkeeping of each node, and flex's slow `tanh`, outweighed the
-//! arithmetic at the seed's sizes on the CPU, and on a GPU every node is a kernel launch. As one
+//! arithmetic at the tutorial's sizes on the CPU, and on a GPU every node is a kernel launch. As one
 //! operation, the forward pass runs the whole sequence and saves what the backward pass needs;
 //! the backward pass computes every step's gate gradients and one large product for the
 //! recurrent weights. `tests/model.rs` (CPU) and `tests/wgpu.rs` (wgpu) check outputs and

@@ -279,6 +279,14 @@ mod tests {
         Ratio::new(n, d)
     }
 
+    /// Notes as (MIDI, quarters as `(n, d)`, bar).
+    fn notes(items: &[(u8, (u32, u32), u32)]) -> Vec<Event> {
+        items
+            .iter()
+            .map(|&(midi, (n, d), bar)| Event::new(Pitch::Note(midi), q(n, d), bar))
+            .collect()
+    }
+
     #[test]
     fn lengths_split_into_writable_values() {
         assert_eq!(writable(q(3, 1)), vec![(q(2, 1), 1)]);
@@ -290,11 +298,7 @@ mod tests {
     #[test]
     fn notes_across_bar_lines_are_tied_and_the_pickup_is_a_bar() {
         // 3/4 with a quarter pickup: C (pickup), then a half plus a half tied over the bar.
-        let events = vec![
-            Event::new(Pitch::Note(60), q(1, 1), 0),
-            Event::new(Pitch::Note(62), q(4, 1), 1),
-            Event::new(Pitch::Note(64), q(1, 1), 2),
-        ];
+        let events = notes(&[(60, (1, 1), 0), (62, (4, 1), 1), (64, (1, 1), 2)]);
         let score = layout(&song(events, Key::C_MAJOR, "3/4"));
         let lengths: Vec<(u32, Quarters)> =
             score.bars.iter().map(|b| (b.number, b.length)).collect();
@@ -321,12 +325,12 @@ mod tests {
     #[test]
     fn a_song_whose_meter_changes_keeps_its_own_bars() {
         // 3/4 with an eighth pickup, a 3/4 bar, then two 2/4 bars (the last one short).
-        let events = vec![
-            Event::new(Pitch::Note(60), q(1, 2), 0),
-            Event::new(Pitch::Note(62), q(3, 1), 1),
-            Event::new(Pitch::Note(64), q(2, 1), 2),
-            Event::new(Pitch::Note(65), q(1, 1), 3),
-        ];
+        let events = notes(&[
+            (60, (1, 2), 0),
+            (62, (3, 1), 1),
+            (64, (2, 1), 2),
+            (65, (1, 1), 3),
+        ]);
         let meters = vec![Meter::parse("3/4").unwrap(), Meter::parse("2/4").unwrap()];
         let score = layout(&Song::new("t", Key::C_MAJOR, meters, events));
         let bars: Vec<(u32, Quarters, String)> = score
@@ -352,13 +356,13 @@ mod tests {
     fn accidentals_are_printed_once_per_bar_against_the_key() {
         // E minor (one sharp): F# needs nothing, D# needs a sharp once, F natural a natural.
         let key = Key::new('E', 0, Mode::Minor).unwrap();
-        let events = vec![
-            Event::new(Pitch::Note(66), q(1, 1), 1),
-            Event::new(Pitch::Note(63), q(1, 1), 1),
-            Event::new(Pitch::Note(63), q(1, 1), 1),
-            Event::new(Pitch::Note(65), q(1, 1), 1),
-            Event::new(Pitch::Note(63), q(1, 1), 2),
-        ];
+        let events = notes(&[
+            (66, (1, 1), 1),
+            (63, (1, 1), 1),
+            (63, (1, 1), 1),
+            (65, (1, 1), 1),
+            (63, (1, 1), 2),
+        ]);
         let score = layout(&song(events, key, "4/4"));
         let marks: Vec<Option<i8>> = score
             .bars

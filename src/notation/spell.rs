@@ -118,37 +118,46 @@ mod tests {
             .collect()
     }
 
+    /// Each case: a key, pitches, and how they are spelled in it.
+    type Case = ((char, i8, Mode), &'static [u8], &'static [&'static str]);
+
+    fn check(cases: &[Case]) {
+        for &((letter, alter, mode), midis, spelled) in cases {
+            assert_eq!(names(midis, &key(letter, alter, mode)), spelled);
+        }
+    }
+
     #[test]
     fn key_notes_follow_the_signature() {
-        let f = key('F', 0, Mode::Major);
-        assert_eq!(names(&[65, 70, 72], &f), ["F4", "Bb4", "C5"]);
-        let d = key('D', 0, Mode::Major);
-        assert_eq!(names(&[62, 66, 73], &d), ["D4", "F#4", "C#5"]);
-        let eb = key('E', -1, Mode::Major);
-        assert_eq!(names(&[63, 68, 70], &eb), ["Eb4", "Ab4", "Bb4"]);
+        check(&[
+            (('F', 0, Mode::Major), &[65, 70, 72], &["F4", "Bb4", "C5"]),
+            (('D', 0, Mode::Major), &[62, 66, 73], &["D4", "F#4", "C#5"]),
+            (
+                ('E', -1, Mode::Major),
+                &[63, 68, 70],
+                &["Eb4", "Ab4", "Bb4"],
+            ),
+        ]);
     }
 
     #[test]
     fn minor_keys_raise_the_sixth_and_seventh() {
-        let d_minor = key('D', 0, Mode::Minor);
-        assert_eq!(names(&[61, 59, 70], &d_minor), ["C#4", "B3", "Bb4"]);
-        let a_minor = key('A', 0, Mode::Minor);
-        assert_eq!(names(&[68, 66], &a_minor), ["G#4", "F#4"]);
+        check(&[
+            (('D', 0, Mode::Minor), &[61, 59, 70], &["C#4", "B3", "Bb4"]),
+            (('A', 0, Mode::Minor), &[68, 66], &["G#4", "F#4"]),
+        ]);
     }
 
     #[test]
     fn chromatic_notes_are_spelled_by_degree() {
-        let g = key('G', 0, Mode::Major);
-        // The raised fourth is a sharp, the lowered seventh a natural, the minor third a flat.
-        assert_eq!(names(&[61, 65, 70], &g), ["C#4", "F4", "Bb4"]);
-        let d = key('D', 0, Mode::Major);
-        assert_eq!(names(&[70, 68], &d), ["Bb4", "G#4"]);
-        let a_minor = key('A', 0, Mode::Minor);
-        assert_eq!(names(&[61, 70], &a_minor), ["C#4", "Bb4"]);
-        let bb = key('B', -1, Mode::Major);
-        assert_eq!(names(&[66, 71], &bb), ["Gb4", "B4"]);
-        // B sharp and C flat keep their octave by letter.
-        let c_sharp = key('C', 1, Mode::Major);
-        assert_eq!(names(&[60], &c_sharp), ["B#3"]);
+        // In G the raised fourth is a sharp, the lowered seventh a natural, the minor third a
+        // flat; B sharp and C flat keep their octave by letter.
+        check(&[
+            (('G', 0, Mode::Major), &[61, 65, 70], &["C#4", "F4", "Bb4"]),
+            (('D', 0, Mode::Major), &[70, 68], &["Bb4", "G#4"]),
+            (('A', 0, Mode::Minor), &[61, 70], &["C#4", "Bb4"]),
+            (('B', -1, Mode::Major), &[66, 71], &["Gb4", "B4"]),
+            (('C', 1, Mode::Major), &[60], &["B#3"]),
+        ]);
     }
 }

@@ -121,7 +121,7 @@ pub struct Report {
 
 /// The held-out songs as the comparison needs them: every feature of every song, their
 /// rates and their distributions. Statistics only, no notes: it can ship with a model whose
-/// corpus does not ([`crate::model::file::ModelHeader`]).
+/// corpus does not ([`crate::model_file::ModelHeader`]).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Reference {
     /// `[song][feature in Feature::ALL order]` values.

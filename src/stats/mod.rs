@@ -104,12 +104,9 @@ impl Melody {
     }
 }
 
-/// The tonic's pitch class of a tune on the grid in C major / A minor.
+/// The tonic's pitch class of a transposed tune in `mode` (major when it is not known).
 fn tonic_of(mode: Option<crate::song::Mode>) -> u8 {
-    match mode {
-        Some(crate::song::Mode::Minor) => 9,
-        _ => 0,
-    }
+    crate::encoding::grid::transposed_tonic(mode.unwrap_or(crate::song::Mode::Major))
 }
 
 impl Melody {
@@ -120,13 +117,12 @@ impl Melody {
         tokens: &[Token],
         step: crate::encoding::grid::Step,
     ) -> Melody {
-        use crate::data::condition::{bar_steps, song_bars};
         let bar = song
             .meters
             .first()
-            .and_then(|&m| bar_steps(m, step))
+            .and_then(|m| m.steps(step.quarters()))
             .unwrap_or(0);
-        let first = song_bars(song, step).first().map_or(0, |b| b.len);
+        let first = song.bars(step.quarters()).first().map_or(0, |b| b.len);
         Melody {
             tokens: tokens.to_vec(),
             bar_steps: bar,
@@ -162,7 +158,7 @@ impl Melody {
     ) -> Melody {
         Melody {
             tokens: tokens.to_vec(),
-            bar_steps: crate::data::condition::bar_steps(meter, step).unwrap_or(0),
+            bar_steps: meter.steps(step.quarters()).unwrap_or(0),
             pickup_steps: pickup,
             tonic_pc: tonic_of(mode),
         }

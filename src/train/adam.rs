@@ -2,7 +2,7 @@
 //!
 //! burn's `Adam` composes its update from tensor operations: about thirteen per parameter and
 //! step (scale, add, square, square root, divide, ...). On a GPU each is a kernel launch, and in
-//! the seed's small step the launches, not the arithmetic, set the pace: they were most of the
+//! the tutorial's small step the launches, not the arithmetic, set the pace: they were most of the
 //! step's kernels. Here the moments and the parameter are updated in one pass, as one CubeCL
 //! kernel on burn's cubecl backend and one loop on the CPU backends. The arithmetic is burn's,
 //! in the same order, and the state is burn's [`AdamState`], so gradient clipping, the module

@@ -5,16 +5,17 @@
 use burn::tensor::Device;
 use web_time::{Instant, SystemTime, UNIX_EPOCH};
 
-use super::{JobSizes, JobSpec, Metrics, Progress, Skipped, TrainData, Trainer};
+use super::{JobSizes, JobSpec, Metrics, Progress, Skipped, Start, TrainData, Trainer};
 use crate::backend::CpuBackend;
+use crate::corpus::opening;
 use crate::corpus::{Corpus, EncodedSong};
-use crate::data::{Conditioning, SongSeq, SongSplit, Windows, opening, split_songs};
+use crate::data::{Conditioning, SongSeq, SongSplit, Windows, split_songs};
 use crate::encoding::grid::Token;
 use crate::encoding::vocab::Vocab;
 use crate::eval::{SongMetrics, evaluate, evaluate_songs};
 use crate::generate::{CalibrationFit, fit_calibration};
-use crate::model::file::{self, ModelHeader, TrainingInfo};
 use crate::model::{MelodyModel, transfer};
+use crate::model_file::{self, ModelHeader, TrainingInfo};
 use crate::recipe::{CalibrationRounds, Context};
 use crate::stats::{Melody, REFERENCE_DIGITS, REFERENCE_SONGS, Reference};
 
@@ -98,6 +99,7 @@ impl Job {
                 let conditioning = Conditioning::from_songs(
                     parts.train.iter().map(|&i| &kept[i].0.song),
                     spec.grid.step,
+                    spec.shape.inputs,
                 );
                 let whole_songs = matches!(spec.train.context, Context::WholeSong { .. });
                 spec.shape
@@ -132,24 +134,18 @@ impl Job {
                 (Some((windows, test)), train, valid)
             }
         };
-        let trainer = match base {
-            None => Trainer::new(
-                &config,
-                spec.train.clone(),
-                train,
-                valid,
-                vocab.clone(),
-                device,
-            ),
-            Some((_, model)) => Trainer::from_model(
-                model,
-                spec.train.clone(),
-                train,
-                valid,
-                vocab.clone(),
-                device,
-            ),
-        }?;
+        let start = match base {
+            None => Start::Fresh(config.clone()),
+            Some((_, model)) => Start::From(Box::new(model)),
+        };
+        let trainer = Trainer::new(
+            start,
+            spec.train.clone(),
+            train,
+            valid,
+            vocab.clone(),
+            device,
+        )?;
         let header = ModelHeader {
             name: spec.name.clone(),
             config,
@@ -261,7 +257,7 @@ impl Job {
         self.checkpoint(&model).await
     }
 
-    /// Measures the best weights on the test songs (whole songs, and the seed's windows for a
+    /// Measures the best weights on the test songs (whole songs, and the tutorial's windows for a
     /// window model), fits a conditioned model's calibrations of writing (the end's
     /// teacher-forced on the validation songs, then it and the one of new pitches with the
     /// rounds of tunes `calibration_rounds` asks for), and returns them as a model file, with
@@ -312,7 +308,7 @@ impl Job {
         let weights = model.weights(&header.config)?;
         let fit = fit_calibration(
             &weights,
-            header,
+            header.writing(),
             &self.songs,
             &self.parts,
             calibration_rounds,
@@ -349,7 +345,7 @@ impl Job {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        file::save(&header, model).map_err(|e| e.to_string())
+        model_file::save(&header, model).map_err(|e| e.to_string())
     }
 
     /// `model` (on any device) as a checkpoint file, without test metrics.

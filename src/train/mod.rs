@@ -17,4 +17,4 @@ pub use crate::recipe::{Context, LossMode, Recipe, Shape, TrainConfig, Weighting
 pub use job::Job;
 pub use spec::{JobSizes, JobSpec, Progress, Skipped};
 #[cfg(feature = "training")]
-pub use trainer::{TrainData, Trainer};
+pub use trainer::{Start, TrainData, Trainer};

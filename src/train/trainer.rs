@@ -16,14 +16,14 @@ use crate::data::batch;
 use crate::data::songs::{self, SongSeq};
 use crate::encoding::vocab::Vocab;
 use crate::eval::{Metrics, evaluate, evaluate_songs};
+use crate::model::readback;
 use crate::model::{MelodyModel, ModelConfig, State, average};
-use crate::readback;
 use crate::recipe::{Context, LossMode, TrainConfig, Weighting};
 
-/// Adam's epsilon (Keras' default, as in the seed).
+/// Adam's epsilon (Keras' default, as in the tutorial).
 const ADAM_EPSILON: f32 = 1e-7;
 
-/// What a trainer reads: windows (the seed's recipe) or whole songs.
+/// What a trainer reads: windows (the tutorial's recipe) or whole songs.
 #[derive(Clone, Copy, Debug)]
 pub enum TrainData<'a> {
     /// Windows over the songs; indices are window indices.
@@ -62,34 +62,36 @@ pub struct Trainer {
     average: Option<(MelodyModel, usize)>,
 }
 
-impl Trainer {
-    /// A fresh network of `model_config`, trained on `train` and validated on `valid` (indices
-    /// of the [`TrainData`] later passed to [`Trainer::step`]). `device` must not be an
-    /// autodiff device: the trainer adds autodiff.
-    pub fn new(
-        model_config: &ModelConfig,
-        config: TrainConfig,
-        train: Vec<usize>,
-        valid: Vec<usize>,
-        vocab: Vocab,
-        device: &Device,
-    ) -> Result<Self, String> {
-        model_config.validate()?;
-        let device = device.clone().autodiff();
-        device.seed(config.seed);
-        let model = model_config.init(&device);
-        Self::from_model(model, config, train, valid, vocab, &device)
-    }
+/// What a training run starts from.
+#[derive(Debug)]
+pub enum Start {
+    /// A fresh network of this shape, initialised from the run's seed.
+    Fresh(ModelConfig),
+    /// A trained network, to go on training (fine-tuning).
+    From(Box<MelodyModel>),
+}
 
-    /// Continues training `model` (fine-tuning), as [`Trainer::new`] otherwise.
-    pub fn from_model(
-        model: MelodyModel,
+impl Trainer {
+    /// Trains the network `start` gives on `train` and validates it on `valid` (indices of the
+    /// [`TrainData`] later passed to [`Trainer::step`]). `device` must not be an autodiff
+    /// device: the trainer adds autodiff.
+    pub fn new(
+        start: Start,
         config: TrainConfig,
         train: Vec<usize>,
         valid: Vec<usize>,
         vocab: Vocab,
         device: &Device,
     ) -> Result<Self, String> {
+        let device = device.clone().autodiff();
+        let model = match start {
+            Start::Fresh(model_config) => {
+                model_config.validate()?;
+                device.seed(config.seed);
+                model_config.init(&device)
+            }
+            Start::From(model) => *model,
+        };
         if train.is_empty() {
             return Err("there is nothing to train on".into());
         }

@@ -2,8 +2,10 @@
 //! look-back head with a copy head: the shipped model's kind, for tests (included with
 //! `#[path]`).
 
-use melodeon::data::condition::{Conditioning, MeterPrior};
+use melodeon::data::condition::{Conditioning, Layout};
+use melodeon::data::meters::MeterPrior;
 use melodeon::model::ModelConfig;
+use melodeon::recipe::Recipe;
 use melodeon::song::Meter;
 
 /// The network's shape; no dropout, whose random masks differ between backends.
@@ -22,13 +24,15 @@ pub fn conditioned_config() -> ModelConfig {
         hidden: 24,
         conditioning: Some(Conditioning {
             meters: vec![prior(3), prior(4)],
-            bars_left: true,
-            melodic: true,
-            interval: true,
+            layout: Layout {
+                bars_left: true,
+                melodic: true,
+                interval: true,
+            },
         }),
         look_back: 8,
         copy: true,
         dropout: 0.0,
-        ..ModelConfig::seed(10)
+        ..Recipe::Windows.network(10)
     }
 }

@@ -30,8 +30,8 @@ pub fn zip(data: &[u8]) {
 pub fn model_file(data: &[u8]) {
     use melodeon::generate::Decoder as _;
     use std::future::Future as _;
-    let _ = melodeon::model::file::load(data, &melodeon::backend::CpuBackend::default().device());
-    if let Ok((header, weights)) = melodeon::model::file::read(data) {
+    let _ = melodeon::model_file::load(data, &melodeon::backend::CpuBackend::default().device());
+    if let Ok((header, weights)) = melodeon::model_file::read(data) {
         let context = vec![0; header.context().start_tokens().min(64)];
         let mut decoder = melodeon::generate::KernelDecoder::new(&weights, &context, &[]);
         for token in 0..4 {

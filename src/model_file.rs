@@ -21,19 +21,19 @@ use serde::{Deserialize, Serialize};
 use crate::stats::Reference;
 use thiserror::Error;
 
-#[cfg(feature = "training")]
-use super::MelodyModel;
-use super::{ModelConfig, Weights};
 use crate::data::SplitConfig;
 use crate::encoding::grid::GridConfig;
 use crate::encoding::vocab::Vocab;
 use crate::eval::{Metrics, SongMetrics};
-use crate::generate::{EndCalibration, FormPrior, NewPitchCalibration};
+use crate::generate::{EndCalibration, FormPrior, NewPitchCalibration, Writing};
+#[cfg(feature = "training")]
+use crate::model::MelodyModel;
+use crate::model::{ModelConfig, Weights};
 use crate::recipe::{Context, TrainConfig};
 
 const MAGIC: &[u8; 8] = b"MELODEON";
 /// The format version this build writes and the newest it reads. Version 1 (before whole
-/// songs and conditioning) still loads: its missing header fields read as the seed's windows
+/// songs and conditioning) still loads: its missing header fields read as the tutorial's windows
 /// without conditioning.
 pub const FORMAT_VERSION: u32 = 2;
 const PREFIX: usize = 24;
@@ -42,6 +42,19 @@ impl ModelHeader {
     /// How the model reads songs, and so how a tune starts.
     pub fn context(&self) -> Context {
         self.training.config.context
+    }
+
+    /// What writing a tune needs of this file besides the network.
+    pub fn writing(&self) -> Writing<'_> {
+        Writing {
+            vocab: &self.vocab,
+            step: self.grid.step,
+            start_tokens: self.context().start_tokens(),
+            conditioning: self.config.conditioning.as_ref(),
+            ends: self.ends.as_ref(),
+            new_pitches: self.new_pitches.as_ref(),
+            forms: self.forms.as_ref(),
+        }
     }
 }
 
@@ -85,7 +98,7 @@ pub struct TrainingInfo {
     pub split: SplitConfig,
     /// Best validation metrics.
     pub valid: Option<Metrics>,
-    /// Test metrics on the held-out split, the seed's way (windows; none for a conditioned
+    /// Test metrics on the held-out split, the tutorial's way (windows; none for a conditioned
     /// model, which needs the bar clock a window does not have).
     pub test: Option<Metrics>,
     /// Whole-song test metrics on the held-out songs.
@@ -155,10 +168,10 @@ pub fn with_header(bytes: &[u8], header: &ModelHeader) -> Result<Vec<u8>, ModelF
 }
 
 /// The model file `bytes` with its weights stored in half precision (f16; see
-/// [`super::weights::halve`]), after checking the file.
+/// [`crate::model::weights::halve`]), after checking the file.
 pub fn halved(bytes: &[u8]) -> Result<Vec<u8>, ModelFileError> {
     let (header, weights) = open(bytes)?;
-    let half = super::weights::halve(weights).map_err(ModelFileError::Write)?;
+    let half = crate::model::weights::halve(weights).map_err(ModelFileError::Write)?;
     assemble(&header, &half)
 }
 
