@@ -1,37 +1,19 @@
 //! The Leptos (client-side rendered) page. A thin layer over the core: it owns the DOM,
 //! the browser's storage, audio and the choice of device, and nothing of parsing or modelling.
 
-mod browser;
-mod compare_panel;
-mod corpus_panel;
-mod corpus_songs;
-#[cfg(feature = "training")]
-mod engine;
-mod files;
-mod generator;
-mod history;
-mod loss_chart;
-mod model_card;
-mod model_store;
-mod models_panel;
-mod offline;
-mod panic;
-mod player;
+mod panels;
 mod protocol;
-mod settings;
-mod staff;
+mod services;
 mod state;
-mod status;
-mod train_panel;
-mod training;
-mod tune_card;
 #[cfg(feature = "training")]
 mod worker;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-pub use panic::show_banner;
+use panels::{corpus_panel, generator, model_card, models_panel, status, train_panel, tune_card};
+pub use services::panic::show_banner;
+use services::{browser, offline, panic, player, preferences, training};
 use state::{AppState, ModelState, PRETRAINED};
 use training::Training;
 
@@ -84,7 +66,7 @@ fn App() -> impl IntoView {
         // The device and its check run in the worker, whose module (with burn) is downloaded
         // only now: after the model is ready (or failed), once a first tune could be written.
         browser::sleep(CHECK_AFTER_MODEL_MS).await;
-        training.check_device(state, settings::force_cpu());
+        training.check_device(state, preferences::force_cpu());
     });
     // The playhead follows the AudioContext clock; this only refreshes the screen.
     let audio = RwSignal::new(false);

@@ -7,7 +7,7 @@
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 
-use super::browser::property as get;
+use crate::app::services::browser::property as get;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -217,7 +217,7 @@ impl Message {
     }
 
     /// Adds files packed as `{ names, bytes, ends }` under `files` (see
-    /// [`super::files::Chosen::read`]), transferring their one buffer.
+    /// [`crate::app::services::files::Chosen::read`]), transferring their one buffer.
     pub fn with_packed_files(self, packed: &JsValue) -> Message {
         if let Ok(bytes) = get(packed, "bytes").dyn_into::<Uint8Array>() {
             self.transfer.push(&bytes.buffer());

@@ -132,7 +132,7 @@ for (const webgpu of [false, true]) {
       // CPU backend and a whole song is up to 256 sequential steps there: the seed's windows
       // at stride 16 keep that run short.
       const run = await train(page, name, webgpu
-        ? { recipe: 'seed', stride: 16, timeout: 600_000, on: 'gpu' }
+        ? { recipe: 'windows', stride: 16, timeout: 600_000, on: 'gpu' }
         : { recipe: 'whole-song', timeout: 120_000 });
       console.log(`# ${device}: ${JSON.stringify(run)}`);
       assert.match(run.backend, webgpu ? /^WebGPU/ : /^CPU/);

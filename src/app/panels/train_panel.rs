@@ -6,14 +6,18 @@ use leptos::prelude::*;
 
 use super::loss_chart::LossChart;
 use super::model_card::ModelDetails;
-use super::player::Clock;
-use super::protocol::Estimate;
-use super::settings;
-use super::state::{AppState, PRETRAINED};
-use super::training::{CorpusState, RunState, Sample, Training};
 use super::tune_card::play_notes;
-use crate::data::SplitConfig;
-use crate::recipe::{Context, LossMode, Recipe, Shape, TrainConfig};
+use crate::app::protocol::Estimate;
+use crate::app::services::player::Clock;
+use crate::app::services::preferences;
+use crate::app::services::training::{CorpusState, RunState, Sample, Training};
+use crate::app::state::{AppState, PRETRAINED};
+use crate::model::config::{DROPOUT, HIDDEN, LAYERS};
+use crate::recipe::{
+    BATCH, DEFAULT_SEED, EPOCHS, LEARNING_RATE, LossMode, PAGE_WINDOW_STRIDE, Recipe, STRIDE,
+    TrainOverrides,
+};
+use crate::settings::Range;
 use crate::train::JobSpec;
 use crate::tune::Presentation;
 
@@ -36,9 +40,9 @@ pub fn TrainPanel() -> impl IntoView {
     let batch = RwSignal::new(train.batch_size);
     let learning_rate = RwSignal::new(train.learning_rate);
     let dropout = RwSignal::new(shape.dropout);
-    // The window recipe's loss: every position at stride 16 is its fastest in the page.
+    // The window recipe's loss: every position at a stride is its fastest in the page.
     let loss_all = RwSignal::new(true);
-    let stride = RwSignal::new(16usize);
+    let stride = RwSignal::new(PAGE_WINDOW_STRIDE);
     // Choosing a recipe resets the settings to its defaults.
     let choose_recipe = move |chosen: Recipe| {
         let (shape, train) = (chosen.shape(), chosen.train());
@@ -50,7 +54,7 @@ pub fn TrainPanel() -> impl IntoView {
         batch.set(train.batch_size);
         learning_rate.set(train.learning_rate);
     };
-    let windows = move || recipe.get() == Recipe::Seed;
+    let windows = move || recipe.get() == Recipe::Windows;
     // The CPU until "Estimate time" has timed both devices; then the faster one.
     let on_cpu = RwSignal::new(true);
     Effect::new(move |_| {
@@ -63,42 +67,35 @@ pub fn TrainPanel() -> impl IntoView {
         CorpusState::Ready(report) => format!("your songs ({} files)", report.totals.files),
         _ => "your songs".into(),
     };
-    let spec = move || JobSpec {
-        name: name.get_untracked().trim().to_string(),
-        corpus_name: corpus_name(),
-        shape: Shape {
-            hidden: hidden.get_untracked(),
-            layers: layers.get_untracked(),
-            dropout: dropout.get_untracked(),
-            ..recipe.get_untracked().shape()
-        },
-        train: {
-            let base = recipe.get_untracked().train();
-            let window_loss =
-                matches!(base.context, Context::Window { .. }) && loss_all.get_untracked();
-            TrainConfig {
-                epochs: epochs.get_untracked(),
-                batch_size: batch.get_untracked(),
-                learning_rate: learning_rate.get_untracked(),
-                loss: if window_loss {
-                    LossMode::All
-                } else {
-                    base.loss
-                },
-                stride: if window_loss {
-                    stride.get_untracked()
-                } else {
-                    1
-                },
-                seed: (js_sys::Math::random() * 1e9) as u64,
-                ..base
-            }
-        },
-        split: SplitConfig {
-            seed: 42,
-            ..SplitConfig::default()
-        },
-        grid: Default::default(),
+    // The form's choices as overrides of the recipe, resolved by the core as the command line's
+    // are. The split's seed stays fixed, so that runs in the page split a corpus alike.
+    let overrides = move || {
+        let window_loss = windows() && loss_all.get_untracked();
+        TrainOverrides {
+            recipe: recipe.get_untracked(),
+            hidden: Some(hidden.get_untracked()),
+            layers: Some(layers.get_untracked()),
+            dropout: Some(dropout.get_untracked()),
+            epochs: Some(epochs.get_untracked()),
+            batch: Some(batch.get_untracked()),
+            learning_rate: Some(learning_rate.get_untracked()),
+            loss: window_loss.then_some(LossMode::All),
+            stride: window_loss.then(|| stride.get_untracked()),
+            seed: Some((js_sys::Math::random() * 1e9) as u64),
+            split_seed: Some(DEFAULT_SEED),
+            ..TrainOverrides::default()
+        }
+    };
+    let spec = move || -> Result<JobSpec, String> {
+        let resolved = overrides().resolve()?;
+        Ok(JobSpec {
+            name: name.get_untracked().trim().to_string(),
+            corpus_name: corpus_name(),
+            shape: resolved.shape,
+            train: resolved.train,
+            split: resolved.split,
+            grid: Default::default(),
+        })
     };
     let base = move || {
         let choice = start.get_untracked();
@@ -108,17 +105,17 @@ pub fn TrainPanel() -> impl IntoView {
     };
     let corpus_ready = move || matches!(training.corpus.get(), CorpusState::Ready(_));
     let can_start = move || corpus_ready() && !training.busy() && !name.get().trim().is_empty();
-    let number = |signal: RwSignal<usize>, min: usize, max: usize| {
+    let number = |signal: RwSignal<usize>, range: Range<usize>| {
         move |ev: leptos::ev::Event| {
             if let Ok(v) = event_target_value(&ev).parse::<usize>() {
-                signal.set(v.clamp(min, max));
+                signal.set(range.clamp(v));
             }
         }
     };
-    let real = |signal: RwSignal<f64>, min: f64, max: f64| {
+    let real = |signal: RwSignal<f64>, range: Range<f64>| {
         move |ev: leptos::ev::Event| {
             if let Ok(v) = event_target_value(&ev).parse::<f64>() {
-                signal.set(v.clamp(min, max));
+                signal.set(range.clamp(v));
             }
         }
     };
@@ -147,27 +144,27 @@ pub fn TrainPanel() -> impl IntoView {
                     }).collect_view()}
                 </select>
                 <label for="hidden">"Hidden units"</label>
-                <input id="hidden" type="number" min="4" max="512" data-testid="hidden" disabled=fine_tuning
-                    prop:value=move || hidden.get().to_string() on:change=number(hidden, 4, 512) />
+                <input id="hidden" type="number" min=HIDDEN.min.to_string() max=HIDDEN.max.to_string() data-testid="hidden" disabled=fine_tuning
+                    prop:value=move || hidden.get().to_string() on:change=number(hidden, HIDDEN) />
                 <label for="layers">"LSTM layers"</label>
-                <input id="layers" type="number" min="1" max="3" disabled=fine_tuning
-                    prop:value=move || layers.get().to_string() on:change=number(layers, 1, 3) />
+                <input id="layers" type="number" min=LAYERS.min.to_string() max=LAYERS.max.to_string() disabled=fine_tuning
+                    prop:value=move || layers.get().to_string() on:change=number(layers, LAYERS) />
                 <label for="dropout">"Dropout"</label>
-                <input id="dropout" type="number" min="0" max="0.8" step="0.05" disabled=fine_tuning
-                    prop:value=move || dropout.get().to_string() on:change=real(dropout, 0.0, 0.8) />
+                <input id="dropout" type="number" min=DROPOUT.min.to_string() max=DROPOUT.max.to_string() step="0.05" disabled=fine_tuning
+                    prop:value=move || dropout.get().to_string() on:change=real(dropout, DROPOUT) />
                 <label for="epochs">"Epochs"</label>
-                <input id="epochs" type="number" min="1" max="100" data-testid="epochs"
-                    prop:value=move || epochs.get().to_string() on:change=number(epochs, 1, 100) />
+                <input id="epochs" type="number" min=EPOCHS.min.to_string() max=EPOCHS.max.to_string() data-testid="epochs"
+                    prop:value=move || epochs.get().to_string() on:change=number(epochs, EPOCHS) />
                 <label for="batch">"Batch size"</label>
-                <input id="batch" type="number" min="1" max="512" data-testid="batch"
-                    prop:value=move || batch.get().to_string() on:change=number(batch, 1, 512) />
+                <input id="batch" type="number" min=BATCH.min.to_string() max=BATCH.max.to_string() data-testid="batch"
+                    prop:value=move || batch.get().to_string() on:change=number(batch, BATCH) />
                 <label for="lr">"Learning rate"</label>
-                <input id="lr" type="number" data-testid="lr" min="0.00001" max="0.1" step="0.0001"
-                    prop:value=move || learning_rate.get().to_string() on:change=real(learning_rate, 1e-5, 0.1) />
+                <input id="lr" type="number" data-testid="lr" min=LEARNING_RATE.min.to_string() max=LEARNING_RATE.max.to_string() step="0.0001"
+                    prop:value=move || learning_rate.get().to_string() on:change=real(learning_rate, LEARNING_RATE) />
                 <label for="loss-mode">"Loss"</label>
                 <select id="loss-mode" data-testid="loss-mode" disabled=move || !windows() on:change=move |ev| loss_all.set(event_target_value(&ev) == "all")>
                     <option value="all" selected=true>"every position (faster)"</option>
-                    <option value="last">"last token only (the seed's)"</option>
+                    <option value="last">"last token only (the tutorial's)"</option>
                 </select>
                 <label for="train-on">"Train on"</label>
                 <select id="train-on" data-testid="train-on" on:change=move |ev| on_cpu.set(event_target_value(&ev) == "cpu")>
@@ -175,23 +172,29 @@ pub fn TrainPanel() -> impl IntoView {
                     <option value="gpu" selected=move || !on_cpu.get()>"WebGPU where available"</option>
                 </select>
                 <label for="stride">"Window stride"</label>
-                <input id="stride" type="number" min="1" max="64" data-testid="stride" disabled=move || !windows() || !loss_all.get()
-                    prop:value=move || stride.get().to_string() on:change=number(stride, 1, 64) />
+                <input id="stride" type="number" min=STRIDE.min.to_string() max=STRIDE.max.to_string() data-testid="stride" disabled=move || !windows() || !loss_all.get()
+                    prop:value=move || stride.get().to_string() on:change=number(stride, STRIDE) />
             </div>
             <p class="help">
                 "Whole songs (the default) read each song from its start to its end with the meter, the mode and the "
                 "position in the bar as inputs: each token is computed once per epoch, so training is fast, and the tunes "
-                "learn where songs end. The seed's recipe reads 64-token windows (loss on every position at stride 16 is its "
-                "fastest here). Adam, a split by song with variants kept together (80 % training, 10 % validation, 10 % test), "
-                "and the weights with the best validation loss are kept (see the README). "
+                "learn where songs end. The windows recipe, the baseline, reads 64-token windows (loss on every position at a "
+                "stride is its fastest here). Adam, a split by song with variants kept together (80 % training, 10 % validation, "
+                "10 % test), and the weights with the best validation loss are kept. "
                 "\u{201c}Estimate time\u{201d} times a few steps on the CPU and, where the browser offers it, on WebGPU, "
                 "and sets \u{201c}Train on\u{201d} to the faster; until then training runs on the CPU."
             </p>
             <div class="actions">
                 <button type="button" data-testid="calibrate" disabled=move || !can_start()
-                    on:click=move |_| training.calibrate(app, spec(), base(), settings::force_cpu())>"Estimate time"</button>
+                    on:click=move |_| match spec() {
+                        Ok(spec) => training.calibrate(app, spec, base(), preferences::force_cpu()),
+                        Err(why) => training.run.set(RunState::Failed(why)),
+                    }>"Estimate time"</button>
                 <button type="button" class="primary" data-testid="train" disabled=move || !can_start()
-                    on:click=move |_| training.train(app, spec(), base(), on_cpu.get_untracked())>"Train"</button>
+                    on:click=move |_| match spec() {
+                        Ok(spec) => training.train(app, spec, base(), on_cpu.get_untracked()),
+                        Err(why) => training.run.set(RunState::Failed(why)),
+                    }>"Train"</button>
                 <button type="button" data-testid="pause" disabled=move || !matches!(training.run.get(), RunState::Training { .. })
                     on:click=move |_| training.pause(app, !matches!(training.run.get_untracked(), RunState::Training { paused: true }))>
                     {move || if matches!(training.run.get(), RunState::Training { paused: true }) { "Resume" } else { "Pause" }}

@@ -7,9 +7,10 @@ use leptos::prelude::*;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::browser;
-use super::state::{AppState, PRETRAINED};
-use super::training::{CompareState, Training};
+use super::chart;
+use crate::app::services::browser;
+use crate::app::services::training::{CompareState, Training};
+use crate::app::state::{AppState, PRETRAINED};
 use crate::stats::features::LENGTH_CLASSES;
 use crate::stats::profile::{INTERVAL_REACH, LENGTH_BIN_STEPS};
 use crate::stats::{Comparison, PANEL_TUNES, Profile, SetRates};
@@ -38,7 +39,7 @@ pub fn ComparePanel(
                 .set(CompareState::Failed("no model is ready yet".to_string()));
             return;
         };
-        let request = super::protocol::Request::Compare {
+        let request = crate::app::protocol::Request::Compare {
             count: PANEL_TUNES,
             temperature: temperature.get_untracked(),
             max_len: max_len.get_untracked(),
@@ -51,7 +52,7 @@ pub fn ComparePanel(
         leptos::task::spawn_local(async move {
             // The shipped model's training songs are not in the page: their index is.
             let copies = if selected == PRETRAINED {
-                match browser::fetch_bytes(super::PRETRAINED_COPIES_URL, |_, _| {}).await {
+                match browser::fetch_bytes(crate::app::PRETRAINED_COPIES_URL, |_, _| {}).await {
                     Ok(bytes) => Some(bytes),
                     Err(message) => {
                         web_sys::console::warn_1(
@@ -277,19 +278,19 @@ fn draw_bars<'a>(
 ) -> std::result::Result<(), Box<dyn std::error::Error + 'a>> {
     let top = mine.iter().chain(theirs).fold(0.01f64, |a, &b| a.max(b)) * 1.1;
     let n = labels.len();
-    let root = SVGBackend::with_string(svg, CHART).into_drawing_area();
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .margin(8)
-        .x_label_area_size(24)
-        .y_label_area_size(40)
-        .build_cartesian_2d(0f64..n as f64, 0f64..top)?;
+    let root = chart::canvas(svg, CHART)?;
+    let frame = chart::Frame {
+        margin: 8,
+        x_labels: 24,
+        y_labels: 40,
+    };
+    let mut chart = chart::axes(&root, frame, 0f64..n as f64, 0f64..top)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
         .x_label_formatter(&|_| String::new())
         .y_label_formatter(&|y| format!("{:.0} %", 100.0 * y))
-        .light_line_style(RGBColor(240, 240, 240))
+        .light_line_style(chart::GRID)
         .draw()?;
     // One label under each pair of bars (the axis' own labels fall where they like).
     let style =
@@ -299,7 +300,7 @@ fn draw_bars<'a>(
         root.draw(&Text::new(label.clone(), (x, y + 4), style.clone()))?;
     }
     let grey = RGBColor(170, 170, 170);
-    let blue = RGBColor(40, 90, 170);
+    let blue = chart::BLUE;
     chart.draw_series(theirs.iter().enumerate().map(|(i, &v)| {
         let x = i as f64;
         Rectangle::new([(x + 0.1, 0.0), (x + 0.5, v)], grey.filled())

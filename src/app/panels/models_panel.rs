@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::browser;
-use super::model_store::{self, StoredModel};
-use super::state::{AppState, PRETRAINED};
-use crate::model::file;
+use crate::app::services::browser;
+use crate::app::services::model_store::{self, StoredModel};
+use crate::app::state::{AppState, PRETRAINED};
+use crate::model_file;
 
 /// The list of models.
 #[component]
@@ -17,7 +17,7 @@ pub fn ModelsPanel() -> impl IntoView {
     let load_error = RwSignal::new(None::<String>);
     let on_file = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
-        let files = super::files::files_of_input(&input);
+        let files = crate::app::services::files::files_of_input(&input);
         input.set_value("");
         spawn_local(async move {
             for (name, file) in files.files() {
@@ -152,19 +152,19 @@ fn UseButton(id: String) -> impl IntoView {
 
 /// Checks a model file from disk and stores it.
 async fn add_file(app: AppState, name: &str, file: &web_sys::File) -> Result<(), String> {
-    let bytes = super::files::read_file(file)
+    let bytes = crate::app::services::files::read_file(file)
         .await
         .map_err(|e| format!("{name}: {e}"))?;
-    file::read(&bytes).map_err(|e| format!("{name}: {e}"))?;
+    model_file::read(&bytes).map_err(|e| format!("{name}: {e}"))?;
     app.store_model(&model_store::new_id(), bytes, true).await;
     Ok(())
 }
 
 /// The model file with a new name in its header.
 fn renamed(bytes: &[u8], name: &str) -> Result<Vec<u8>, String> {
-    let mut header = file::read_header(bytes).map_err(|e| e.to_string())?;
+    let mut header = model_file::read_header(bytes).map_err(|e| e.to_string())?;
     header.name = name.trim().to_string();
-    file::with_header(bytes, &header).map_err(|e| e.to_string())
+    model_file::with_header(bytes, &header).map_err(|e| e.to_string())
 }
 
 fn report(app: AppState, result: Result<(), String>) {

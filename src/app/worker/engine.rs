@@ -6,7 +6,7 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::browser::property;
+use crate::app::services::browser::property;
 use crate::backend::{BackendInfo, CpuBackend};
 
 /// A started device and what the user is told about it.

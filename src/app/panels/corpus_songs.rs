@@ -6,11 +6,11 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use super::corpus_panel::LISTED;
-use super::player::Clock;
 use super::staff::Staff;
-use super::state::AppState;
-use super::training::Training;
 use super::tune_card::play_notes;
+use crate::app::services::player::Clock;
+use crate::app::services::training::Training;
+use crate::app::state::AppState;
 use crate::corpus::report::{CorpusReport, SongStatus};
 use crate::song::Song;
 use crate::tune::Presentation;

@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use super::state::{AppState, ModelState};
-use crate::model::file::ModelHeader;
+use crate::app::state::{AppState, ModelState};
+use crate::model_file::ModelHeader;
 
 /// The model card, with the loading progress before it is ready.
 #[component]
@@ -49,7 +49,7 @@ pub fn ModelDetails(header: ModelHeader) -> impl IntoView {
     });
     let windows = training.test.map(|m| {
         format!(
-            "{:.3} nats per token ({:.2} bits per note onset, {:.0} % of next tokens right) on the seed's windows",
+            "{:.3} nats per token ({:.2} bits per note onset, {:.0} % of next tokens right) on the tutorial's windows",
             m.nll,
             m.onset_bits(),
             100.0 * m.accuracy

@@ -1,9 +1,12 @@
 //! The training worker: its own WebAssembly module (`melodeon-worker`, with burn), started in
-//! a dedicated Web Worker by [`super::training`], so that parsing and training never hold the
+//! a dedicated Web Worker by [`crate::app::services::training`], so that parsing and training never hold the
 //! page's main thread (burn's WebGPU path keeps its thread busy for long stretches between
 //! awaits) and burn never weighs on the page's first download. It owns the uploaded corpus and
 //! the device (WebGPU or the CPU, with the start-up check), and runs one calibration or
 //! training at a time, checking for pause and stop requests between steps.
+
+mod bench;
+mod engine;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -14,16 +17,17 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use super::browser::property;
-use super::engine::{self, Engine};
-use super::protocol::{self, Estimate, Event, Message, Request};
-use crate::backend::{BackendInfo, CpuBackend};
+use crate::app::protocol::{self, Estimate, Event, Message, Request};
+use crate::app::services::browser::property;
+use crate::backend::BackendInfo;
 use crate::corpus::{self, Corpus, InputFile};
-use crate::generate::{GenerateConfig, SamplerConfig, write_set};
-use crate::model::{check, file};
-use crate::song::Meter;
+use crate::generate::{GenerateConfig, write_set};
+use crate::model::check;
+use crate::model_file;
+use crate::settings;
 use crate::stats::{Comparison, CopyIndex, Melody, compare_tunes};
 use crate::train::{Job, JobSpec};
+use engine::Engine;
 
 /// Steps timed by a calibration, after one warm-up step.
 const CALIBRATION_STEPS: usize = 4;
@@ -42,7 +46,7 @@ struct WorkerState {
     stop: Cell<bool>,
 }
 
-/// Entry point in the worker (called by the bootstrap script of [`super::training`]).
+/// Entry point in the worker (called by the bootstrap script of [`crate::app::services::training`]).
 #[wasm_bindgen]
 pub fn melodeon_worker() {
     console_error_panic_hook::set_once();
@@ -85,16 +89,13 @@ fn handle(state: &Rc<WorkerState>, data: JsValue) {
             }
             let model = protocol::bytes(&data, "model").unwrap_or_default();
             let copies = protocol::bytes(&data, "copies");
-            let config = GenerateConfig {
-                sampler: SamplerConfig {
-                    temperature,
-                    top_k: None,
-                    seed: 1,
-                },
+            let mut config = GenerateConfig {
                 max_len,
                 meter,
                 mode,
+                ..GenerateConfig::seeded(settings::SEED.default)
             };
+            config.sampler.temperature = temperature;
             let state = state.clone();
             spawn_local(async move {
                 let outcome = compare(&state, &model, copies, &config, count).await;
@@ -189,22 +190,19 @@ async fn compare(
     config: &GenerateConfig,
     count: u64,
 ) -> Result<Comparison, String> {
-    let (header, weights) = file::read(model).map_err(|e| e.to_string())?;
+    let (header, weights) = model_file::read(model).map_err(|e| e.to_string())?;
     let reference = header.training.reference.clone().ok_or(
         "this model file does not describe its held-out songs (files saved before Melodeon \
          carried them); `melodeon stats --reference-into` adds them",
     )?;
     let total = count as usize;
     let mut progress = throttled(|done, total| Event::Comparing { done, total });
-    let tunes = write_set(&weights, &header, config, count, |done| {
+    let tunes = write_set(&weights, header.writing(), config, count, |done| {
         progress(done, total)
     })
     .await?;
     let step = header.grid.step;
-    let fallback = config.meter.unwrap_or(Meter {
-        numerator: 4,
-        denominator: 4,
-    });
+    let fallback = config.meter.unwrap_or(settings::METER);
     let generated: Vec<Melody> = tunes
         .iter()
         .map(|t| Melody::from_written(t, fallback, step))
@@ -243,7 +241,7 @@ fn prepare(
         .ok_or("no songs have been read yet")?;
     let base = match base {
         Some(bytes) => Some(
-            file::load(bytes, &engine.device)
+            model_file::load(bytes, &engine.device)
                 .map_err(|e| format!("the model to start from: {e}"))?,
         ),
         None => None,
@@ -307,7 +305,7 @@ async fn run(
     let mut stopped = false;
     while !job.is_finished() {
         while state.paused.get() && !state.stop.get() {
-            super::browser::sleep(100).await;
+            crate::app::services::browser::sleep(100).await;
         }
         if state.stop.get() {
             stopped = true;
@@ -335,11 +333,11 @@ async fn run(
             );
         }
         // Lets pause and stop messages in.
-        super::browser::sleep(0).await;
+        crate::app::services::browser::sleep(0).await;
     }
     post(Message::new(&Event::Finishing));
     // Lets the page show it before the work below holds the worker for a few seconds.
-    super::browser::sleep(0).await;
+    crate::app::services::browser::sleep(0).await;
     let (bytes, test, _) = job.finish(crate::recipe::PAGE_CALIBRATION_ROUNDS).await?;
     post(
         Message::new(&Event::Finished {
@@ -397,7 +395,7 @@ fn received_files(data: &JsValue) -> Vec<InputFile> {
 }
 
 /// An array of `{ name, bytes }` objects as input files (anything else reads as none).
-fn input_files(list: &JsValue) -> Vec<InputFile> {
+pub(super) fn input_files(list: &JsValue) -> Vec<InputFile> {
     let list: Array = list.clone().dyn_into().unwrap_or_default();
     list.iter()
         .map(|file| {
@@ -451,74 +449,4 @@ fn memory_bytes() -> f64 {
     let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
     let buffer: js_sys::ArrayBuffer = memory.buffer().unchecked_into();
     f64::from(buffer.byte_length())
-}
-
-/// Speed figures of this browser for `tests/browser/bench.mjs` (which loads this module into
-/// the page for them), as a JSON string: the seed's training step and 256-token generation on
-/// each CPU backend; with `webgpu`, instead the seed's step and the whole-song step on WebGPU
-/// with the LSTM as Melodeon's GPU kernels and composed from burn's tensor operations, each
-/// timed after an untimed pass.
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub async fn melodeon_bench(steps: usize, webgpu: bool) -> String {
-    use crate::bench::{Method, SONGS, gen_speed, train_speed, whole_song_speed};
-    let mut figures = serde_json::Map::new();
-    if webgpu {
-        let engine = super::engine::start(false).await;
-        if !engine.info.is_webgpu() {
-            return serde_json::json!({ "webgpu": engine.info.label() }).to_string();
-        }
-        for (name, composed) in [("kernel", false), ("composed", true)] {
-            crate::model::sequence::compose_always(composed);
-            // An untimed pass first: the first training on a device pays once for compiling
-            // each pipeline and growing the memory pool (on SwiftShader the first pass ran
-            // 25–30 % slower than the next ones in the same load), not what a training run sees.
-            let _ = train_speed(&engine.device, steps).await;
-            let _ = whole_song_speed(&engine.device, steps.min(3), SONGS).await;
-            let train = train_speed(&engine.device, steps).await;
-            let songs = whole_song_speed(&engine.device, steps.min(3), SONGS).await;
-            figures.insert(
-                name.into(),
-                serde_json::json!({
-                    "train_windows_per_s": train.ok(),
-                    "whole_song_tokens_per_s": songs.ok(),
-                }),
-            );
-        }
-        crate::model::sequence::compose_always(false);
-        return serde_json::Value::Object(figures).to_string();
-    }
-    for backend in [CpuBackend::Flex, CpuBackend::NdArray] {
-        let device = backend.device();
-        let train = train_speed(&device, steps).await;
-        let kernel = gen_speed(&device, Method::Kernel).await;
-        let burn = gen_speed(&device, Method::Burn).await;
-        let refeed = gen_speed(&device, Method::Refeed).await;
-        figures.insert(
-            backend.name().into(),
-            serde_json::json!({
-                "train_windows_per_s": train.ok(),
-                "gen_tokens_per_s": kernel.ok(),
-                "burn_carried_tokens_per_s": burn.ok(),
-                "refeed_tokens_per_s": refeed.ok(),
-            }),
-        );
-    }
-    serde_json::Value::Object(figures).to_string()
-}
-
-/// Parsing speed of this browser for `tests/browser/bench.mjs`: ingests `files` (an array of
-/// `{ name, bytes }`) as an upload would and returns the report's totals and the time taken,
-/// as a JSON string.
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn melodeon_corpus_bench(files: js_sys::Array) -> String {
-    let inputs = input_files(&files);
-    let started = web_time::Instant::now();
-    let corpus = crate::corpus::ingest(inputs, &Default::default());
-    let millis = started.elapsed().as_secs_f64() * 1000.0;
-    let totals = &corpus.report.totals;
-    serde_json::json!({
-        "files": totals.files, "songs": totals.songs, "accepted": totals.accepted,
-        "tokens": totals.tokens, "ms": millis,
-    })
-    .to_string()
 }

@@ -23,7 +23,7 @@ const READ_CHUNK: u32 = 256;
 
 /// Files the user chose or dropped: one JavaScript array of `{ name, file }`. Thousands of
 /// files stay one value on the Rust side, as a wasm-bindgen reference per file costs time
-/// that grows with the number held (10,000 files took 18 s that way).
+/// that grows with the number held (docs/decisions.md).
 #[derive(Clone)]
 pub struct Chosen(js_sys::Array);
 
@@ -57,7 +57,7 @@ impl Chosen {
 
     /// Reads every file, calling `progress(files read)` between chunks, and packs them for
     /// the worker: `{ names, bytes, ends }`, all bytes in one buffer and where each file ends
-    /// ([`super::protocol::Message::with_packed_files`]).
+    /// ([`crate::app::protocol::Message::with_packed_files`]).
     pub async fn read(&self, progress: impl Fn(usize) + 'static) -> JsValue {
         let progress = Closure::<dyn Fn(u32)>::new(move |done: u32| progress(done as usize));
         read_packed(&self.0, READ_CHUNK, progress.as_ref().unchecked_ref()).await

@@ -1,15 +1,11 @@
 //! Playback through the Web Audio API. Notes are scheduled on the AudioContext clock (not
 //! timers), so timing stays exact; timers only move the playhead on screen. The voice is a
-//! soft reed-like wave with a short attack/decay/sustain/release envelope.
+//! soft reed ([`super::voice`]); WAV files of the same sound come from [`super::wav`].
 
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AudioBuffer, AudioContext, BaseAudioContext, GainNode, OfflineAudioContext, OscillatorNode,
-    PeriodicWave,
-};
+use web_sys::{AudioContext, BaseAudioContext, GainNode, OscillatorNode, PeriodicWave};
 
 use super::browser::describe;
+use super::voice::{Point, instrument, sound, through_envelope};
 
 /// A note to play: start and length in quarter notes, MIDI pitch.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -43,11 +39,6 @@ pub struct Position {
 }
 
 const LEAD_S: f64 = 0.05;
-const PEAK: f32 = 0.22;
-const ATTACK_S: f64 = 0.012;
-const DECAY_S: f64 = 0.12;
-const SUSTAIN: f32 = 0.65;
-const RELEASE_S: f64 = 0.07;
 
 /// Where the beats and bar lines fall, for the count-in and the metronome (quarter notes).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -152,15 +143,22 @@ impl Player {
 
     /// Changes the tempo; a playing tune goes on from where it is at the new tempo.
     pub fn set_tempo(&mut self, tune: u64, tempo: f64) {
+        self.change(tune, |current, beat| {
+            current.tempo = tempo;
+            beat
+        });
+    }
+
+    /// Applies `change` to tune `tune` if it is the one playing or paused; a playing one goes
+    /// on from the beat `change` gives (from the beat it is at).
+    fn change(&mut self, tune: u64, change: impl FnOnce(&mut Current, f64) -> f64) {
         let beat = self.beat();
         let Some(current) = self.current.as_mut().filter(|c| c.tune == tune) else {
             return;
         };
-        current.tempo = tempo;
-        if current.paused_at.is_none()
-            && let Some(beat) = beat
-        {
-            let _ = self.schedule(beat);
+        let from = change(current, beat.unwrap_or(0.0));
+        if current.paused_at.is_none() && beat.is_some() {
+            let _ = self.schedule(from);
         }
     }
 
@@ -183,21 +181,14 @@ impl Player {
 
     /// Sets the span repeated for the tune being played (`None`: play to the end once).
     pub fn set_looping(&mut self, tune: u64, looping: Option<(f64, f64)>) {
-        let beat = self.beat();
-        let Some(current) = self.current.as_mut().filter(|c| c.tune == tune) else {
-            return;
-        };
-        current.looping = looping;
-        if current.paused_at.is_none()
-            && let Some(beat) = beat
-        {
-            // Reschedule: the notes after the span's end must not sound.
-            let from = match looping {
+        // Rescheduled: the notes after the span's end must not sound.
+        self.change(tune, |current, beat| {
+            current.looping = looping;
+            match looping {
                 Some((a, b)) if beat < a || beat >= b => a,
                 _ => beat,
-            };
-            let _ = self.schedule(from);
-        }
+            }
+        });
     }
 
     /// Where playback is now; restarts a looping tune at its end and stops a finished one.
@@ -333,59 +324,6 @@ impl Player {
     }
 }
 
-/// The instrument on `ctx`: a master gain into the output and the reed's waveform.
-fn instrument(ctx: &BaseAudioContext) -> Result<(GainNode, PeriodicWave), String> {
-    let master = ctx.create_gain().map_err(describe)?;
-    master.gain().set_value(0.9);
-    master
-        .connect_with_audio_node(&ctx.destination())
-        .map_err(describe)?;
-    // A soft reed: fundamental and a few quickly falling harmonics.
-    let mut real = vec![0.0f32; 8];
-    let mut imag = vec![0.0, 1.0, 0.42, 0.22, 0.11, 0.05, 0.025, 0.012];
-    let wave = ctx
-        .create_periodic_wave(&mut real, &mut imag)
-        .map_err(describe)?;
-    Ok((master, wave))
-}
-
-/// Schedules one note from `start` to `end` (context seconds), with its envelope.
-fn sound(
-    ctx: &BaseAudioContext,
-    master: &GainNode,
-    wave: &PeriodicWave,
-    midi: u8,
-    start: f64,
-    end: f64,
-) -> Result<OscillatorNode, String> {
-    let oscillator = ctx.create_oscillator().map_err(describe)?;
-    oscillator.set_periodic_wave(wave);
-    oscillator
-        .frequency()
-        .set_value(440.0 * 2f32.powf((f32::from(midi) - 69.0) / 12.0));
-    let envelope = ctx.create_gain().map_err(describe)?;
-    let gain = envelope.gain();
-    let decay_end = (start + ATTACK_S + DECAY_S).min(end);
-    gain.set_value_at_time(0.0, start).map_err(describe)?;
-    gain.linear_ramp_to_value_at_time(PEAK, start + ATTACK_S)
-        .map_err(describe)?;
-    gain.linear_ramp_to_value_at_time(PEAK * SUSTAIN, decay_end)
-        .map_err(describe)?;
-    gain.set_value_at_time(PEAK * SUSTAIN, end)
-        .map_err(describe)?;
-    gain.linear_ramp_to_value_at_time(0.0, end + RELEASE_S)
-        .map_err(describe)?;
-    oscillator
-        .connect_with_audio_node(&envelope)
-        .map_err(describe)?;
-    envelope.connect_with_audio_node(master).map_err(describe)?;
-    oscillator.start_with_when(start).map_err(describe)?;
-    oscillator
-        .stop_with_when(end + RELEASE_S + 0.02)
-        .map_err(describe)?;
-    Ok(oscillator)
-}
-
 /// A short click at `time` (context seconds), higher on the first beat of a bar.
 fn click(
     ctx: &BaseAudioContext,
@@ -397,61 +335,10 @@ fn click(
     oscillator
         .frequency()
         .set_value(if accent { 1_760.0 } else { 1_320.0 });
-    let envelope = ctx.create_gain().map_err(describe)?;
-    let gain = envelope.gain();
-    gain.set_value_at_time(0.0, time).map_err(describe)?;
-    gain.linear_ramp_to_value_at_time(0.3, time + 0.003)
-        .map_err(describe)?;
-    gain.linear_ramp_to_value_at_time(0.0, time + 0.04)
-        .map_err(describe)?;
-    oscillator
-        .connect_with_audio_node(&envelope)
-        .map_err(describe)?;
-    envelope.connect_with_audio_node(master).map_err(describe)?;
-    oscillator.start_with_when(time).map_err(describe)?;
-    oscillator.stop_with_when(time + 0.05).map_err(describe)?;
-    Ok(oscillator)
-}
-
-/// Sample rate of rendered audio files.
-pub const WAV_RATE: u32 = 44_100;
-
-/// What the player plays for `notes` (`total` quarter notes at `tempo` bpm), rendered by an
-/// OfflineAudioContext into a 16-bit mono WAV file.
-pub async fn render_wav(notes: &[PlayNote], total: f64, tempo: f64) -> Result<Vec<u8>, String> {
-    let seconds_per_beat = 60.0 / tempo.max(1.0);
-    let seconds = total * seconds_per_beat + RELEASE_S + 0.05;
-    let frames = (seconds * f64::from(WAV_RATE)).ceil() as u32;
-    let ctx = OfflineAudioContext::new_with_number_of_channels_and_length_and_sample_rate(
-        1,
-        frames,
-        WAV_RATE as f32,
-    )
-    .map_err(describe)?;
-    let (master, wave) = instrument(&ctx)?;
-    for note in notes {
-        let start = note.start * seconds_per_beat;
-        let end = (note.start + note.length) * seconds_per_beat;
-        sound(&ctx, &master, &wave, note.midi, start, end)?;
-    }
-    let rendered = JsFuture::from(ctx.start_rendering().map_err(describe)?)
-        .await
-        .map_err(describe)?;
-    let buffer: AudioBuffer = rendered.dyn_into().map_err(describe)?;
-    let samples = buffer.get_channel_data(0).map_err(describe)?;
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: WAV_RATE,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut out = std::io::Cursor::new(Vec::new());
-    let mut writer = hound::WavWriter::new(&mut out, spec).map_err(|e| e.to_string())?;
-    for sample in samples {
-        // In −1..=1 after the clamp, so the product fits an i16.
-        let value = (sample.clamp(-1.0, 1.0) * f32::from(i16::MAX)) as i16;
-        writer.write_sample(value).map_err(|e| e.to_string())?;
-    }
-    writer.finalize().map_err(|e| e.to_string())?;
-    Ok(out.into_inner())
+    let envelope = [
+        Point::At(0.0, time),
+        Point::RampTo(0.3, time + 0.003),
+        Point::RampTo(0.0, time + 0.04),
+    ];
+    through_envelope(ctx, master, oscillator, &envelope, time, time + 0.05)
 }

@@ -3,7 +3,8 @@
 use leptos::prelude::*;
 use plotters::prelude::*;
 
-use super::training::{Curves, Training};
+use super::chart;
+use crate::app::services::training::{Curves, Training};
 
 const SIZE: (u32, u32) = (560, 260);
 
@@ -30,13 +31,14 @@ pub fn LossChart(epochs: Signal<usize>) -> impl IntoView {
             data-train-last=move || training.curves.with(|c| c.train.last().map(|p| p.1))
             data-valid-last=move || training.curves.with(|c| c.valid.last().map(|p| p.1))>
             <div role="img" aria-label=summary inner_html=move || svg.get()></div>
-            <figcaption class="muted">"Blue: training loss (smoothed); red: validation loss (nats per token: whole songs, or the seed's windows)."</figcaption>
+            <figcaption class="muted">"Blue: training loss (smoothed); red: validation loss (nats per token: whole songs, or the tutorial's windows)."</figcaption>
         </figure>
     }
 }
 
-/// The chart as an SVG document; empty before the first point (drawing empty axes cost the
-/// page's start 18 ms) and on a drawing error, which only costs the picture.
+/// The chart as an SVG document; empty before the first point (empty axes would delay the
+/// page's start for a chart with nothing to show) and on a drawing error, which only costs
+/// the picture.
 fn draw(curves: &Curves, epochs: usize) -> String {
     let mut svg = String::new();
     if curves.train.is_empty() && curves.valid.is_empty() {
@@ -55,21 +57,21 @@ fn render<'a>(
     let losses = smoothed.iter().chain(&curves.valid).map(|p| p.1);
     let top = losses.clone().fold(0.0f64, f64::max).max(0.5) * 1.05;
     let bottom = losses.fold(top, f64::min).min(top * 0.9) * 0.95;
-    let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
-    root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .margin(10)
-        .x_label_area_size(32)
-        .y_label_area_size(48)
-        .build_cartesian_2d(0f64..epochs as f64, bottom..top)?;
+    let root = chart::canvas(svg, SIZE)?;
+    let frame = chart::Frame {
+        margin: 10,
+        x_labels: 32,
+        y_labels: 48,
+    };
+    let mut chart = chart::axes(&root, frame, 0f64..epochs as f64, bottom..top)?;
     chart
         .configure_mesh()
         .x_desc("epoch")
         .y_desc("loss (nats)")
         .x_labels(epochs.min(10) + 1)
-        .light_line_style(RGBColor(240, 240, 240))
+        .light_line_style(chart::GRID)
         .draw()?;
-    let blue = RGBColor(40, 90, 170);
+    let blue = chart::BLUE;
     let red = RGBColor(200, 50, 40);
     chart
         .draw_series(LineSeries::new(smoothed, blue.stroke_width(2)))?

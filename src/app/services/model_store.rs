@@ -1,7 +1,7 @@
 //! Trained models kept in the browser's IndexedDB, so that they survive reloads.
 //!
 //! One record per model: `{ id, complete, saved_ms, bytes }`, where `bytes` is the model file
-//! of [`crate::model::file`] (so a stored model downloads as is). IndexedDB writes are
+//! of [`crate::model_file`] (so a stored model downloads as is). IndexedDB writes are
 //! transactions: a reload in the middle of training leaves the last checkpoint whole.
 
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use js_sys::{Object, Reflect, Uint8Array};
 use rexie::{ObjectStore, Rexie, TransactionMode};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::model::file::{self, ModelHeader};
+use crate::model_file::{self, ModelHeader};
 
 const DATABASE: &str = "melodeon";
 const STORE: &str = "models";
@@ -102,7 +102,7 @@ fn read(record: &JsValue) -> Option<StoredModel> {
     let get = |key: &str| Reflect::get(record, &key.into()).ok();
     let id = get("id")?.as_string()?;
     let bytes = get("bytes")?.dyn_into::<Uint8Array>().ok()?.to_vec();
-    match file::read_header(&bytes) {
+    match model_file::read_header(&bytes) {
         Ok(header) => Some(StoredModel {
             id,
             header,

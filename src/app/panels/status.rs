@@ -2,17 +2,17 @@
 
 use leptos::prelude::*;
 
-use super::settings;
-use super::state::{AppState, Startup};
+use crate::app::services::preferences;
+use crate::app::state::{AppState, Startup};
 use crate::backend::BackendInfo;
 
 /// Shows the engine's state and the force-CPU setting.
 #[component]
 pub fn StatusBar() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let force_cpu = settings::force_cpu();
+    let force_cpu = preferences::force_cpu();
     let on_force_cpu = move |ev: leptos::ev::Event| {
-        settings::set_force_cpu(event_target_checked(&ev));
+        preferences::set_force_cpu(event_target_checked(&ev));
         // burn's wgpu runtime cannot be re-initialised in a running page: start afresh.
         if let Some(window) = web_sys::window() {
             let _ = window.location().reload();

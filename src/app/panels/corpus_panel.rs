@@ -9,9 +9,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::corpus_songs::SongList;
-use super::files;
-use super::state::AppState;
-use super::training::{CorpusState, Training};
+use crate::app::services::files;
+use crate::app::services::training::{CorpusState, Training};
+use crate::app::state::AppState;
 use crate::corpus::report::{CorpusReport, SongStatus};
 
 /// Rows a list of the report shows at once (songs, problems); its search finds the others.

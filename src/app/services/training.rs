@@ -1,4 +1,4 @@
-//! The page's side of journey two: starts the training worker ([`super::worker`]), sends it
+//! The page's side of journey two: starts the training worker ([`crate::app::worker`]), sends it
 //! the uploaded files and training requests, and turns its events into signals for the
 //! corpus, training and model panels. Checkpoints and finished models go to IndexedDB here.
 
@@ -14,12 +14,13 @@ use web_sys::{MessageEvent, Worker};
 use super::browser::{self, clock_ms};
 use super::files;
 use super::model_store;
-use super::protocol::{self, Estimate, Event, Message, Request};
-use super::state::{AppState, Startup};
+use crate::app::protocol::{self, Estimate, Event, Message, Request};
+use crate::app::state::{AppState, Startup};
 use crate::backend::{BackendInfo, CpuBackend};
 use crate::corpus::report::CorpusReport;
-use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
-use crate::model::file;
+use crate::generate::{GenerateConfig, write_tune};
+use crate::model_file;
+use crate::settings::SEED;
 use crate::stats::Comparison;
 use crate::train::{JobSizes, JobSpec, Progress, Skipped, SongMetrics};
 use crate::tune::{Provenance, Tune};
@@ -33,6 +34,9 @@ extern "C" {
 /// Uploads larger than this are refused before reading: the page keeps the bytes, the parsed
 /// songs and the model within its memory budget (512 MB) up to this size.
 pub const MAX_UPLOAD_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
+
+/// Grid steps of the short tune written after each epoch.
+const SAMPLE_LEN: usize = 96;
 
 /// The uploaded corpus.
 #[derive(Clone, Debug)]
@@ -483,39 +487,17 @@ impl Training {
 
     /// Writes a short tune with the weights of epoch `epoch`, on the CPU.
     async fn add_sample(&self, epoch: usize, bytes: &[u8]) {
-        let Ok((header, weights)) = file::read(bytes) else {
+        let Ok((header, weights)) = model_file::read(bytes) else {
             return;
         };
         let config = GenerateConfig {
-            sampler: SamplerConfig {
-                temperature: 1.0,
-                top_k: None,
-                seed: 1,
-            },
-            max_len: 96,
-            meter: None,
-            mode: None,
+            max_len: SAMPLE_LEN,
+            ..GenerateConfig::seeded(SEED.default)
         };
-        if let Ok(written) = write_tune(&weights, &header, &[], &config).await {
-            let provenance = Provenance {
-                model: header.name.clone(),
-                seed: 1,
-                temperature: 1.0,
-                primer: String::new(),
-                max_len: 96,
-                created_ms: browser::now_ms(),
-            };
-            self.samples.update(|s| {
-                s.push(Sample {
-                    epoch,
-                    tune: Tune {
-                        tokens: written.tokens,
-                        provenance,
-                        mode: written.mode,
-                        pickup: written.pickup,
-                    },
-                })
-            });
+        if let Ok(written) = write_tune(&weights, header.writing(), &[], &config).await {
+            let provenance = Provenance::of(&header.name, &config, "", browser::now_ms());
+            let tune = Tune::from_written(written, provenance);
+            self.samples.update(|s| s.push(Sample { epoch, tune }));
         }
     }
 

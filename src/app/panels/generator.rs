@@ -4,14 +4,16 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::browser::{clock_ms, now_ms, yield_now};
 use super::compare_panel::ComparePanel;
-use super::state::{AppState, ModelState};
+use crate::app::services::browser::{clock_ms, now_ms, yield_now};
+use crate::app::state::{AppState, ModelState};
 use crate::encoding::primer;
 use crate::generate::{GenerateConfig, SamplerConfig, write_tune};
-use crate::recipe::{DEFAULT_MAX_LEN, MAX_LEN_LIMIT};
+use crate::settings::{
+    DRAWN_SEEDS, KEY_SHIFT, MAX_LEN, METER, METERS, SEED, TEMPERATURE, TEMPO, TUNES,
+};
 use crate::song::{Meter, Mode};
-use crate::tune::{DEFAULT_METERS, KEYS, Presentation, Provenance, Tune};
+use crate::tune::{KEYS, Presentation, Provenance, Tune};
 
 /// Settings of one press of "Generate".
 #[derive(Clone, Debug)]
@@ -26,22 +28,22 @@ struct Request {
 }
 
 fn random_seed() -> u64 {
-    (js_sys::Math::random() * 1_000_000.0) as u64
+    (js_sys::Math::random() * DRAWN_SEEDS as f64) as u64
 }
 
 /// The generate panel.
 #[component]
 pub fn GeneratePanel() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let temperature = RwSignal::new(1.0f32);
-    let max_len = RwSignal::new(DEFAULT_MAX_LEN);
-    let count = RwSignal::new(1u64);
+    let temperature = RwSignal::new(TEMPERATURE.default);
+    let max_len = RwSignal::new(MAX_LEN.default);
+    let count = RwSignal::new(TUNES.default);
     let seed = RwSignal::new(random_seed());
     let seed_locked = RwSignal::new(false);
-    let shift = RwSignal::new(0i8);
-    let minor = RwSignal::new(false);
-    let tempo = RwSignal::new(100.0f64);
-    let meter = RwSignal::new("4/4".to_string());
+    let shift = RwSignal::new(KEY_SHIFT.default);
+    let mode = RwSignal::new(Mode::ALL[0]);
+    let tempo = RwSignal::new(TEMPO.default);
+    let meter = RwSignal::new(METER.to_string());
     let busy = RwSignal::new(false);
     let last_ms = RwSignal::new(None::<f64>);
     let primer_error = Memo::new(move |_| {
@@ -64,7 +66,7 @@ pub fn GeneratePanel() -> impl IntoView {
                 }),
                 _ => None,
             })
-            .unwrap_or_else(|| DEFAULT_METERS.iter().map(ToString::to_string).collect())
+            .unwrap_or_else(|| METERS.iter().map(ToString::to_string).collect())
     };
 
     let run = move |_| {
@@ -77,15 +79,10 @@ pub fn GeneratePanel() -> impl IntoView {
             count: count.get_untracked(),
             seed: seed.get_untracked(),
             primer: state.primer.get_untracked(),
-            mode: if minor.get_untracked() {
-                Mode::Minor
-            } else {
-                Mode::Major
-            },
+            mode: mode.get_untracked(),
             presentation: Presentation {
                 shift: shift.get_untracked(),
-                meter: Meter::parse(&meter.get_untracked())
-                    .unwrap_or(Presentation::default().meter),
+                meter: Meter::parse(&meter.get_untracked()).unwrap_or(METER),
                 tempo_bpm: tempo.get_untracked(),
                 ..Presentation::default()
             },
@@ -110,24 +107,24 @@ pub fn GeneratePanel() -> impl IntoView {
             <div class="controls-grid">
                 <label for="temperature">"Temperature"</label>
                 <div class="pair">
-                    <input id="temperature" type="range" min="0.1" max="2" step="0.05"
+                    <input id="temperature" type="range" min=TEMPERATURE.range.min.to_string() max=TEMPERATURE.range.max.to_string() step="0.05"
                         prop:value=move || temperature.get().to_string()
-                        on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f32>() { temperature.set(v.clamp(0.1, 2.0)) } } />
-                    <input type="number" min="0.1" max="2" step="0.05" aria-label="Temperature value" data-testid="temperature"
+                        on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f32>() { temperature.set(TEMPERATURE.range.clamp(v)) } } />
+                    <input type="number" min=TEMPERATURE.range.min.to_string() max=TEMPERATURE.range.max.to_string() step="0.05" aria-label="Temperature value" data-testid="temperature"
                         prop:value=move || format!("{:.2}", temperature.get())
-                        on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f32>() { temperature.set(v.clamp(0.1, 2.0)) } } />
+                        on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f32>() { temperature.set(TEMPERATURE.range.clamp(v)) } } />
                 </div>
                 <label for="max-len">"Maximum length (1/16 notes)"</label>
-                <input id="max-len" type="number" min="16" max=MAX_LEN_LIMIT.to_string() step="16" data-testid="max-len"
+                <input id="max-len" type="number" min=MAX_LEN.range.min.to_string() max=MAX_LEN.range.max.to_string() step="16" data-testid="max-len"
                     prop:value=move || max_len.get().to_string()
-                    on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<usize>() { max_len.set(v.clamp(1, MAX_LEN_LIMIT)) } } />
+                    on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<usize>() { max_len.set(MAX_LEN.range.clamp(v)) } } />
                 <label for="count">"Number of tunes"</label>
-                <input id="count" type="number" min="1" max="20" data-testid="count"
+                <input id="count" type="number" min=TUNES.range.min.to_string() max=TUNES.range.max.to_string() data-testid="count"
                     prop:value=move || count.get().to_string()
-                    on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<u64>() { count.set(v.clamp(1, 20)) } } />
+                    on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<u64>() { count.set(TUNES.range.clamp(v)) } } />
                 <label for="seed">"Random seed"</label>
                 <div class="pair">
-                    <input id="seed" type="number" min="0" data-testid="seed"
+                    <input id="seed" type="number" min=SEED.range.min.to_string() data-testid="seed"
                         prop:value=move || seed.get().to_string()
                         on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<u64>() { seed.set(v) } } />
                     <button type="button" title="Keep this seed for the next tunes" data-testid="seed-lock"
@@ -140,13 +137,14 @@ pub fn GeneratePanel() -> impl IntoView {
                 <label for="key">"Key"</label>
                 <select id="key" data-testid="key" on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<i8>() { shift.set(v) } }>
                     {KEYS.iter().map(|(s, major, minor)| view! {
-                        <option value=s.to_string() selected=*s == 0>{format!("{major} major / {minor} minor")}</option>
+                        <option value=s.to_string() selected=*s == KEY_SHIFT.default>{format!("{major} major / {minor} minor")}</option>
                     }).collect_view()}
                 </select>
                 <label for="mode">"Mode"</label>
-                <select id="mode" data-testid="mode" on:change=move |ev| minor.set(event_target_value(&ev) == "minor")>
-                    <option value="major" selected=true>"major"</option>
-                    <option value="minor">"minor"</option>
+                <select id="mode" data-testid="mode" on:change=move |ev| { if let Ok(m) = event_target_value(&ev).parse::<Mode>() { mode.set(m) } }>
+                    {Mode::ALL.into_iter().map(|m| view! {
+                        <option value=m.to_string() selected=move || mode.get() == m>{m.to_string()}</option>
+                    }).collect_view()}
                 </select>
                 <label for="meter">"Meter"</label>
                 <select id="meter" data-testid="meter" on:change=move |ev| meter.set(event_target_value(&ev))>
@@ -156,9 +154,9 @@ pub fn GeneratePanel() -> impl IntoView {
                     }).collect_view()}
                 </select>
                 <label for="tempo">"Tempo (♩ per minute)"</label>
-                <input id="tempo" type="number" min="30" max="240"
+                <input id="tempo" type="number" min=TEMPO.range.min.to_string() max=TEMPO.range.max.to_string()
                     prop:value=move || tempo.get().to_string()
-                    on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f64>() { tempo.set(v.clamp(30.0, 240.0)) } } />
+                    on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f64>() { tempo.set(TEMPO.range.clamp(v)) } } />
                 <label for="primer">"Opening notes (optional)"</label>
                 <div>
                     <input id="primer" type="text" data-testid="primer" placeholder="G4 8 A4 8 B4 4"
@@ -183,7 +181,7 @@ pub fn GeneratePanel() -> impl IntoView {
             </span>
             <ComparePanel temperature=temperature.into() max_len=max_len.into()
                 meter=Signal::derive(move || Meter::parse(&meter.get()))
-                mode=Signal::derive(move || Some(if minor.get() { Mode::Minor } else { Mode::Major })) />
+                mode=Signal::derive(move || Some(mode.get())) />
         </section>
     }
 }
@@ -214,25 +212,13 @@ async fn generate_tunes(state: AppState, request: Request) -> Result<(), String>
             meter: Some(request.presentation.meter),
             mode: Some(request.mode),
         };
-        let written = write_tune(&loaded.weights, header, &primer_ids, &config).await?;
-        let provenance = Provenance {
-            model: header.name.clone(),
-            seed,
-            temperature: request.temperature,
-            primer: request.primer.clone(),
-            max_len: request.max_len,
-            created_ms: now_ms(),
-        };
+        let written = write_tune(&loaded.weights, header.writing(), &primer_ids, &config).await?;
+        let provenance = Provenance::of(&header.name, &config, &request.primer, now_ms());
         let presentation = Presentation {
             meter: written.meter.unwrap_or(request.presentation.meter),
             ..request.presentation
         };
-        let tune = Tune {
-            tokens: written.tokens,
-            provenance,
-            mode: written.mode,
-            pickup: written.pickup,
-        };
+        let tune = Tune::from_written(written, provenance);
         state.add_tune(format!("Tune {seed}"), tune, presentation);
         yield_now().await;
     }

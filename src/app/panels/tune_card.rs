@@ -3,15 +3,17 @@
 
 use leptos::prelude::*;
 
-use super::browser::{copy_to_clipboard, download};
-use super::history::SavedTune;
-use super::player::{Clock, PlayNote, render_wav};
 use super::staff::Staff;
-use super::state::AppState;
+use crate::app::services::browser::{copy_to_clipboard, download};
+use crate::app::services::history::SavedTune;
+use crate::app::services::player::{Clock, PlayNote};
+use crate::app::services::wav::render_wav;
+use crate::app::state::AppState;
 use crate::encoding::grid::{self, Step};
 use crate::export::link::{self, SharedTune};
 use crate::export::{Format, midi};
 use crate::notation::Score;
+use crate::settings::TEMPO;
 use crate::song::{Meter, Pitch, Song, quarters_f64};
 use crate::stats::Melody;
 use crate::tune::{Instrument, KEYS, event_label, meter_choices};
@@ -43,7 +45,7 @@ pub fn TuneList() -> impl IntoView {
                         on:change=move |ev| {
                             let on = event_target_checked(&ev);
                             state.note_letters.set(on);
-                            super::settings::set_note_letters(on);
+                            crate::app::services::preferences::set_note_letters(on);
                         } />
                     " Note letters"
                 </label>
@@ -64,7 +66,7 @@ pub fn TuneList() -> impl IntoView {
     }
 }
 
-/// Quarter notes per grid step (tunes use the seed's 1/16 grid).
+/// Quarter notes per grid step (tunes use the tutorial's 1/16 grid).
 const STEP: Step = Step::Sixteenth;
 
 fn song_of(tune: &SavedTune) -> Option<Song> {
@@ -90,7 +92,7 @@ pub(super) fn play_notes(song: &Song) -> (Vec<PlayNote>, f64) {
 fn file_name(title: &str, seed: u64, extension: &str) -> String {
     format!(
         "{}-seed-{seed}.{extension}",
-        super::browser::file_name(title)
+        crate::app::services::browser::file_name(title)
     )
 }
 
@@ -297,11 +299,11 @@ fn TuneCard(id: u64) -> impl IntoView {
                                 view! { <option value=m.to_string() selected=selected>{m.to_string()}</option> }
                             }).collect_view()}
                         </select>
-                        <label class="setting">"♩=" <input type="number" min="30" max="240" class="tempo" aria-label="Tempo" data-testid="tempo"
+                        <label class="setting">"♩=" <input type="number" min=TEMPO.range.min.to_string() max=TEMPO.range.max.to_string() class="tempo" aria-label="Tempo" data-testid="tempo"
                             prop:value=t.presentation.tempo_bpm.to_string()
                             on:change=move |ev| {
                                 if let Ok(bpm) = event_target_value(&ev).parse::<f64>() {
-                                    let bpm = bpm.clamp(30.0, 240.0);
+                                    let bpm = TEMPO.range.clamp(bpm);
                                     state.edit_tune(id, |t| t.presentation.tempo_bpm = bpm);
                                     state.player.update_value(|p| p.set_tempo(id, bpm));
                                 }
@@ -374,18 +376,17 @@ fn PianoRoll(song: Song, beat: Signal<Option<f64>>) -> impl IntoView {
     const PX_PER_QUARTER: f64 = 24.0;
     const ROW: f64 = 6.0;
     let (notes, total) = play_notes(&song);
-    let low = notes
+    // Two rows of room below the lowest note and above the highest (an octave without notes).
+    let (low, high) = notes
         .iter()
-        .map(|n| n.midi)
-        .min()
-        .unwrap_or(60)
-        .saturating_sub(2);
-    let high = notes
-        .iter()
-        .map(|n| n.midi)
-        .max()
-        .unwrap_or(72)
-        .saturating_add(2);
+        .fold(None, |range: Option<(u8, u8)>, n| {
+            Some(range.map_or((n.midi, n.midi), |(lo, hi)| {
+                (lo.min(n.midi), hi.max(n.midi))
+            }))
+        })
+        .map_or((58, 74), |(lo, hi)| {
+            (lo.saturating_sub(2), hi.saturating_add(2))
+        });
     let width = (total * PX_PER_QUARTER).max(PX_PER_QUARTER);
     let height = f64::from(high - low + 1) * ROW;
     let bar = song
